@@ -1,0 +1,229 @@
+"""Demo data: the 2025 Xiaomi cooperation framework agreement exactly as announced on 29 July 2025
+(both categories, their terms and all six annual caps), and a small plausible history of orders,
+quotes and invoices entered and approved through the same services as real work.
+
+The agreement, terms and caps are the announced figures. The orders, suppliers other than Xiaomi,
+exchange rates and invoices are invented for demonstration and marked "(demo)".
+Loading is idempotent: what exists (by name, period or order number) is left as it is.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from transactions.models import (
+    ConnectedPerson,
+    Counterparty,
+    ExchangeRate,
+    FrameworkAgreement,
+    PurchaseOrder,
+    TransactionCategory,
+)
+from transactions.services import purchase_order_create, quote_create
+
+from .models import AlertThreshold
+from .services import annual_cap_create, invoice_record, purchase_order_approve
+
+D = datetime.date.fromisoformat
+
+XIAOMI = {
+    "name": "Xiaomi Corporation and its group (Xiaomi Group)",
+    "name_zh": "小米集團",
+    "basis": "Substantial shareholder: holds directly and indirectly about 11.12% of the issuer's shares "
+    "(announcement of 29 July 2025).",
+    "connected_from": D("2022-12-30"),
+}
+AGREEMENT = {
+    "title": "2025 Xiaomi Cooperation Framework Agreement",
+    "title_zh": "二零二五年小米合作框架協議",
+    "signed_on": D("2025-07-29"),
+    "board_approved_on": D("2025-07-29"),
+}
+# Caps in RMB millions, as announced.
+CATEGORIES = [
+    {
+        "key": "idc",
+        "name": "IDC services",
+        "name_zh": "IDC相關服務",
+        "term_start": D("2025-07-29"),
+        "term_end": D("2028-07-28"),
+        "caps": [
+            ("2025-07-29", "2025-12-31", "41.0"),
+            ("2026-01-01", "2026-12-31", "82.0"),
+            ("2027-01-01", "2027-12-31", "82.0"),
+            ("2028-01-01", "2028-07-28", "41.0"),
+        ],
+    },
+    {
+        "key": "hardware",
+        "name": "Network hardware",
+        "name_zh": "網絡硬件設備",
+        "term_start": D("2025-07-29"),
+        "term_end": D("2026-07-28"),
+        "caps": [
+            ("2025-07-29", "2025-12-31", "33.5"),
+            ("2026-01-01", "2026-07-28", "6.7"),
+        ],
+    },
+]
+COUNTERPARTIES = {
+    "xiaomi": ("Xiaomi Corporation", "小米集團", True),
+    "xiaomi_sub": ("Xiaomi Group IDC subsidiary (demo)", "小米集團IDC附屬公司（示範）", True),
+    "huabei": ("Huabei Data Centre Services Co., Ltd. (demo)", "華北數據中心服務有限公司（示範）", False),
+    "pearl": ("Pearl River Hosting Co., Ltd. (demo)", "珠江託管有限公司（示範）", False),
+    "eastern": ("Eastern Network Equipment Trading Co., Ltd. (demo)", "東方網絡設備貿易有限公司（示範）", False),
+    "northstar": ("Northstar Switches Limited (demo)", "北星交換機有限公司（示範）", False),
+}
+# (currency, target, date, rate): invented demo rates on the days the demo documents need.
+RATES = [
+    ("USD", "CNY", "2026-01-20", "7.0412"),
+    ("USD", "CNY", "2026-02-26", "7.0288"),
+    ("USD", "CNY", "2026-03-20", "7.0150"),
+    ("USD", "CNY", "2026-04-15", "7.0236"),
+    ("HKD", "CNY", "2026-01-28", "0.9038"),
+    ("HKD", "CNY", "2026-02-12", "0.9027"),
+    ("HKD", "CNY", "2026-03-05", "0.9019"),
+    ("HKD", "CNY", "2026-04-10", "0.9022"),
+]
+# number, category, counterparty, order date, amount, currency, service period or None,
+# quotes [(supplier, date, amount, currency)], approve?, invoices [(number, date, amount, currency)]
+ORDERS = [
+    ("IDC-2025-001", "idc", "xiaomi_sub", "2025-08-15", "24000000.00", "CNY", ("2025-09-01", "2026-08-31"),
+     [("huabei", "2025-07-30", "25200000.00", "CNY"), ("pearl", "2025-08-05", "24960000.00", "CNY")], True,
+     [("FP-IDC-250001", "2025-10-31", "4000000.00", "CNY"), ("FP-IDC-250002", "2025-12-31", "4000000.00", "CNY"),
+      ("FP-IDC-260001", "2026-03-31", "6000000.00", "CNY"), ("FP-IDC-260002", "2026-06-30", "6000000.00", "CNY"),
+      ("FP-IDC-260003", "2026-08-31", "4000000.00", "CNY")]),
+    ("IDC-2025-002", "idc", "xiaomi", "2025-11-10", "3600000.00", "CNY", None,
+     [("huabei", "2025-10-20", "3780000.00", "CNY"), ("pearl", "2025-10-28", "3720000.00", "CNY")], True,
+     [("FP-IDC-250003", "2025-11-30", "3600000.00", "CNY")]),
+    ("IDC-2026-001", "idc", "xiaomi_sub", "2026-01-05", "36000000.00", "CNY", ("2026-01-01", "2026-12-31"),
+     [("huabei", "2025-12-10", "37440000.00", "CNY"), ("pearl", "2025-12-18", "36900000.00", "CNY")], True,
+     [("FP-IDC-260004", "2026-03-31", "9000000.00", "CNY"), ("FP-IDC-260005", "2026-06-30", "9000000.00", "CNY"),
+      ("FP-IDC-260006", "2026-09-30", "9000000.00", "CNY")]),
+    ("IDC-2026-002", "idc", "xiaomi", "2026-03-20", "1250000.00", "USD", None,
+     [("huabei", "2026-02-26", "1310000.00", "USD"), ("northstar", "2026-01-20", "1295000.00", "USD")], True,
+     [("FP-IDC-260007", "2026-04-15", "1250000.00", "USD")]),
+    # A draft waiting for approval: approving it takes the 2026 IDC cap past 80%.
+    ("IDC-2026-003", "idc", "xiaomi_sub", "2026-11-18", "6000000.00", "CNY", None,
+     [("huabei", "2026-11-02", "6300000.00", "CNY"), ("pearl", "2026-11-09", "6450000.00", "CNY")], False, []),
+    ("HW-2025-001", "hardware", "xiaomi", "2025-09-10", "12800000.00", "CNY", None,
+     [("eastern", "2025-08-20", "13400000.00", "CNY"), ("northstar", "2025-08-28", "13150000.00", "CNY")], True,
+     [("FP-HW-250001", "2025-10-15", "12800000.00", "CNY")]),
+    ("HW-2025-002", "hardware", "xiaomi", "2025-12-01", "14500000.00", "CNY", None,
+     [("eastern", "2025-11-12", "15100000.00", "CNY"), ("northstar", "2025-11-20", "14950000.00", "CNY")], True,
+     [("FP-HW-250002", "2025-12-20", "14500000.00", "CNY")]),
+    ("HW-2026-001", "hardware", "xiaomi", "2026-03-05", "3000000.00", "HKD", None,
+     [("eastern", "2026-02-12", "3150000.00", "HKD"), ("northstar", "2026-01-28", "3120000.00", "HKD")], True,
+     [("FP-HW-260001", "2026-04-10", "3000000.00", "HKD")]),
+    ("HW-2026-002", "hardware", "xiaomi", "2026-06-18", "2900000.00", "CNY", None,
+     [("eastern", "2026-05-25", "3050000.00", "CNY"), ("northstar", "2026-06-02", "3010000.00", "CNY")], True,
+     []),
+]  # fmt: skip
+THRESHOLDS = [("80.00", "Report to senior management immediately (about 80%)."), ("90.00", ""), ("100.00", "")]
+
+
+def _demo_user(username: str, role: str):
+    user, created = get_user_model().objects.get_or_create(
+        username=username, defaults={"first_name": "Demo", "last_name": role.title(), "is_active": True}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save()
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@transaction.atomic
+def load_demo() -> dict[str, int]:
+    """Load the demo; returns how many rows of each kind were created (all zero the second time)."""
+    created = {"agreements": 0, "caps": 0, "orders": 0}
+    finance = _demo_user("demo.finance", "finance")
+    compliance = _demo_user("demo.compliance", "compliance")
+    for percent, description in THRESHOLDS:
+        AlertThreshold.objects.get_or_create(percent=Decimal(percent), defaults={"description": description})
+
+    person, _ = ConnectedPerson.objects.get_or_create(name=XIAOMI["name"], defaults=XIAOMI)
+    counterparties = {
+        key: Counterparty.objects.get_or_create(
+            name=name, defaults={"name_zh": name_zh, "connected_person": person if connected else None}
+        )[0]
+        for key, (name, name_zh, connected) in COUNTERPARTIES.items()
+    }
+    agreement, made = FrameworkAgreement.objects.get_or_create(
+        connected_person=person, title=AGREEMENT["title"], defaults=AGREEMENT
+    )
+    created["agreements"] += made
+    categories = {}
+    for spec in CATEGORIES:
+        category, _ = TransactionCategory.objects.get_or_create(
+            agreement=agreement,
+            name=spec["name"],
+            defaults={
+                "name_zh": spec["name_zh"],
+                "term_start": spec["term_start"],
+                "term_end": spec["term_end"],
+                "currency": "CNY",
+            },
+        )
+        categories[spec["key"]] = category
+        for start, end, millions in spec["caps"]:
+            if not category.caps.filter(period_start=D(start)).exists():
+                annual_cap_create(
+                    user=compliance,
+                    category=category,
+                    period_start=D(start),
+                    period_end=D(end),
+                    amount=Decimal(millions) * 1_000_000,
+                )
+                created["caps"] += 1
+
+    for currency, target, day, rate in RATES:
+        ExchangeRate.objects.get_or_create(
+            currency=currency, target_currency=target, rate_date=D(day),
+            defaults={"rate": Decimal(rate), "source": "demo"},
+        )  # fmt: skip
+
+    for number, key, party, day, amount, currency, service, quotes, approve, invoices in ORDERS:
+        if PurchaseOrder.objects.filter(number=number).exists():
+            continue
+        service_fields = (
+            {"recognition": "over_service_period", "service_start": D(service[0]), "service_end": D(service[1])}
+            if service
+            else {"recognition": "on_order_date"}
+        )
+        order = purchase_order_create(
+            user=finance,
+            number=number,
+            category=categories[key],
+            counterparty=counterparties[party],
+            description="Demo order",
+            order_date=D(day),
+            amount=Decimal(amount),
+            currency=currency,
+            **service_fields,
+        )
+        for supplier, quoted_on, quote_amount, quote_currency in quotes:
+            quote_create(
+                user=finance,
+                purchase_order=order,
+                supplier=counterparties[supplier],
+                quoted_on=D(quoted_on),
+                amount=Decimal(quote_amount),
+                currency=quote_currency,
+            )
+        if approve:
+            purchase_order_approve(order_id=order.pk, user=compliance)
+        for invoice_number, invoice_date, invoice_amount, invoice_currency in invoices:
+            invoice_record(
+                user=finance,
+                purchase_order=order,
+                number=invoice_number,
+                invoice_date=D(invoice_date),
+                amount=Decimal(invoice_amount),
+                currency=invoice_currency,
+            )
+        created["orders"] += 1
+    return created

@@ -1,0 +1,278 @@
+"""Reads of the policy: allocation of amounts to cap periods, utilisation, the quote rule.
+
+The rules are those of the API contract ("The rules behind the numbers"):
+- amounts are converted into the category's currency at the rate of their own date;
+- an order counts wholly in the period of its order date, or is spread evenly per day over its
+  service period, each period taking round(C x days up to its end / N) - round(C x days before it / N),
+  so that the parts add up to the order to the cent (transactions.money.day_share);
+- committed: approved orders' allocations to the period; actual: their invoices dated in it;
+- remaining: the cap less the larger of the two.
+
+Aggregates over many orders are computed by the database (one query for any number of caps and
+orders); the same arithmetic for a single order is done in Python with the same rounding.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Case, DateField, F, OuterRef, QuerySet, Subquery, Sum, Value, When
+from django.db.models.expressions import Expression
+from django.db.models.functions import Coalesce, Greatest, Least
+from django.utils import timezone
+
+from transactions.models import Invoice, PurchaseOrder, Quote, TransactionCategory
+from transactions.money import ZERO, CentsField, DaysBetween, MulDivRound, day_share
+from transactions.selectors import RateBook, converted_amount_expression
+
+from .models import Alert, AlertRecipient, AlertThreshold, AnnualCap
+
+_money = CentsField()
+APPROVED = PurchaseOrder.Status.APPROVED
+
+
+# --- Allocation of orders to cap periods ---------------------------------------------------------
+
+
+def _recognition_bounds() -> dict[str, Expression]:
+    over = PurchaseOrder.Recognition.OVER_SERVICE_PERIOD
+    start = Case(When(recognition=over, then=F("service_start")), default=F("order_date"), output_field=DateField())
+    end = Case(When(recognition=over, then=F("service_end")), default=F("order_date"), output_field=DateField())
+    return {"recognition_first": start, "recognition_last": end}
+
+
+def orders_with_allocation(
+    orders: QuerySet[PurchaseOrder], *, period_start: Expression, period_end: Expression
+) -> QuerySet[PurchaseOrder]:
+    """`orders` that touch the period, annotated with `converted` (in the category currency at the
+    order date) and `allocation` (their part of it that falls in the period)."""
+    total_days = DaysBetween(F("recognition_last"), F("recognition_first")) + 1
+    return (
+        orders.annotate(**_recognition_bounds())
+        .filter(recognition_first__lte=period_end, recognition_last__gte=period_start)
+        .annotate(
+            converted=converted_amount_expression(target_currency="category__currency", on="order_date"),
+            total_days=total_days,
+            days_before=Greatest(Value(0), Least(F("total_days"), DaysBetween(period_start, F("recognition_first")))),
+            days_through=Greatest(
+                Value(0), Least(F("total_days"), DaysBetween(period_end, F("recognition_first")) + 1)
+            ),
+        )
+        .annotate(
+            allocation=MulDivRound(F("converted"), F("days_through"), F("total_days"))
+            - MulDivRound(F("converted"), F("days_before"), F("total_days"))
+        )
+    )
+
+
+def _sum(queryset: QuerySet, group: str, value: str) -> Expression:
+    """Coalesce((SELECT SUM(value) ... GROUP BY group), 0): one correlated subquery."""
+    total = queryset.order_by().values(group).annotate(total=Sum(value, output_field=_money)).values("total")
+    return Coalesce(Subquery(total, output_field=_money), Value(ZERO), output_field=_money)
+
+
+def caps_with_utilisation(
+    caps: QuerySet[AnnualCap] | None = None, *, as_of: datetime.date | None = None
+) -> QuerySet[AnnualCap]:
+    """Caps annotated with `committed` and `actual` (see AnnualCap.used, .remaining and the
+    percentages for what follows from them).
+
+    `as_of` gives the figures at the end of that business day: invoices dated on or before it,
+    orders dated on or before it (each with its whole allocation); statuses as they stand now.
+    """
+    caps = AnnualCap.objects.all() if caps is None else caps
+    orders = PurchaseOrder.objects.filter(category=OuterRef("category"), status=APPROVED)
+    invoices = Invoice.objects.filter(
+        purchase_order__category=OuterRef("category"),
+        purchase_order__status=APPROVED,
+        invoice_date__gte=OuterRef("period_start"),
+        invoice_date__lte=OuterRef("period_end"),
+    )
+    if as_of is not None:
+        orders = orders.filter(order_date__lte=as_of)
+        invoices = invoices.filter(invoice_date__lte=as_of)
+    allocated = orders_with_allocation(orders, period_start=OuterRef("period_start"), period_end=OuterRef("period_end"))
+    invoiced = invoices.annotate(
+        converted=converted_amount_expression(target_currency="purchase_order__category__currency", on="invoice_date")
+    )
+    # used, remaining and the percentages follow from these two per cap (AnnualCap properties):
+    # annotating them here would make the database evaluate each subquery several times.
+    return caps.select_related("category__agreement__connected_person").annotate(
+        committed=_sum(allocated, "category", "allocation"),
+        actual=_sum(invoiced, "purchase_order__category", "converted"),
+    )
+
+
+def live_caps_with_utilisation(*, on: datetime.date | None = None) -> QuerySet[AnnualCap]:
+    """Caps whose period contains the day `on` (today by default), with their utilisation."""
+    on = on or timezone.localdate()
+    return caps_with_utilisation(AnnualCap.objects.filter(period_start__lte=on, period_end__gte=on)).order_by(
+        "category__agreement__connected_person__name", "category__agreement__title", "category__name"
+    )
+
+
+@dataclass(frozen=True)
+class PeriodShare:
+    cap: AnnualCap | None  # None: days inside the order's recognition that no cap period covers
+    first_day: datetime.date
+    last_day: datetime.date
+    amount: Decimal
+
+
+def order_allocation(order: PurchaseOrder, converted: Decimal, caps: list[AnnualCap]) -> list[PeriodShare]:
+    """How one order's converted amount falls into its category's cap periods (and any gaps).
+
+    The same arithmetic as orders_with_allocation, in Python, for the order being decided about.
+    """
+    first, last = order.recognition_start, order.recognition_end
+    total_days = (last - first).days + 1
+
+    def share(start: datetime.date, end: datetime.date) -> Decimal:
+        before = min(max((start - first).days, 0), total_days)
+        through = min(max((end - first).days + 1, 0), total_days)
+        return day_share(converted, before, through, total_days)
+
+    shares: list[PeriodShare] = []
+    cursor = first
+    for cap in sorted(caps, key=lambda c: c.period_start):
+        if cap.period_end < first or cap.period_start > last:
+            continue
+        if cap.period_start > cursor:
+            gap_end = cap.period_start - datetime.timedelta(days=1)
+            shares.append(PeriodShare(None, cursor, gap_end, share(cursor, gap_end)))
+        start, end = max(cap.period_start, first), min(cap.period_end, last)
+        shares.append(PeriodShare(cap, start, end, share(start, end)))
+        cursor = end + datetime.timedelta(days=1)
+    if cursor <= last:
+        shares.append(PeriodShare(None, cursor, last, share(cursor, last)))
+    return shares
+
+
+# --- The quote rule -----------------------------------------------------------------------------
+
+
+@dataclass
+class QuoteAssessment:
+    quote: Quote
+    converted: Decimal | None
+    counted: bool
+    reason: str = ""  # why a quote does not count
+
+
+@dataclass
+class QuoteRuleResult:
+    order_converted: Decimal | None
+    required: int
+    assessments: list[QuoteAssessment] = field(default_factory=list)
+
+    @property
+    def counted(self) -> list[QuoteAssessment]:
+        return [a for a in self.assessments if a.counted]
+
+    @property
+    def independent_suppliers(self) -> int:
+        return len({a.quote.supplier_id for a in self.counted})
+
+    @property
+    def missing_rates(self) -> list[QuoteAssessment]:
+        return [a for a in self.counted if a.converted is None]
+
+    @property
+    def lowest_counted(self) -> QuoteAssessment | None:
+        priced = [a for a in self.counted if a.converted is not None]
+        return min(priced, key=lambda a: a.converted) if priced else None
+
+    @property
+    def enough_quotes(self) -> bool:
+        return self.independent_suppliers >= self.required
+
+    @property
+    def more_favourable(self) -> bool:
+        """The order is strictly cheaper than every counted quote (vacuously true without quotes)."""
+        if self.order_converted is None or self.missing_rates:
+            return False
+        return all(self.order_converted < a.converted for a in self.counted)
+
+    @property
+    def passes(self) -> bool:
+        return self.enough_quotes and self.more_favourable
+
+    @property
+    def margin(self) -> Decimal | None:
+        """How much cheaper the order is than the lowest counted quote, in the category currency."""
+        lowest = self.lowest_counted
+        if lowest is None or self.order_converted is None:
+            return None
+        return lowest.converted - self.order_converted
+
+
+def _connected_on(counterparty, day: datetime.date) -> bool:
+    person = counterparty.connected_person
+    if person is None:
+        return False
+    return person.connected_from <= day and (person.connected_until is None or day <= person.connected_until)
+
+
+def assess_quote_rule(
+    order: PurchaseOrder, quotes: list[Quote], rates: RateBook, category: TransactionCategory
+) -> QuoteRuleResult:
+    """Which quotes count for the order's quote rule and whether the order passes it.
+
+    A quote counts when its supplier is independent (connected to nobody on the quote date) and is not
+    the order's counterparty, and it is dated on or before the order date and no more than the
+    category's validity before it. Amounts are compared in the category currency.
+    """
+    currency = category.currency
+    result = QuoteRuleResult(
+        order_converted=rates.convert(order.amount, order.currency, currency, order.order_date),
+        required=category.min_independent_quotes,
+    )
+    oldest = order.order_date - datetime.timedelta(days=category.quote_validity_days)
+    for quote in quotes:
+        reason = ""
+        if quote.supplier_id == order.counterparty_id:
+            reason = "it is from the order's own counterparty"
+        elif _connected_on(quote.supplier, quote.quoted_on):
+            reason = f"{quote.supplier.name} was connected ({quote.supplier.connected_person.name}) on the quote date"
+        elif quote.quoted_on > order.order_date:
+            reason = "it is dated after the order"
+        elif quote.quoted_on < oldest:
+            reason = f"it is more than {category.quote_validity_days} days older than the order"
+        result.assessments.append(
+            QuoteAssessment(
+                quote=quote,
+                converted=rates.convert(quote.amount, quote.currency, currency, quote.quoted_on),
+                counted=not reason,
+                reason=reason,
+            )
+        )
+    return result
+
+
+def quote_rule_for_order(order: PurchaseOrder) -> QuoteRuleResult:
+    """Loads the order's quotes and the rates they need (three queries) and assesses the rule."""
+    category = order.category
+    quotes = list(order.quotes.select_related("supplier__connected_person").order_by("quoted_on", "id"))
+    rates = RateBook(
+        [(order.currency, category.currency, order.order_date)]
+        + [(q.currency, category.currency, q.quoted_on) for q in quotes]
+    )
+    return assess_quote_rule(order, quotes, rates, category)
+
+
+# --- Alerts -------------------------------------------------------------------------------------
+
+
+def alert_thresholds() -> list[Decimal]:
+    """Every threshold at which caps alert: the default (80%) and those compliance added."""
+    configured = set(AlertThreshold.objects.values_list("percent", flat=True))
+    return sorted(configured | {settings.CCT_DEFAULT_ALERT_THRESHOLD})
+
+
+def alert_list() -> QuerySet[Alert]:
+    return Alert.objects.select_related("cap__category__agreement", "triggered_by")
+
+
+def alert_recipient_list() -> QuerySet[AlertRecipient]:
+    return AlertRecipient.objects.all()

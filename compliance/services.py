@@ -1,0 +1,387 @@
+"""Compliance acts: approving and cancelling orders, recording invoices, keeping caps and terms
+consistent, and recording alerts.
+
+Each act is one database transaction. Acts that decide about headroom lock the order's row and then
+its category's row (always in that order, so they cannot deadlock): two approvals against the same
+caps therefore run one after the other, and the second sees what the first approved.
+Refusals are transactions.errors.Refusal (API: 409 with the code below); malformed input is a
+ValidationError (API: 400).
+"""
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from transactions.errors import Refusal
+from transactions.models import Invoice, PurchaseOrder, TransactionCategory
+from transactions.money import format_money
+from transactions.selectors import RateBook, amount_converted
+
+from .models import Alert, AnnualCap
+from .selectors import alert_thresholds, caps_with_utilisation, order_allocation, quote_rule_for_order
+
+# The codes of the approval gates (API contract).
+SELF_APPROVAL = "self_approval"
+OUTSIDE_TERM = "outside_term"
+QUOTE_RULE = "quote_rule"
+CAP_EXCEEDED = "cap_exceeded"
+NO_EXCHANGE_RATE = "no_exchange_rate"
+
+
+def _day(value: datetime.date) -> str:
+    return value.strftime("%-d %b %Y")
+
+
+def _period(cap: AnnualCap) -> str:
+    return f"{_day(cap.period_start)} to {_day(cap.period_end)}"
+
+
+def _lock_order_and_category(order_id: int) -> tuple[PurchaseOrder, TransactionCategory]:
+    order = PurchaseOrder.objects.select_for_update(of=("self",)).get(pk=order_id)
+    category = (
+        TransactionCategory.objects.select_for_update(of=("self",))
+        .select_related("agreement__connected_person")
+        .get(pk=order.category_id)
+    )
+    order.category = category
+    return order, category
+
+
+# --- Approval ------------------------------------------------------------------------------------
+
+
+def _check_term(order: PurchaseOrder, category: TransactionCategory) -> None:
+    term = f"{_day(category.term_start)} to {_day(category.term_end)}"
+    if not category.term_start <= order.order_date <= category.term_end:
+        raise Refusal(
+            OUTSIDE_TERM,
+            f"Order {order.number} is dated {_day(order.order_date)}, outside the term of "
+            f"“{category.name}” ({term}). Orders can only be placed under the agreement during its term.",
+        )
+    if order.recognition == PurchaseOrder.Recognition.OVER_SERVICE_PERIOD and not (
+        category.term_start <= order.service_start and order.service_end <= category.term_end
+    ):
+        raise Refusal(
+            OUTSIDE_TERM,
+            f"Order {order.number} buys services from {_day(order.service_start)} to {_day(order.service_end)}, "
+            f"but the term of “{category.name}” runs from {term}. Every service day must fall inside the term.",
+        )
+
+
+def _check_quote_rule(order: PurchaseOrder, category: TransactionCategory) -> None:
+    result = quote_rule_for_order(order)
+    currency = category.currency
+    if result.order_converted is None:
+        raise Refusal(
+            NO_EXCHANGE_RATE,
+            f"There is no {order.currency}/{currency} exchange rate for {_day(order.order_date)}, the date of order "
+            f"{order.number}. Record that day's rate before approving.",
+        )
+    if result.missing_rates:
+        quote = result.missing_rates[0].quote
+        raise Refusal(
+            NO_EXCHANGE_RATE,
+            f"There is no {quote.currency}/{currency} exchange rate for {_day(quote.quoted_on)}, the date of the "
+            f"quote from {quote.supplier.name}. Record that day's rate before approving.",
+        )
+    if not result.enough_quotes:
+        ignored = [f"the quote from {a.quote.supplier.name} ({a.reason})" for a in result.assessments if not a.counted]
+        detail = (
+            f"Order {order.number} needs quotes from at least {result.required} independent third parties, dated "
+            f"within {category.quote_validity_days} days before the order; it has {result.independent_suppliers}."
+        )
+        if ignored:
+            detail += " Not counted: " + "; ".join(ignored) + "."
+        raise Refusal(QUOTE_RULE, detail)
+    if not result.more_favourable:
+        lowest = result.lowest_counted
+        raise Refusal(
+            QUOTE_RULE,
+            f"Order {order.number} costs {format_money(result.order_converted, currency)}, not less than the "
+            f"independent quote from {lowest.quote.supplier.name} ({format_money(lowest.converted, currency)}). "
+            "The connected person's price must be more favourable than every independent quote.",
+        )
+
+
+def _check_caps(order: PurchaseOrder, category: TransactionCategory, converted: Decimal) -> list[AnnualCap]:
+    caps = list(caps_with_utilisation(AnnualCap.objects.filter(category=category)))
+    shares = order_allocation(order, converted, caps)
+    currency = category.currency
+    for share in shares:
+        if share.cap is None:
+            raise Refusal(
+                CAP_EXCEEDED,
+                f"No annual cap covers {_day(share.first_day)} to {_day(share.last_day)}, which order {order.number} "
+                f"falls in ({format_money(share.amount, currency)}). Without a cap there is no headroom.",
+            )
+    for share in shares:
+        cap = share.cap
+        after = cap.used + share.amount
+        if after > cap.amount:
+            raise Refusal(
+                CAP_EXCEEDED,
+                f"Approving order {order.number} would take the annual cap of “{category.name}” for "
+                f"{_period(cap)} to {format_money(after, currency)}, above the cap of "
+                f"{format_money(cap.amount, currency)} by {format_money(after - cap.amount, currency)}. "
+                f"Headroom left: {format_money(max(cap.remaining, Decimal(0)), currency)}.",
+            )
+    return [share.cap for share in shares]
+
+
+@transaction.atomic
+def purchase_order_approve(*, order_id: int, user) -> PurchaseOrder:
+    """Approve a draft order if every gate passes, and record any alert its approval raises."""
+    order, category = _lock_order_and_category(order_id)
+    if not order.is_draft:
+        raise Refusal("order_not_draft", f"Order {order.number} is already {order.get_status_display().lower()}.")
+    if order.created_by_id == user.pk:
+        raise Refusal(
+            SELF_APPROVAL,
+            f"You entered order {order.number}, so you cannot approve it: another person with the compliance role "
+            "must approve it.",
+        )
+    _check_term(order, category)
+    _check_quote_rule(order, category)
+    converted = amount_converted(
+        amount=order.amount, currency=order.currency, target_currency=category.currency, on=order.order_date
+    )
+    touched = _check_caps(order, category, converted)
+
+    order.status = PurchaseOrder.Status.APPROVED
+    order.approved_by = user
+    order.approved_at = timezone.now()
+    order._history_user = user
+    order._change_reason = "approved"
+    order.save()
+    alerts_record(cap_ids=[cap.pk for cap in touched], triggered_by=order)
+    return order
+
+
+@transaction.atomic
+def purchase_order_cancel(*, order_id: int, user, reason: str = "") -> PurchaseOrder:
+    """Cancel a draft or approved order: it no longer counts against any cap."""
+    order, _ = _lock_order_and_category(order_id)
+    if order.status == PurchaseOrder.Status.CANCELLED:
+        raise Refusal("order_not_cancellable", f"Order {order.number} is already cancelled.")
+    order.status = PurchaseOrder.Status.CANCELLED
+    order.cancelled_by = user
+    order.cancelled_at = timezone.now()
+    order.cancellation_reason = reason[:500]
+    order._history_user = user
+    order._change_reason = f"cancelled: {reason}" if reason else "cancelled"
+    order.save()
+    return order
+
+
+# --- Invoices -----------------------------------------------------------------------------------
+
+INVOICE_FIELDS = ("purchase_order", "number", "invoice_date", "amount", "currency")
+
+
+def _save_invoice(invoice: Invoice, user, previous_date: datetime.date | None = None) -> Invoice:
+    invoice.full_clean(exclude=["created_by"])
+    order, category = _lock_order_and_category(invoice.purchase_order_id)
+    if order.status == PurchaseOrder.Status.CANCELLED:
+        raise Refusal("order_cancelled", f"Order {order.number} is cancelled; invoices cannot be recorded against it.")
+    rate = RateBook([(invoice.currency, category.currency, invoice.invoice_date)])
+    if rate.ratio(invoice.currency, category.currency, invoice.invoice_date) is None:
+        raise Refusal(
+            NO_EXCHANGE_RATE,
+            f"There is no {invoice.currency}/{category.currency} exchange rate for {_day(invoice.invoice_date)}, "
+            f"the date of invoice {invoice.number}. Record that day's rate first.",
+        )
+    invoice._history_user = user
+    invoice.save()
+    if order.status == PurchaseOrder.Status.APPROVED:
+        days = {invoice.invoice_date} | ({previous_date} if previous_date else set())
+        cap_ids = [
+            cap.pk for cap in AnnualCap.objects.filter(category=category) if any(cap.covers(day) for day in days)
+        ]
+        alerts_record(cap_ids=cap_ids, triggered_by=order)
+    return invoice
+
+
+@transaction.atomic
+def invoice_record(*, user, **fields: Any) -> Invoice:
+    """Record an invoice (an actual amount) against a draft or approved order."""
+    unknown = set(fields) - set(INVOICE_FIELDS)
+    if unknown:
+        raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
+    return _save_invoice(Invoice(created_by=user, **fields), user)
+
+
+@transaction.atomic
+def invoice_update(*, invoice: Invoice, user, **fields: Any) -> Invoice:
+    unknown = set(fields) - set(INVOICE_FIELDS)
+    if unknown:
+        raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
+    if "purchase_order" in fields and fields["purchase_order"].pk != invoice.purchase_order_id:
+        raise ValidationError({"purchase_order": "An invoice cannot be moved to another order."})
+    previous_date = invoice.invoice_date
+    for name, value in fields.items():
+        setattr(invoice, name, value)
+    return _save_invoice(invoice, user, previous_date)
+
+
+# --- Alerts ---------------------------------------------------------------------------------------
+
+
+def alerts_record(*, cap_ids: list[int], triggered_by: PurchaseOrder | None = None) -> list[Alert]:
+    """Record an alert for every threshold a cap's actual or committed amount has reached and that
+    has no alert yet. Idempotent: the unique constraint (cap, threshold, basis) makes a concurrent
+    second recording a no-op. Returns the alerts created by this call."""
+    if not cap_ids:
+        return []
+    caps = list(caps_with_utilisation(AnnualCap.objects.filter(pk__in=cap_ids)))
+    thresholds = alert_thresholds()
+    before = {
+        (cap_id, threshold, basis): pk
+        for pk, cap_id, threshold, basis in Alert.objects.filter(cap_id__in=cap_ids).values_list(
+            "pk", "cap_id", "threshold", "basis"
+        )
+    }
+    wanted = []
+    for cap in caps:
+        for basis, used, pct in (
+            (Alert.Basis.ACTUAL, cap.actual, cap.actual_pct),
+            (Alert.Basis.COMMITTED, cap.committed, cap.committed_pct),
+        ):
+            for threshold in thresholds:
+                # Compare exactly, not the rounded percentage: 79.996% has not reached 80%.
+                if used * 100 >= threshold * cap.amount and (cap.pk, threshold, basis) not in before:
+                    wanted.append(
+                        Alert(
+                            cap=cap,
+                            threshold=threshold,
+                            basis=basis,
+                            utilisation_pct=pct,
+                            used_amount=used,
+                            cap_amount=cap.amount,
+                            triggered_by=triggered_by,
+                        )
+                    )
+    if not wanted:
+        return []
+    Alert.objects.bulk_create(wanted, ignore_conflicts=True)
+    keys = {(a.cap_id, a.threshold, a.basis) for a in wanted}
+    return [
+        alert
+        for alert in Alert.objects.filter(cap_id__in={a.cap_id for a in wanted}).exclude(pk__in=before.values())
+        if (alert.cap_id, alert.threshold, alert.basis) in keys
+    ]
+
+
+# --- Caps and terms -------------------------------------------------------------------------------
+
+CAP_FIELDS = ("category", "period_start", "period_end", "amount")
+
+
+def annual_cap_check(cap: AnnualCap) -> None:
+    """A cap's period lies inside its category's term and overlaps no other period of the category."""
+    errors: dict[str, list[str]] = {}
+    category = cap.category
+    if cap.period_start and cap.period_end and category is not None:
+        if cap.period_end < cap.period_start:
+            errors.setdefault("period_end", []).append("The period must end on or after it starts.")
+        elif cap.period_start < category.term_start or cap.period_end > category.term_end:
+            errors.setdefault("period_start", []).append(
+                f"The period {_day(cap.period_start)} to {_day(cap.period_end)} is not inside the term of "
+                f"“{category.name}” ({_day(category.term_start)} to {_day(category.term_end)})."
+            )
+        else:
+            overlapping = (
+                AnnualCap.objects.filter(
+                    category=category, period_start__lte=cap.period_end, period_end__gte=cap.period_start
+                )
+                .exclude(pk=cap.pk)
+                .first()
+            )
+            if overlapping is not None:
+                errors.setdefault("period_start", []).append(
+                    f"The period overlaps the cap for {_period(overlapping)}; a day belongs to one period only."
+                )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save_cap(cap: AnnualCap, user) -> AnnualCap:
+    cap.full_clean()
+    # Lock the category so that two caps cannot be entered over the same days at once.
+    TransactionCategory.objects.select_for_update().get(pk=cap.category_id)
+    annual_cap_check(cap)
+    cap._history_user = user
+    cap.save()
+    return cap
+
+
+@transaction.atomic
+def annual_cap_create(*, user, **fields: Any) -> AnnualCap:
+    unknown = set(fields) - set(CAP_FIELDS)
+    if unknown:
+        raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
+    return _save_cap(AnnualCap(**fields), user)
+
+
+@transaction.atomic
+def annual_cap_update(*, cap: AnnualCap, user, **fields: Any) -> AnnualCap:
+    unknown = set(fields) - set(CAP_FIELDS)
+    if unknown:
+        raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
+    if "category" in fields and fields["category"].pk != cap.category_id:
+        raise ValidationError({"category": "A cap cannot be moved to another category."})
+    for name, value in fields.items():
+        setattr(cap, name, value)
+    return _save_cap(cap, user)
+
+
+def transaction_category_check(category: TransactionCategory) -> None:
+    """A term change must keep every cap period and every approved order inside the term."""
+    if category.pk is None or not (category.term_start and category.term_end):
+        return
+    outside = AnnualCap.objects.filter(category_id=category.pk).exclude(
+        period_start__gte=category.term_start, period_end__lte=category.term_end
+    )
+    errors: dict[str, list[str]] = {}
+    if outside.exists():
+        periods = ", ".join(_period(cap) for cap in outside)
+        errors.setdefault("term_end", []).append(f"The caps for {periods} would fall outside the term.")
+    orders = PurchaseOrder.objects.filter(category_id=category.pk, status=PurchaseOrder.Status.APPROVED).exclude(
+        order_date__gte=category.term_start, order_date__lte=category.term_end
+    )
+    if orders.exists():
+        numbers = ", ".join(orders.values_list("number", flat=True)[:5])
+        errors.setdefault("term_end", []).append(f"Approved orders would fall outside the term: {numbers}.")
+    if errors:
+        raise ValidationError(errors)
+
+
+CATEGORY_FIELDS = (
+    "agreement", "name", "name_zh", "term_start", "term_end", "currency", "min_independent_quotes",
+    "quote_validity_days",
+)  # fmt: skip
+
+
+@transaction.atomic
+def transaction_category_save(
+    *, user, category: TransactionCategory | None = None, **fields: Any
+) -> TransactionCategory:
+    unknown = set(fields) - set(CATEGORY_FIELDS)
+    if unknown:
+        raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
+    if category is None:
+        category = TransactionCategory()
+    else:
+        category = TransactionCategory.objects.select_for_update().get(pk=category.pk)
+        if "currency" in fields and fields["currency"] != category.currency and category.caps.exists():
+            raise ValidationError({"currency": "The currency of a category with caps cannot change."})
+    for name, value in fields.items():
+        setattr(category, name, value)
+    category.full_clean()
+    transaction_category_check(category)
+    category._history_user = user
+    category.save()
+    return category

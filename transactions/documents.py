@@ -1,0 +1,67 @@
+"""Quote documents: what may be uploaded and where it is kept.
+
+A quote's document is evidence for the quote rule and inside information until announced, so it
+is stored under PRIVATE_MEDIA_ROOT (never under a served folder) with a random name, and handed
+out only by transactions.views.quote_document to a logged-in user with a role.
+"""
+
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
+from django.utils.deconstruct import deconstructible
+
+# What a file must start with to be what it claims. Checked on the content, not the name.
+_SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    "pdf": (b"%PDF-",),
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+}
+ALLOWED_EXTENSIONS = tuple(_SIGNATURES)
+
+
+def private_storage() -> FileSystemStorage:
+    # A callable, so that the location follows the settings in force (tests use a temporary folder).
+    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+
+
+@deconstructible
+class RandomName:
+    """Store uploads as quotes/<yyyy>/<uuid>.<ext>: no user-chosen path ever reaches the disk."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+
+    def __call__(self, instance, filename: str) -> str:
+        extension = PurePath(filename).suffix.lower().lstrip(".")
+        return f"{self.folder}/{uuid.uuid4().hex}.{extension}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RandomName) and other.folder == self.folder
+
+
+def validate_quote_document(upload) -> None:
+    """A PDF, PNG or JPEG, no larger than QUOTE_DOCUMENT_MAX_BYTES, whose content matches its name."""
+    limit = settings.QUOTE_DOCUMENT_MAX_BYTES
+    if upload.size is not None and upload.size > limit:
+        raise ValidationError(
+            "The document is %(size)s MB; the largest accepted is %(limit)s MB.",
+            code="document_too_large",
+            params={"size": f"{upload.size / 1_048_576:.1f}", "limit": f"{limit / 1_048_576:.1f}"},
+        )
+    extension = PurePath(upload.name or "").suffix.lower().lstrip(".")
+    if extension not in _SIGNATURES:
+        raise ValidationError("Upload the quote as a PDF, PNG or JPEG file.", code="document_type")
+    position = upload.tell() if hasattr(upload, "tell") else 0
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(position)
+    if not any(head.startswith(signature) for signature in _SIGNATURES[extension]):
+        raise ValidationError(
+            "The file is named .%(extension)s but its content is not a %(kind)s document.",
+            code="document_content",
+            params={"extension": extension, "kind": extension.upper()},
+        )

@@ -1,0 +1,119 @@
+"""Reads over the facts: exchange rates and amounts converted into another currency."""
+
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.expressions import Expression
+from django.db.models.functions import Coalesce
+
+from .models import ExchangeRate, Invoice, PurchaseOrder, Quote
+from .money import CentsField, MulDivRound, mul_div_round
+
+RateKey = tuple[str, str, datetime.date]
+
+
+class RateBook:
+    """The exchange rates needed to convert a known set of documents, read in one query.
+
+    A rate is the direct pair on the document's own date, else the reciprocal of the inverse pair;
+    never a rate of another day.
+    """
+
+    def __init__(self, wanted: Iterable[RateKey]) -> None:
+        wanted = {(c, t, d) for c, t, d in wanted if c != t}
+        self._rates: dict[RateKey, Decimal] = {}
+        if not wanted:
+            return
+        currencies = {c for c, _, _ in wanted} | {t for _, t, _ in wanted}
+        rows = ExchangeRate.objects.filter(
+            rate_date__in={d for _, _, d in wanted}, currency__in=currencies, target_currency__in=currencies
+        ).values_list("currency", "target_currency", "rate_date", "rate")
+        self._rates = {(c, t, d): rate for c, t, d, rate in rows}
+
+    def ratio(self, currency: str, target_currency: str, on: datetime.date) -> tuple[Decimal, Decimal] | None:
+        """(numerator, denominator) turning `currency` into `target_currency` on `on`, or None."""
+        if currency == target_currency:
+            return Decimal(1), Decimal(1)
+        if (currency, target_currency, on) in self._rates:
+            return self._rates[(currency, target_currency, on)], Decimal(1)
+        if (target_currency, currency, on) in self._rates:
+            return Decimal(1), self._rates[(target_currency, currency, on)]
+        return None
+
+    def convert(self, amount: Decimal, currency: str, target_currency: str, on: datetime.date) -> Decimal | None:
+        """`amount` in `target_currency`, rounded to cents; None when no rate is recorded for that day."""
+        ratio = self.ratio(currency, target_currency, on)
+        return None if ratio is None else mul_div_round(amount, *ratio)
+
+
+def amount_converted(*, amount: Decimal, currency: str, target_currency: str, on: datetime.date) -> Decimal | None:
+    """One amount in `target_currency` at the rate of the day `on`; None without a rate."""
+    return RateBook([(currency, target_currency, on)]).convert(amount, currency, target_currency, on)
+
+
+def converted_amount_expression(
+    *, target_currency: str, on: str, amount: str = "amount", currency: str = "currency"
+) -> Expression:
+    """SQL for a row's `amount` converted into `target_currency` (a field path) at the rate of its
+    date field `on`, by the same rules as RateBook; NULL without a rate."""
+    direct = ExchangeRate.objects.filter(
+        currency=OuterRef(currency), target_currency=OuterRef(target_currency), rate_date=OuterRef(on)
+    ).values("rate")[:1]
+    inverse = ExchangeRate.objects.filter(
+        currency=OuterRef(target_currency), target_currency=OuterRef(currency), rate_date=OuterRef(on)
+    ).values("rate")[:1]
+    return Case(
+        When(Q(**{currency: F(target_currency)}), then=F(amount)),
+        default=Coalesce(
+            MulDivRound(F(amount), Subquery(direct), Value(1)),
+            MulDivRound(F(amount), Value(1), Subquery(inverse)),
+        ),
+        output_field=CentsField(),
+    )
+
+
+def rate_missing_filter(*, target_currency: str, on: str, currency: str = "currency") -> Q:
+    """Rows whose amount cannot be converted into `target_currency` on their own date."""
+    direct = ExchangeRate.objects.filter(
+        currency=OuterRef(currency), target_currency=OuterRef(target_currency), rate_date=OuterRef(on)
+    )
+    inverse = ExchangeRate.objects.filter(
+        currency=OuterRef(target_currency), target_currency=OuterRef(currency), rate_date=OuterRef(on)
+    )
+    return ~Q(**{currency: F(target_currency)}) & ~Exists(direct) & ~Exists(inverse)
+
+
+def exchange_rate_in_use(rate: ExchangeRate) -> bool:
+    """Whether an order, quote or invoice is converted with this rate (either direction)."""
+    pair = {rate.currency, rate.target_currency}
+    orders = PurchaseOrder.objects.filter(order_date=rate.rate_date, currency__in=pair, category__currency__in=pair)
+    quotes = Quote.objects.filter(
+        quoted_on=rate.rate_date, currency__in=pair, purchase_order__category__currency__in=pair
+    )
+    invoices = Invoice.objects.filter(
+        invoice_date=rate.rate_date, currency__in=pair, purchase_order__category__currency__in=pair
+    )
+    return any(
+        qs.exclude(**{field: F(other)}).exists()
+        for qs, field, other in (
+            (orders, "currency", "category__currency"),
+            (quotes, "currency", "purchase_order__category__currency"),
+            (invoices, "currency", "purchase_order__category__currency"),
+        )
+    )
+
+
+def purchase_order_list() -> QuerySet[PurchaseOrder]:
+    return PurchaseOrder.objects.select_related(
+        "category__agreement__connected_person", "counterparty", "created_by", "approved_by", "cancelled_by"
+    )
+
+
+def quote_list() -> QuerySet[Quote]:
+    return Quote.objects.select_related("purchase_order", "supplier")
+
+
+def invoice_list() -> QuerySet[Invoice]:
+    return Invoice.objects.select_related("purchase_order")
