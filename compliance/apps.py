@@ -1,7 +1,16 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class ComplianceConfig(AppConfig):
+    default = True
     name = "compliance"
     verbose_name = "Compliance (caps, approvals, alerts)"
     default_auto_field = "django.db.models.BigAutoField"
+
+
+class ComplianceAdminConfig(admin_apps.AdminConfig):
+    """The admin, with this product's site (compliance.admin_site) as `admin.site`."""
+
+    default = False
+    default_site = "compliance.admin_site.ComplianceAdminSite"

@@ -20,6 +20,7 @@ from transactions.errors import Refusal
 from transactions.models import Invoice, PurchaseOrder, TransactionCategory
 from transactions.money import format_money
 from transactions.selectors import RateBook, amount_converted
+from transactions.services import assign_fields
 
 from .models import Alert, AnnualCap
 from .selectors import alert_thresholds, caps_with_utilisation, order_allocation, quote_rule_for_order
@@ -182,49 +183,63 @@ def purchase_order_cancel(*, order_id: int, user, reason: str = "") -> PurchaseO
 INVOICE_FIELDS = ("purchase_order", "number", "invoice_date", "amount", "currency")
 
 
-def _save_invoice(invoice: Invoice, user, previous_date: datetime.date | None = None) -> Invoice:
-    invoice.full_clean(exclude=["created_by"])
-    order, category = _lock_order_and_category(invoice.purchase_order_id)
+def invoice_refusal(invoice: Invoice) -> Refusal | None:
+    """Why this invoice cannot be recorded as it stands, or None (used by the admin form as well)."""
+    order = invoice.purchase_order
     if order.status == PurchaseOrder.Status.CANCELLED:
-        raise Refusal("order_cancelled", f"Order {order.number} is cancelled; invoices cannot be recorded against it.")
-    rate = RateBook([(invoice.currency, category.currency, invoice.invoice_date)])
-    if rate.ratio(invoice.currency, category.currency, invoice.invoice_date) is None:
-        raise Refusal(
+        return Refusal("order_cancelled", f"Order {order.number} is cancelled; invoices cannot be recorded against it.")
+    target = order.category.currency
+    if (
+        RateBook([(invoice.currency, target, invoice.invoice_date)]).ratio(
+            invoice.currency, target, invoice.invoice_date
+        )
+        is None
+    ):
+        return Refusal(
             NO_EXCHANGE_RATE,
-            f"There is no {invoice.currency}/{category.currency} exchange rate for {_day(invoice.invoice_date)}, "
+            f"There is no {invoice.currency}/{target} exchange rate for {_day(invoice.invoice_date)}, "
             f"the date of invoice {invoice.number}. Record that day's rate first.",
         )
+    return None
+
+
+@transaction.atomic
+def invoice_save(*, invoice: Invoice, user) -> Invoice:
+    """Record a new invoice (an actual amount) or a correction, against a draft or approved order,
+    and record any alert the actual amount now reaches."""
+    previous_date = None
+    if invoice.pk is None:
+        invoice.created_by = user
+    else:
+        previous_order, previous_date = Invoice.objects.values_list("purchase_order_id", "invoice_date").get(
+            pk=invoice.pk
+        )
+        if previous_order != invoice.purchase_order_id:
+            raise ValidationError({"purchase_order": "An invoice cannot be moved to another order."})
+    invoice.full_clean(exclude=["created_by"])
+    order, category = _lock_order_and_category(invoice.purchase_order_id)
+    invoice.purchase_order = order
+    refusal = invoice_refusal(invoice)
+    if refusal is not None:
+        raise refusal
     invoice._history_user = user
     invoice.save()
     if order.status == PurchaseOrder.Status.APPROVED:
-        days = {invoice.invoice_date} | ({previous_date} if previous_date else set())
-        cap_ids = [
-            cap.pk for cap in AnnualCap.objects.filter(category=category) if any(cap.covers(day) for day in days)
-        ]
+        days = {invoice.invoice_date, previous_date} - {None}
+        cap_ids = [cap.pk for cap in category.caps.all() if any(cap.covers(day) for day in days)]
         alerts_record(cap_ids=cap_ids, triggered_by=order)
     return invoice
 
 
-@transaction.atomic
 def invoice_record(*, user, **fields: Any) -> Invoice:
-    """Record an invoice (an actual amount) against a draft or approved order."""
-    unknown = set(fields) - set(INVOICE_FIELDS)
-    if unknown:
-        raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
-    return _save_invoice(Invoice(created_by=user, **fields), user)
+    invoice = Invoice()
+    assign_fields(invoice, fields, INVOICE_FIELDS)
+    return invoice_save(invoice=invoice, user=user)
 
 
-@transaction.atomic
 def invoice_update(*, invoice: Invoice, user, **fields: Any) -> Invoice:
-    unknown = set(fields) - set(INVOICE_FIELDS)
-    if unknown:
-        raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
-    if "purchase_order" in fields and fields["purchase_order"].pk != invoice.purchase_order_id:
-        raise ValidationError({"purchase_order": "An invoice cannot be moved to another order."})
-    previous_date = invoice.invoice_date
-    for name, value in fields.items():
-        setattr(invoice, name, value)
-    return _save_invoice(invoice, user, previous_date)
+    assign_fields(invoice, fields, INVOICE_FIELDS)
+    return invoice_save(invoice=invoice, user=user)
 
 
 # --- Alerts ---------------------------------------------------------------------------------------
@@ -292,7 +307,7 @@ def annual_cap_check(cap: AnnualCap) -> None:
                 f"The period {_day(cap.period_start)} to {_day(cap.period_end)} is not inside the term of "
                 f"“{category.name}” ({_day(category.term_start)} to {_day(category.term_end)})."
             )
-        else:
+        elif category.pk is not None:
             overlapping = (
                 AnnualCap.objects.filter(
                     category=category, period_start__lte=cap.period_end, period_end__gte=cap.period_start
@@ -308,7 +323,12 @@ def annual_cap_check(cap: AnnualCap) -> None:
         raise ValidationError(errors)
 
 
-def _save_cap(cap: AnnualCap, user) -> AnnualCap:
+@transaction.atomic
+def annual_cap_save(*, cap: AnnualCap, user) -> AnnualCap:
+    if cap.pk is not None:
+        stored_category = AnnualCap.objects.values_list("category_id", flat=True).get(pk=cap.pk)
+        if stored_category != cap.category_id:
+            raise ValidationError({"category": "A cap cannot be moved to another category."})
     cap.full_clean()
     # Lock the category so that two caps cannot be entered over the same days at once.
     TransactionCategory.objects.select_for_update().get(pk=cap.category_id)
@@ -318,24 +338,15 @@ def _save_cap(cap: AnnualCap, user) -> AnnualCap:
     return cap
 
 
-@transaction.atomic
 def annual_cap_create(*, user, **fields: Any) -> AnnualCap:
-    unknown = set(fields) - set(CAP_FIELDS)
-    if unknown:
-        raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
-    return _save_cap(AnnualCap(**fields), user)
+    cap = AnnualCap()
+    assign_fields(cap, fields, CAP_FIELDS)
+    return annual_cap_save(cap=cap, user=user)
 
 
-@transaction.atomic
 def annual_cap_update(*, cap: AnnualCap, user, **fields: Any) -> AnnualCap:
-    unknown = set(fields) - set(CAP_FIELDS)
-    if unknown:
-        raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
-    if "category" in fields and fields["category"].pk != cap.category_id:
-        raise ValidationError({"category": "A cap cannot be moved to another category."})
-    for name, value in fields.items():
-        setattr(cap, name, value)
-    return _save_cap(cap, user)
+    assign_fields(cap, fields, CAP_FIELDS)
+    return annual_cap_save(cap=cap, user=user)
 
 
 def transaction_category_check(category: TransactionCategory) -> None:
@@ -366,22 +377,27 @@ CATEGORY_FIELDS = (
 
 
 @transaction.atomic
-def transaction_category_save(
-    *, user, category: TransactionCategory | None = None, **fields: Any
-) -> TransactionCategory:
-    unknown = set(fields) - set(CATEGORY_FIELDS)
-    if unknown:
-        raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
-    if category is None:
-        category = TransactionCategory()
-    else:
-        category = TransactionCategory.objects.select_for_update().get(pk=category.pk)
-        if "currency" in fields and fields["currency"] != category.currency and category.caps.exists():
+def transaction_category_save(*, category: TransactionCategory, user) -> TransactionCategory:
+    """Save a new or changed category; a term or currency change must keep its caps and orders valid."""
+    if category.pk is not None:
+        stored_currency = (
+            TransactionCategory.objects.select_for_update().values_list("currency", flat=True).get(pk=category.pk)
+        )
+        if category.currency != stored_currency and category.caps.exists():
             raise ValidationError({"currency": "The currency of a category with caps cannot change."})
-    for name, value in fields.items():
-        setattr(category, name, value)
     category.full_clean()
     transaction_category_check(category)
     category._history_user = user
     category.save()
     return category
+
+
+def transaction_category_create(*, user, **fields: Any) -> TransactionCategory:
+    category = TransactionCategory()
+    assign_fields(category, fields, CATEGORY_FIELDS)
+    return transaction_category_save(category=category, user=user)
+
+
+def transaction_category_update(*, category: TransactionCategory, user, **fields: Any) -> TransactionCategory:
+    assign_fields(category, fields, CATEGORY_FIELDS)
+    return transaction_category_save(category=category, user=user)

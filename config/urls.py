@@ -1,6 +1,32 @@
+"""Every URL of the product: the admin, the API (one router) with its schema and docs, documents."""
+
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from compliance import api as policy
+from transactions import api as facts
+from transactions.views import quote_document
+
+router = DefaultRouter()
+router.register("connected-persons", facts.ConnectedPersonViewSet, basename="connectedperson")
+router.register("counterparties", facts.CounterpartyViewSet, basename="counterparty")
+router.register("agreements", facts.FrameworkAgreementViewSet, basename="frameworkagreement")
+router.register("categories", policy.TransactionCategoryViewSet, basename="transactioncategory")
+router.register("caps", policy.AnnualCapViewSet, basename="annualcap")
+router.register("exchange-rates", facts.ExchangeRateViewSet, basename="exchangerate")
+router.register("purchase-orders", policy.PurchaseOrderViewSet, basename="purchaseorder")
+router.register("quotes", facts.QuoteViewSet, basename="quote")
+router.register("invoices", policy.InvoiceViewSet, basename="invoice")
+router.register("alerts", policy.AlertViewSet, basename="alert")
+router.register("alert-recipients", policy.AlertRecipientViewSet, basename="alertrecipient")
+router.register("alert-thresholds", policy.AlertThresholdViewSet, basename="alertthreshold")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/", include(router.urls)),
+    path("documents/quotes/<int:pk>/", quote_document, name="quote-document"),
 ]

@@ -20,7 +20,8 @@ ORDER_FIELDS = (
 QUOTE_FIELDS = ("purchase_order", "supplier", "quoted_on", "amount", "currency", "reference", "document")
 
 
-def _assign(instance, fields: dict[str, Any], allowed: tuple[str, ...]) -> None:
+def assign_fields(instance, fields: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    """Set the given fields on an instance, refusing any field the service does not let callers set."""
     unknown = set(fields) - set(allowed)
     if unknown:
         raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
@@ -70,67 +71,72 @@ def _validate_order(order: PurchaseOrder) -> None:
         raise ValidationError(errors)
 
 
-def _locked_draft(order_id: int) -> PurchaseOrder:
-    order = PurchaseOrder.objects.select_for_update(of=("self",)).get(pk=order_id)
+def _locked_draft(order_id: int) -> None:
+    """Lock the order's row and refuse unless it is a draft (its approval would race the edit)."""
+    order = PurchaseOrder.objects.select_for_update(of=("self",)).only("number", "status").get(pk=order_id)
     if not order.is_draft:
         raise Refusal(
             "order_not_draft",
             f"Order {order.number} is {order.get_status_display().lower()}; only draft orders and their quotes "
             "can be changed.",
         )
-    return order
 
 
 @transaction.atomic
-def purchase_order_create(*, user, **fields: Any) -> PurchaseOrder:
-    order = PurchaseOrder(created_by=user, status=PurchaseOrder.Status.DRAFT)
-    _assign(order, fields, ORDER_FIELDS)
+def purchase_order_save(*, order: PurchaseOrder, user) -> PurchaseOrder:
+    """Save a new or changed draft order (the admin's form instance, or one built from fields)."""
+    if order.pk is None:
+        order.created_by = user
+        order.status = PurchaseOrder.Status.DRAFT
+    else:
+        _locked_draft(order.pk)
     _validate_order(order)
     order._history_user = user
     order.save()
     return order
 
 
-@transaction.atomic
+def purchase_order_create(*, user, **fields: Any) -> PurchaseOrder:
+    order = PurchaseOrder()
+    assign_fields(order, fields, ORDER_FIELDS)
+    return purchase_order_save(order=order, user=user)
+
+
 def purchase_order_update(*, order: PurchaseOrder, user, **fields: Any) -> PurchaseOrder:
-    locked = _locked_draft(order.pk)
-    _assign(locked, fields, ORDER_FIELDS)
-    _validate_order(locked)
-    locked._history_user = user
-    locked.save()
-    return locked
-
-
-def _validate_quote(quote: Quote) -> None:
-    quote.full_clean(exclude=["created_by", "purchase_order"])
+    assign_fields(order, fields, ORDER_FIELDS)
+    return purchase_order_save(order=order, user=user)
 
 
 @transaction.atomic
+def quote_save(*, quote: Quote, user) -> Quote:
+    """Save a new or changed quote of a draft order."""
+    if quote.pk is not None:
+        stored_order = Quote.objects.values_list("purchase_order_id", flat=True).get(pk=quote.pk)
+        if stored_order != quote.purchase_order_id:
+            raise ValidationError({"purchase_order": "A quote cannot be moved to another order; enter it there."})
+    else:
+        quote.created_by = user
+    _locked_draft(quote.purchase_order_id)
+    quote.full_clean(exclude=["created_by"])
+    if quote.document and not quote.document._committed:
+        # Keep the name the user gave the file; it is stored under a random one.
+        quote.document_name = quote.document.name.rsplit("/", 1)[-1][:200]
+    elif not quote.document:
+        quote.document_name = ""
+    quote._history_user = user
+    quote.save()
+    return quote
+
+
 def quote_create(*, user, **fields: Any) -> Quote:
-    quote = Quote(created_by=user)
-    _assign(quote, fields, QUOTE_FIELDS)
-    _locked_draft(quote.purchase_order_id)
-    _validate_quote(quote)
-    if quote.document:
-        quote.document_name = quote.document.name.rsplit("/", 1)[-1][:200]
-    quote._history_user = user
-    quote.save()
-    return quote
+    quote = Quote()
+    assign_fields(quote, fields, QUOTE_FIELDS)
+    return quote_save(quote=quote, user=user)
 
 
-@transaction.atomic
 def quote_update(*, quote: Quote, user, **fields: Any) -> Quote:
-    _locked_draft(quote.purchase_order_id)
-    if "purchase_order" in fields and fields["purchase_order"].pk != quote.purchase_order_id:
-        raise ValidationError({"purchase_order": "A quote cannot be moved to another order; enter it there."})
-    document_before = quote.document.name if quote.document else ""
-    _assign(quote, fields, QUOTE_FIELDS)
-    _validate_quote(quote)
-    if quote.document and quote.document.name != document_before:
-        quote.document_name = quote.document.name.rsplit("/", 1)[-1][:200]
-    quote._history_user = user
-    quote.save()
-    return quote
+    assign_fields(quote, fields, QUOTE_FIELDS)
+    return quote_save(quote=quote, user=user)
 
 
 @transaction.atomic

@@ -1,0 +1,509 @@
+"""Admin for finance and compliance staff: purchase orders with their quotes and invoices, approval
+and cancellation, categories with their caps and utilisation, alerts and who receives them.
+
+Every save goes through the same services as the API, so a form shows the same sentence a 409 would.
+"""
+
+import itertools
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
+
+from transactions import services as fact_services
+from transactions.admin import AuditedAdmin
+from transactions.errors import Refusal
+from transactions.models import Invoice, PurchaseOrder, Quote, TransactionCategory
+from transactions.money import format_money
+from transactions.selectors import amount_converted, purchase_order_list
+
+from . import selectors, services
+from .models import Alert, AlertRecipient, AlertThreshold, AnnualCap
+from .templatetags.cct import utilisation_bar
+
+
+def _money_column(amount, currency: str) -> str:
+    return format_html('<span style="white-space:nowrap">{}</span>', format_money(amount, currency))
+
+
+# --- Purchase orders ----------------------------------------------------------------------------------
+
+
+class SupplierChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, counterparty) -> str:
+        tag = "independent" if counterparty.is_independent else "connected"
+        return f"{counterparty} · {tag}"
+
+
+class QuoteForm(forms.ModelForm):
+    class Meta:
+        model = Quote
+        fields = ["supplier", "quoted_on", "amount", "currency", "reference", "document"]
+        field_classes = {"supplier": SupplierChoiceField}
+
+
+class QuoteInline(admin.TabularInline):
+    model = Quote
+    form = QuoteForm
+    extra = 2
+    can_delete = True
+    readonly_fields = ["document_name"]
+
+    def _draft(self, obj) -> bool:
+        return obj is None or obj.is_draft
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("supplier__connected_person")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return self._draft(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._draft(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._draft(obj) and super().has_delete_permission(request, obj)
+
+    def get_extra(self, request, obj=None, **kwargs) -> int:
+        return 2 if obj is None else 0
+
+
+class InvoiceForm(forms.ModelForm):
+    class Meta:
+        model = Invoice
+        fields = ["number", "invoice_date", "amount", "currency"]
+
+    def clean(self):
+        data = super().clean()
+        if all(data.get(name) for name in ("number", "invoice_date", "amount", "currency")):
+            candidate = Invoice(purchase_order=self.instance.purchase_order, **{k: data[k] for k in self.Meta.fields})
+            refusal = services.invoice_refusal(candidate)
+            if refusal is not None:
+                raise ValidationError(refusal.detail, code=refusal.code)
+        return data
+
+
+class InvoiceInline(admin.TabularInline):
+    model = Invoice
+    form = InvoiceForm
+    extra = 0
+    can_delete = False
+
+    def _open(self, obj) -> bool:
+        return obj is None or obj.status != PurchaseOrder.Status.CANCELLED
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return self._open(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._open(obj) and super().has_change_permission(request, obj)
+
+
+class PurchaseOrderForm(forms.ModelForm):
+    class Meta:
+        model = PurchaseOrder
+        fields = [
+            "number", "category", "counterparty", "description", "order_date", "amount", "currency",
+            "recognition", "service_start", "service_end",
+        ]  # fmt: skip
+
+    def _post_clean(self):
+        super()._post_clean()
+        try:
+            fact_services.purchase_order_check(self.instance)
+        except ValidationError as error:
+            self._update_errors(error)
+
+
+@admin.register(PurchaseOrder)
+class PurchaseOrderAdmin(SimpleHistoryAdmin):
+    form = PurchaseOrderForm
+    inlines = [QuoteInline, InvoiceInline]
+    change_form_template = "admin/transactions/purchaseorder/change_form.html"
+    list_display = [
+        "number", "category", "counterparty", "order_date", "amount_column", "status", "created_by", "approved_by",
+    ]  # fmt: skip
+    list_filter = ["status", "category", "recognition", "currency"]
+    list_select_related = ["category", "counterparty", "created_by", "approved_by"]
+    search_fields = ["number", "description", "counterparty__name", "counterparty__name_zh"]
+    date_hierarchy = "order_date"
+    actions = ["approve_selected", "cancel_selected"]
+    audit_fields = [
+        "status", "created_by", "created_at", "approved_by", "approved_at", "cancelled_by", "cancelled_at",
+        "cancellation_reason",
+    ]  # fmt: skip
+    fieldsets = [
+        (None, {"fields": ["number", "category", "counterparty", "description"]}),
+        ("Amount and recognition", {"fields": ["order_date", "amount", "currency", "recognition",
+                                                "service_start", "service_end"]}),
+        ("Compliance", {"fields": ["quote_rule", "allocation"]}),
+        ("Status", {"fields": audit_fields}),
+    ]  # fmt: skip
+
+    def get_queryset(self, request):
+        return purchase_order_list()
+
+    def get_readonly_fields(self, request, obj=None):
+        computed = ["quote_rule", "allocation", *self.audit_fields]
+        if obj is not None and not obj.is_draft:
+            return [*PurchaseOrderForm.Meta.fields, *computed]
+        return computed
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # Orders are cancelled, never deleted.
+
+    def has_approve_permission(self, request) -> bool:
+        return request.user.has_perm("transactions.approve_purchaseorder")
+
+    def has_cancel_permission(self, request) -> bool:
+        return request.user.has_perm("transactions.cancel_purchaseorder")
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_column(self, order) -> str:
+        return _money_column(order.amount, order.currency)
+
+    @admin.display(description="quote rule")
+    def quote_rule(self, order) -> str:
+        if order.pk is None:
+            return "Shown once the order is saved."
+        result = selectors.quote_rule_for_order(order)
+        currency = order.category.currency
+        rows = format_html_join(
+            "",
+            "<li>{} · {} · {} · {}</li>",
+            (
+                (
+                    a.quote.supplier,
+                    a.quote.quoted_on,
+                    format_money(a.converted, currency),
+                    "counted" if a.counted else f"not counted: {a.reason}",
+                )
+                for a in result.assessments
+            ),
+        )
+        verdict = "passes" if result.passes else "does not pass"
+        return format_html(
+            "<p><strong>The order {}</strong>: {} of {} independent quotes; order {}; margin below the lowest "
+            "counted quote {}.</p><ul>{}</ul>",
+            verdict,
+            result.independent_suppliers,
+            result.required,
+            format_money(result.order_converted, currency),
+            format_money(result.margin, currency),
+            rows,
+        )
+
+    @admin.display(description="allocation to cap periods")
+    def allocation(self, order) -> str:
+        if order.pk is None:
+            return "Shown once the order is saved."
+        category = order.category
+        converted = amount_converted(
+            amount=order.amount, currency=order.currency, target_currency=category.currency, on=order.order_date
+        )
+        if converted is None:
+            return f"No {order.currency}/{category.currency} rate recorded for {order.order_date}."
+        shares = selectors.order_allocation(order, converted, list(category.caps.all()))
+        return format_html_join(
+            "",
+            "<div>{} to {}: {}{}</div>",
+            (
+                (
+                    share.first_day,
+                    share.last_day,
+                    format_money(share.amount, category.currency),
+                    "" if share.cap else " (no annual cap covers these days)",
+                )
+                for share in shares
+            ),
+        )
+
+    # Saving goes through the services, which validate again inside their transaction.
+    def save_model(self, request, obj, form, change) -> None:
+        if obj.pk is None or obj.is_draft:
+            fact_services.purchase_order_save(order=obj, user=request.user)
+
+    def save_formset(self, request, form, formset, change) -> None:
+        instances = formset.save(commit=False)
+        for deleted in formset.deleted_objects:
+            fact_services.quote_delete(quote=deleted, user=request.user)
+        for instance in instances:
+            if isinstance(instance, Quote):
+                fact_services.quote_save(quote=instance, user=request.user)
+            else:
+                services.invoice_save(invoice=instance, user=request.user)
+
+    # Approve and cancel: buttons on the order's page and actions on the list.
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        own = [
+            path("<int:object_id>/approve/", view(self.approve_view), name="transactions_purchaseorder_approve"),
+            path("<int:object_id>/cancel/", view(self.cancel_view), name="transactions_purchaseorder_cancel"),
+        ]
+        return own + super().get_urls()
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["can_approve"] = bool(obj and obj.is_draft and self.has_approve_permission(request))
+        context["can_cancel"] = bool(
+            obj and obj.status != PurchaseOrder.Status.CANCELLED and self.has_cancel_permission(request)
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _act(self, request: HttpRequest, order: PurchaseOrder, act) -> bool:
+        try:
+            act(order)
+        except Refusal as refusal:
+            messages.error(request, refusal.detail)
+            return False
+        return True
+
+    def _approve(self, request: HttpRequest, order: PurchaseOrder) -> bool:
+        if not self._act(request, order, lambda o: services.purchase_order_approve(order_id=o.pk, user=request.user)):
+            return False
+        messages.success(request, f"Order {order.number} is approved.")
+        for alert in Alert.objects.filter(triggered_by=order).select_related("cap__category"):
+            messages.warning(
+                request,
+                f"Alert recorded: the {alert.get_basis_display().lower()} amount of “{alert.cap.category}” for "
+                f"{alert.cap.period_start} to {alert.cap.period_end} reached {alert.threshold}% "
+                f"({alert.utilisation_pct}%).",
+            )
+        return True
+
+    def approve_view(self, request: HttpRequest, object_id: int):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_approve_permission(request):
+            raise PermissionDenied
+        order = get_object_or_404(PurchaseOrder, pk=object_id)
+        self._approve(request, order)
+        return HttpResponseRedirect(reverse("admin:transactions_purchaseorder_change", args=[order.pk]))
+
+    def cancel_view(self, request: HttpRequest, object_id: int):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_cancel_permission(request):
+            raise PermissionDenied
+        order = get_object_or_404(PurchaseOrder, pk=object_id)
+        reason = request.POST.get("reason", "").strip()
+        if self._act(
+            request, order, lambda o: services.purchase_order_cancel(order_id=o.pk, user=request.user, reason=reason)
+        ):
+            messages.success(request, f"Order {order.number} is cancelled; it no longer counts against any cap.")
+        return HttpResponseRedirect(reverse("admin:transactions_purchaseorder_change", args=[order.pk]))
+
+    @admin.action(description="Approve the selected orders", permissions=["approve"])
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet[PurchaseOrder]) -> None:
+        for order in queryset.order_by("order_date", "pk"):
+            self._approve(request, order)
+
+    @admin.action(description="Cancel the selected orders", permissions=["cancel"])
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[PurchaseOrder]) -> None:
+        for order in queryset:
+            if self._act(request, order, lambda o: services.purchase_order_cancel(order_id=o.pk, user=request.user)):
+                messages.success(request, f"Order {order.number} is cancelled.")
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(AuditedAdmin):
+    """All invoices, for search and audit; they are entered on their purchase order."""
+
+    list_display = ["number", "purchase_order", "invoice_date", "amount_column"]
+    list_select_related = ["purchase_order"]
+    search_fields = ["number", "purchase_order__number"]
+    date_hierarchy = "invoice_date"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_column(self, invoice) -> str:
+        return _money_column(invoice.amount, invoice.currency)
+
+
+# --- Categories and caps ----------------------------------------------------------------------------------
+
+
+class UtilisationColumns:
+    """Read-only utilisation of caps from compliance.selectors.caps_with_utilisation."""
+
+    utilisation_fields = ["actual_column", "committed_column", "utilisation", "remaining_column"]
+
+    @admin.display(description="actual")
+    def actual_column(self, cap) -> str:
+        return "-" if cap.pk is None else _money_column(cap.actual, cap.category.currency)
+
+    @admin.display(description="committed")
+    def committed_column(self, cap) -> str:
+        return "-" if cap.pk is None else _money_column(cap.committed, cap.category.currency)
+
+    @admin.display(description="utilisation (larger of actual and committed)")
+    def utilisation(self, cap) -> str:
+        return "-" if cap.pk is None else utilisation_bar(cap.used_pct)
+
+    @admin.display(description="remaining")
+    def remaining_column(self, cap) -> str:
+        return "-" if cap.pk is None else _money_column(cap.remaining, cap.category.currency)
+
+
+class AnnualCapForm(forms.ModelForm):
+    class Meta:
+        model = AnnualCap
+        fields = ["category", "period_start", "period_end", "amount"]
+
+    def _post_clean(self):
+        super()._post_clean()
+        if getattr(self.instance, "category", None) is not None:
+            try:
+                services.annual_cap_check(self.instance)
+            except ValidationError as error:
+                self._update_errors(error)
+
+
+class AnnualCapFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        periods = sorted(
+            (form.cleaned_data["period_start"], form.cleaned_data["period_end"])
+            for form in self.forms
+            if form.cleaned_data.get("period_start") and form.cleaned_data.get("period_end")
+            and not form.cleaned_data.get("DELETE")
+        )  # fmt: skip
+        for (_, end), (next_start, _) in itertools.pairwise(periods):
+            if next_start <= end:
+                raise ValidationError("Two of these periods overlap; a day belongs to one period only.")
+
+
+class AnnualCapInline(UtilisationColumns, admin.TabularInline):
+    model = AnnualCap
+    form = AnnualCapForm
+    formset = AnnualCapFormSet
+    extra = 0
+    can_delete = False
+    fields = ["period_start", "period_end", "amount", *UtilisationColumns.utilisation_fields]
+    readonly_fields = UtilisationColumns.utilisation_fields
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return selectors.caps_with_utilisation(super().get_queryset(request)).order_by("period_start")
+
+
+class TransactionCategoryForm(forms.ModelForm):
+    class Meta:
+        model = TransactionCategory
+        fields = [
+            "agreement", "name", "name_zh", "term_start", "term_end", "currency", "min_independent_quotes",
+            "quote_validity_days",
+        ]  # fmt: skip
+
+    def _post_clean(self):
+        super()._post_clean()
+        try:
+            services.transaction_category_check(self.instance)
+        except ValidationError as error:
+            self._update_errors(error)
+
+
+@admin.register(TransactionCategory)
+class TransactionCategoryAdmin(AuditedAdmin):
+    form = TransactionCategoryForm
+    inlines = [AnnualCapInline]
+    list_display = ["name", "name_zh", "agreement", "term_start", "term_end", "currency", "min_independent_quotes"]
+    list_select_related = ["agreement"]
+    list_filter = ["agreement"]
+    search_fields = ["name", "name_zh", "agreement__title"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        services.transaction_category_save(category=obj, user=request.user)
+
+    def save_formset(self, request, form, formset, change) -> None:
+        for cap in formset.save(commit=False):
+            services.annual_cap_save(cap=cap, user=request.user)
+
+
+class LiveFilter(admin.SimpleListFilter):
+    title = "period"
+    parameter_name = "period"
+
+    def lookups(self, request, model_admin):
+        return [("live", "Live today"), ("past", "Ended"), ("future", "Not started")]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "live":
+            return queryset.filter(period_start__lte=today, period_end__gte=today)
+        if self.value() == "past":
+            return queryset.filter(period_end__lt=today)
+        if self.value() == "future":
+            return queryset.filter(period_start__gt=today)
+        return queryset
+
+
+@admin.register(AnnualCap)
+class AnnualCapAdmin(UtilisationColumns, AuditedAdmin):
+    form = AnnualCapForm
+    list_display = ["category", "period_start", "period_end", "amount_column", *UtilisationColumns.utilisation_fields]
+    list_filter = [LiveFilter, "category"]
+    readonly_fields = UtilisationColumns.utilisation_fields
+    search_fields = ["category__name", "category__name_zh", "category__agreement__title"]
+
+    def get_queryset(self, request):
+        return selectors.caps_with_utilisation(super().get_queryset(request))
+
+    @admin.display(description="cap", ordering="amount")
+    def amount_column(self, cap) -> str:
+        return _money_column(cap.amount, cap.category.currency)
+
+    def save_model(self, request, obj, form, change) -> None:
+        services.annual_cap_save(cap=obj, user=request.user)
+
+
+# --- Alerts -------------------------------------------------------------------------------------------------
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = [
+        "cap",
+        "basis",
+        "threshold",
+        "utilisation_pct",
+        "created_at",
+        "sent_at",
+        "send_attempts",
+        "last_error",
+    ]
+    list_filter = ["basis", "threshold", ("sent_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["cap__category"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AlertRecipient)
+class AlertRecipientAdmin(SimpleHistoryAdmin):
+    list_display = ["threshold", "email", "name"]
+    list_filter = ["threshold"]
+    search_fields = ["email", "name"]
+
+
+@admin.register(AlertThreshold)
+class AlertThresholdAdmin(SimpleHistoryAdmin):
+    list_display = ["percent", "description"]

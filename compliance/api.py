@@ -1,0 +1,181 @@
+"""REST resources for the policy: categories and caps (with utilisation), approval and cancellation of
+orders, invoices, alerts and their recipients (API contract, "Resources")."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from transactions import api as facts
+from transactions import filters as fact_filters
+from transactions.models import Invoice, TransactionCategory
+
+from . import filters, selectors, services
+from .models import Alert, AlertRecipient, AlertThreshold, AnnualCap
+
+
+def _money() -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+
+
+REFUSAL = inline_serializer(
+    "Refusal", fields={"code": serializers.CharField(), "detail": serializers.CharField()}
+)  # The body of every 409.
+
+
+class TransactionCategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TransactionCategory
+        fields = [
+            "id", "agreement", "name", "name_zh", "term_start", "term_end", "currency",
+            "min_independent_quotes", "quote_validity_days",
+        ]  # fmt: skip
+
+
+class AnnualCapSerializer(serializers.ModelSerializer):
+    currency = serializers.CharField(source="category.currency", read_only=True)
+    committed = _money()
+    actual = _money()
+    used = _money()
+    remaining = _money()
+    committed_pct = _money()
+    actual_pct = _money()
+
+    class Meta:
+        model = AnnualCap
+        fields = [
+            "id", "category", "period_start", "period_end", "amount", "currency",
+            "actual", "committed", "actual_pct", "committed_pct", "used", "remaining",
+        ]  # fmt: skip
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Invoice
+        fields = ["id", "purchase_order", "number", "invoice_date", "amount", "currency"]
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Alert
+        fields = [
+            "id", "cap", "threshold", "basis", "utilisation_pct", "used_amount", "cap_amount", "triggered_by",
+            "created_at", "sent_at", "send_attempts", "last_error",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class AlertRecipientSerializer(facts.ModelRulesMixin, serializers.ModelSerializer):
+    class Meta:
+        model = AlertRecipient
+        fields = ["id", "threshold", "email", "name"]
+
+
+class AlertThresholdSerializer(facts.ModelRulesMixin, serializers.ModelSerializer):
+    class Meta:
+        model = AlertThreshold
+        fields = ["id", "percent", "description"]
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+# --- Views -----------------------------------------------------------------------------------------
+
+
+class TransactionCategoryViewSet(facts.NoDeleteMixin, viewsets.ModelViewSet):
+    queryset = TransactionCategory.objects.select_related("agreement")
+    serializer_class = TransactionCategorySerializer
+    filterset_class = fact_filters.TransactionCategoryFilter
+    ordering_fields = ["name", "term_start"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.transaction_category_create(user=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.transaction_category_update(
+            category=serializer.instance, user=self.request.user, **serializer.validated_data
+        )
+
+
+class AnnualCapViewSet(facts.NoDeleteMixin, viewsets.ModelViewSet):
+    """Caps with their utilisation (committed, actual, percentages, remaining), one query per page."""
+
+    queryset = selectors.caps_with_utilisation().order_by("category", "period_start")
+    serializer_class = AnnualCapSerializer
+    filterset_class = filters.AnnualCapFilter
+    ordering_fields = ["period_start", "amount"]
+
+    def _with_utilisation(self, cap: AnnualCap) -> AnnualCap:
+        return selectors.caps_with_utilisation(AnnualCap.objects.filter(pk=cap.pk)).get()
+
+    def perform_create(self, serializer):
+        cap = services.annual_cap_create(user=self.request.user, **serializer.validated_data)
+        serializer.instance = self._with_utilisation(cap)
+
+    def perform_update(self, serializer):
+        cap = services.annual_cap_update(cap=serializer.instance, user=self.request.user, **serializer.validated_data)
+        serializer.instance = self._with_utilisation(cap)
+
+
+class PurchaseOrderViewSet(facts.PurchaseOrderViewSet):
+    action_permissions = {
+        "approve": ["transactions.approve_purchaseorder"],
+        "cancel": ["transactions.cancel_purchaseorder"],
+    }
+
+    @extend_schema(
+        request=None,
+        responses={200: facts.PurchaseOrderSerializer, 409: OpenApiResponse(REFUSAL, description="A gate refused.")},
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        order = self.get_object()
+        order = services.purchase_order_approve(order_id=order.pk, user=request.user)
+        return Response(facts.PurchaseOrderSerializer(self.get_queryset().get(pk=order.pk)).data)
+
+    @extend_schema(
+        request=CancelSerializer,
+        responses={200: facts.PurchaseOrderSerializer, 409: OpenApiResponse(REFUSAL, description="Refused.")},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        order = self.get_object()
+        body = CancelSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.purchase_order_cancel(order_id=order.pk, user=request.user, reason=body.validated_data["reason"])
+        return Response(facts.PurchaseOrderSerializer(self.get_queryset().get(pk=order.pk)).data)
+
+
+class InvoiceViewSet(facts.NoDeleteMixin, viewsets.ModelViewSet):
+    queryset = Invoice.objects.select_related("purchase_order")
+    serializer_class = InvoiceSerializer
+    filterset_class = fact_filters.InvoiceFilter
+    ordering_fields = ["invoice_date", "number", "amount"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.invoice_record(user=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.invoice_update(
+            invoice=serializer.instance, user=self.request.user, **serializer.validated_data
+        )
+
+
+class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = selectors.alert_list()
+    serializer_class = AlertSerializer
+    filterset_class = filters.AlertFilter
+    ordering_fields = ["created_at", "threshold"]
+
+
+class AlertRecipientViewSet(facts.RecordedByMixin, viewsets.ModelViewSet):
+    queryset = selectors.alert_recipient_list()
+    serializer_class = AlertRecipientSerializer
+    filterset_class = filters.AlertRecipientFilter
+
+
+class AlertThresholdViewSet(facts.RecordedByMixin, viewsets.ModelViewSet):
+    queryset = AlertThreshold.objects.all()
+    serializer_class = AlertThresholdSerializer

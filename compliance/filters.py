@@ -1,0 +1,38 @@
+"""FilterSets of the policy resources."""
+
+import django_filters
+from django.utils import timezone
+
+from .models import Alert, AlertRecipient, AnnualCap
+
+
+class AnnualCapFilter(django_filters.FilterSet):
+    agreement = django_filters.NumberFilter(field_name="category__agreement")
+    live = django_filters.BooleanFilter(method="filter_live", label="Period contains today")
+    on = django_filters.DateFilter(method="filter_on", label="Period contains this day")
+
+    class Meta:
+        model = AnnualCap
+        fields = ["category", "agreement", "live", "on"]
+
+    def filter_live(self, queryset, name, value):
+        today = timezone.localdate()
+        live = {"period_start__lte": today, "period_end__gte": today}
+        return queryset.filter(**live) if value else queryset.exclude(**live)
+
+    def filter_on(self, queryset, name, value):
+        return queryset.filter(period_start__lte=value, period_end__gte=value)
+
+
+class AlertFilter(django_filters.FilterSet):
+    sent = django_filters.BooleanFilter(field_name="sent_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = Alert
+        fields = ["cap", "threshold", "basis", "sent"]
+
+
+class AlertRecipientFilter(django_filters.FilterSet):
+    class Meta:
+        model = AlertRecipient
+        fields = ["threshold", "email"]

@@ -1,0 +1,105 @@
+"""Admin for the reference facts: connected persons, counterparties, agreements, exchange rates.
+
+Purchase orders, their quotes and invoices, categories and caps are in compliance.admin, because
+saving them runs compliance rules. Every page keeps a change history (who, when, what), readable
+by every role and revertible by nobody.
+"""
+
+from django.contrib import admin
+from django.db.models import Count
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import services
+from .models import ConnectedPerson, Counterparty, ExchangeRate, FrameworkAgreement, Quote
+from .selectors import exchange_rate_in_use
+
+
+class AuditedAdmin(SimpleHistoryAdmin):
+    """Nothing is deleted through the admin unless a subclass says otherwise."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class CounterpartyInline(admin.TabularInline):
+    model = Counterparty
+    fields = ["name", "name_zh"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ConnectedPerson)
+class ConnectedPersonAdmin(AuditedAdmin):
+    list_display = ["name", "name_zh", "connected_from", "connected_until", "counterparty_count"]
+    search_fields = ["name", "name_zh"]
+    inlines = [CounterpartyInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(counterparty_total=Count("counterparties"))
+
+    @admin.display(description="group companies", ordering="counterparty_total")
+    def counterparty_count(self, person) -> int:
+        return person.counterparty_total
+
+
+@admin.register(Counterparty)
+class CounterpartyAdmin(AuditedAdmin):
+    list_display = ["name", "name_zh", "connected_person", "independent"]
+    list_filter = [("connected_person", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["connected_person"]
+    search_fields = ["name", "name_zh"]
+
+    @admin.display(boolean=True, description="independent third party")
+    def independent(self, counterparty) -> bool:
+        return counterparty.is_independent
+
+
+@admin.register(FrameworkAgreement)
+class FrameworkAgreementAdmin(AuditedAdmin):
+    list_display = ["title", "title_zh", "connected_person", "signed_on", "board_approved_on"]
+    list_select_related = ["connected_person"]
+    search_fields = ["title", "title_zh", "connected_person__name"]
+    date_hierarchy = "signed_on"
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(AuditedAdmin):
+    list_display = ["rate_date", "currency", "target_currency", "rate", "source"]
+    list_filter = ["currency", "target_currency"]
+    search_fields = ["currency", "target_currency", "source"]
+    date_hierarchy = "rate_date"
+
+    def get_actions(self, request):
+        # One at a time, through the service that refuses to delete a rate in use.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        allowed = request.user.has_perm("transactions.delete_exchangerate")
+        return allowed and (obj is None or not exchange_rate_in_use(obj))
+
+    def delete_model(self, request, obj) -> None:
+        services.exchange_rate_delete(rate=obj, user=request.user)
+
+
+@admin.register(Quote)
+class QuoteAdmin(AuditedAdmin):
+    """All quotes, for search and audit; they are entered on their purchase order."""
+
+    list_display = ["purchase_order", "supplier", "quoted_on", "currency", "amount", "document_name"]
+    list_select_related = ["purchase_order", "supplier"]
+    list_filter = [("supplier", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["purchase_order__number", "supplier__name", "supplier__name_zh", "reference"]
+    date_hierarchy = "quoted_on"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

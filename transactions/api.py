@@ -1,0 +1,195 @@
+"""REST resources for the facts (API contract, "Resources").
+
+Plain reference data is declarative CRUD that runs the model's own validation. Purchase orders
+and quotes are written through transactions.services; approval, cancellation, invoices, caps and
+categories are compliance acts and live in compliance.api.
+"""
+
+from copy import copy
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
+from rest_framework import serializers, viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+
+from . import filters, selectors, services
+from .api_errors import validation_detail
+from .models import ConnectedPerson, Counterparty, ExchangeRate, FrameworkAgreement, PurchaseOrder, Quote
+
+
+class ModelRulesMixin:
+    """Runs the model's validation (field validators, check and unique constraints) on the input, so a
+    plain resource refuses with a field-keyed 400 what the database would refuse."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        instance = copy(self.instance) if self.instance is not None else self.Meta.model()
+        for name, value in attrs.items():
+            setattr(instance, name, value)
+        try:
+            instance.full_clean()
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(validation_detail(error)) from error
+        return attrs
+
+
+class RecordedByMixin:
+    """Saves through the model with the acting user on the history row."""
+
+    def perform_create(self, serializer):
+        instance = serializer.Meta.model(**serializer.validated_data)
+        instance._history_user = self.request.user
+        instance.save()
+        serializer.instance = instance
+
+    def perform_update(self, serializer):
+        instance = serializer.instance
+        for name, value in serializer.validated_data.items():
+            setattr(instance, name, value)
+        instance._history_user = self.request.user
+        instance.save()
+
+
+class NoDeleteMixin:
+    """Financial and reference records are corrected or cancelled, never deleted."""
+
+    def destroy(self, request, *args, **kwargs):
+        raise PermissionDenied(f"{self.queryset.model._meta.verbose_name_plural.capitalize()} cannot be deleted.")
+
+
+class CrudViewSet(NoDeleteMixin, RecordedByMixin, viewsets.ModelViewSet):
+    pass
+
+
+# --- Serializers ---------------------------------------------------------------------------------
+
+
+class ConnectedPersonSerializer(ModelRulesMixin, serializers.ModelSerializer):
+    class Meta:
+        model = ConnectedPerson
+        fields = ["id", "name", "name_zh", "basis", "connected_from", "connected_until"]
+
+
+class CounterpartySerializer(ModelRulesMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Counterparty
+        fields = ["id", "name", "name_zh", "connected_person"]
+
+
+class FrameworkAgreementSerializer(ModelRulesMixin, serializers.ModelSerializer):
+    class Meta:
+        model = FrameworkAgreement
+        fields = ["id", "title", "title_zh", "connected_person", "signed_on", "board_approved_on"]
+
+
+class ExchangeRateSerializer(ModelRulesMixin, serializers.ModelSerializer):
+    class Meta:
+        model = ExchangeRate
+        fields = ["id", "currency", "target_currency", "rate_date", "rate", "source"]
+
+
+class PurchaseOrderSerializer(serializers.ModelSerializer):
+    created_by_name = serializers.CharField(source="created_by.username", read_only=True)
+    approved_by_name = serializers.CharField(source="approved_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = PurchaseOrder
+        fields = [
+            "id", "number", "category", "counterparty", "description", "order_date", "amount", "currency",
+            "recognition", "service_start", "service_end", "status", "created_by", "created_by_name",
+            "created_at", "approved_by", "approved_by_name", "approved_at", "cancelled_at", "cancellation_reason",
+        ]  # fmt: skip
+        read_only_fields = [
+            "status", "created_by", "created_at", "approved_by", "approved_at", "cancelled_at", "cancellation_reason",
+        ]  # fmt: skip
+
+
+class QuoteSerializer(serializers.ModelSerializer):
+    document = serializers.FileField(write_only=True, required=False, allow_null=True)
+    document_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Quote
+        fields = [
+            "id", "purchase_order", "supplier", "quoted_on", "amount", "currency", "reference",
+            "document", "document_name", "document_url",
+        ]  # fmt: skip
+        read_only_fields = ["document_name"]
+
+    def get_document_url(self, quote: Quote) -> str | None:
+        if not quote.document:
+            return None
+        url = reverse("quote-document", args=[quote.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
+# --- Views ---------------------------------------------------------------------------------------
+
+
+class ConnectedPersonViewSet(CrudViewSet):
+    queryset = ConnectedPerson.objects.all()
+    serializer_class = ConnectedPersonSerializer
+    filterset_class = filters.ConnectedPersonFilter
+    ordering_fields = ["name", "connected_from"]
+
+
+class CounterpartyViewSet(CrudViewSet):
+    queryset = Counterparty.objects.all()
+    serializer_class = CounterpartySerializer
+    filterset_class = filters.CounterpartyFilter
+    ordering_fields = ["name"]
+
+
+class FrameworkAgreementViewSet(CrudViewSet):
+    queryset = FrameworkAgreement.objects.all()
+    serializer_class = FrameworkAgreementSerializer
+    filterset_class = filters.FrameworkAgreementFilter
+    ordering_fields = ["signed_on", "title"]
+
+
+class ExchangeRateViewSet(RecordedByMixin, viewsets.ModelViewSet):
+    queryset = ExchangeRate.objects.all()
+    serializer_class = ExchangeRateSerializer
+    filterset_class = filters.ExchangeRateFilter
+    ordering_fields = ["rate_date", "currency"]
+
+    def perform_destroy(self, instance):
+        services.exchange_rate_delete(rate=instance, user=self.request.user)
+
+
+class PurchaseOrderViewSet(NoDeleteMixin, viewsets.ModelViewSet):
+    """Orders are entered and edited as drafts; compliance.api adds approve and cancel."""
+
+    queryset = selectors.purchase_order_list()
+    serializer_class = PurchaseOrderSerializer
+    filterset_class = filters.PurchaseOrderFilter
+    ordering_fields = ["order_date", "number", "amount", "created_at"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.purchase_order_create(user=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.purchase_order_update(
+            order=serializer.instance, user=self.request.user, **serializer.validated_data
+        )
+
+
+class QuoteViewSet(viewsets.ModelViewSet):
+    queryset = selectors.quote_list()
+    serializer_class = QuoteSerializer
+    filterset_class = filters.QuoteFilter
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    ordering_fields = ["quoted_on", "amount"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.quote_create(user=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.quote_update(
+            quote=serializer.instance, user=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.quote_delete(quote=instance, user=self.request.user)
