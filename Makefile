@@ -1,0 +1,51 @@
+# The two commands of the README's quick start are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUNTIME := $(VENV)/.runtime-installed
+DEV := $(VENV)/.dev-installed
+
+.PHONY: run test lint format check-deploy bench clean services browser
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(RUNTIME): requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(DEV): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(RUNTIME) $@
+
+## run: install, migrate, load the demo agreement, create the admin login, serve with the worker
+run: $(RUNTIME)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py ensure_admin
+	scripts/run-dev
+
+## test: install and run the whole suite (services it cannot reach are skipped, except under CI=true)
+test: $(DEV)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## lint: ruff, formatting and migrations in step with the models
+lint: $(DEV)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+
+format: $(DEV)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## services: start PostgreSQL and Redis on this machine when they are not running
+services:
+	scripts/start-services
+
+## browser: install Debian's chromium and chromium-driver for the browser tests
+browser:
+	scripts/install-browser
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,67 @@
+"""Concurrent approvals against the same cap serialise on the category's row lock (PostgreSQL).
+
+Each racer runs in its own thread with its own database connection. The read of the caps' figures is
+slowed down so that, without the lock, every racer would see the same headroom and too many would
+be approved; with the lock each sees what the previous one approved.
+"""
+
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from compliance import services
+from compliance.selectors import caps_with_utilisation
+from tests.factories import D
+from transactions.errors import Refusal
+from transactions.models import PurchaseOrder
+
+AMOUNT = Decimal("10000.00")
+
+
+@pytest.fixture
+def slow_figures(monkeypatch):
+    real = services.caps_with_utilisation
+
+    def slow(*args, **kwargs):
+        rows = list(real(*args, **kwargs))
+        time.sleep(0.05)
+        return rows
+
+    monkeypatch.setattr(services, "caps_with_utilisation", slow)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("racers", [2, 50])
+def test_concurrent_approvals_never_approve_more_than_the_cap_holds(
+    transactional_db, ledger, compliance_user, slow_figures, racers
+):
+    cap = ledger.caps[1]  # 2026: 2,000,000.00
+    fits = racers // 2
+    ledger.approved(str(cap.amount - AMOUNT * fits), approver=compliance_user, order_date=D("2026-01-15"))
+    orders = [ledger.order(str(AMOUNT), quotes=("20000", "20000")) for _ in range(racers)]
+    barrier = threading.Barrier(racers)
+    outcomes: list[str] = []
+
+    def race(order):
+        try:
+            barrier.wait()
+            services.purchase_order_approve(order_id=order.pk, user=compliance_user)
+            outcomes.append("approved")
+        except Refusal as refusal:
+            outcomes.append(refusal.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=race, args=(order,)) for order in orders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    figures = caps_with_utilisation().get(pk=cap.pk)
+    assert sorted(outcomes) == sorted(["approved"] * fits + ["cap_exceeded"] * (racers - fits))
+    assert figures.committed == cap.amount
+    assert PurchaseOrder.objects.filter(status="approved").count() == fits + 1

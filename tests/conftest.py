@@ -1,0 +1,126 @@
+"""Shared fixtures, and the rule about services: a test that needs PostgreSQL, Redis or Chromium is
+skipped with a message when the machine has none, except under CI=true, where it runs (and fails)."""
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tests import factories
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+ROLES = ("finance", "compliance", "management", "auditor")
+
+
+def _missing_services() -> dict[str, str]:
+    missing = {}
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        missing["postgres"] = (
+            "PostgreSQL is not reachable on 127.0.0.1:5432 (set DATABASE_URL), so these tests ran on SQLite"
+        )
+    if not settings.TEST_REDIS_URL:
+        missing["redis"] = "Redis is not reachable on 127.0.0.1:6379 (set REDIS_URL)"
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        missing["browser"] = "Debian's chromium and chromium-driver are not installed (make browser)"
+    return missing
+
+
+def pytest_sessionstart(session) -> None:
+    missing = _missing_services()
+    if IN_CI and missing:
+        pytest.exit("CI=true but services are missing: " + "; ".join(missing.values()), returncode=3)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    missing = _missing_services()
+    for item in items:
+        for marker, reason in missing.items():
+            if marker in item.keywords:
+                item.add_marker(pytest.mark.skip(reason=f"needs {marker}: {reason}"))
+
+
+def pytest_report_header(config) -> list[str]:
+    missing = _missing_services()
+    lines = [f"database: {connection.vendor}; redis: {settings.TEST_REDIS_URL or 'none'}"]
+    lines += [f"skipping {marker} tests: {reason}" for marker, reason in missing.items()]
+    return lines
+
+
+# --- Users and clients -----------------------------------------------------------------------------
+
+
+def make_user(username: str, *roles: str):
+    user = factories.UserFactory(username=username)
+    user.groups.add(*Group.objects.filter(name__in=roles))
+    return user
+
+
+@pytest.fixture
+def finance_user(db):
+    return make_user("fiona.finance", "finance")
+
+
+@pytest.fixture
+def other_finance_user(db):
+    return make_user("frank.finance", "finance")
+
+
+@pytest.fixture
+def compliance_user(db):
+    return make_user("connie.compliance", "compliance")
+
+
+@pytest.fixture
+def management_user(db):
+    return make_user("mandy.management", "management")
+
+
+@pytest.fixture
+def auditor_user(db):
+    return make_user("arthur.auditor", "auditor")
+
+
+@pytest.fixture
+def norole_user(db):
+    return make_user("nobody.norole")
+
+
+@pytest.fixture
+def role_users(finance_user, compliance_user, management_user, auditor_user, norole_user):
+    return {
+        "finance": finance_user,
+        "compliance": compliance_user,
+        "management": management_user,
+        "auditor": auditor_user,
+        "none": norole_user,
+    }
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def finance_api(finance_user):
+    return client_for(finance_user)
+
+
+@pytest.fixture
+def compliance_api(compliance_user):
+    return client_for(compliance_user)
+
+
+# --- The ledger ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ledger(db):
+    """A connected person with two group companies, three independent suppliers, an agreement and
+    a category whose term has two cap periods (a partial first period and a calendar year)."""
+    return factories.Ledger.build_default()

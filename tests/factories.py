@@ -1,0 +1,183 @@
+"""Factories for the facts and a small ready-made ledger to arrange tests on."""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+
+from compliance.models import AnnualCap
+from transactions.models import (
+    ConnectedPerson,
+    Counterparty,
+    ExchangeRate,
+    FrameworkAgreement,
+    Invoice,
+    PurchaseOrder,
+    Quote,
+    TransactionCategory,
+)
+
+D = datetime.date.fromisoformat
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password("correct-horse-battery-staple")
+
+
+class ConnectedPersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConnectedPerson
+
+    name = factory.Sequence(lambda n: f"Connected Group {n}")
+    name_zh = "關連集團"
+    basis = "Substantial shareholder holding 11.12%"
+    connected_from = D("2020-01-01")
+
+
+class CounterpartyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Counterparty
+
+    name = factory.Sequence(lambda n: f"Supplier {n} Ltd.")
+    connected_person = None
+
+
+class AgreementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FrameworkAgreement
+
+    title = factory.Sequence(lambda n: f"Framework agreement {n}")
+    connected_person = factory.SubFactory(ConnectedPersonFactory)
+    signed_on = D("2025-07-29")
+    board_approved_on = D("2025-07-29")
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TransactionCategory
+
+    agreement = factory.SubFactory(AgreementFactory)
+    name = factory.Sequence(lambda n: f"Category {n}")
+    term_start = D("2025-07-29")
+    term_end = D("2026-12-31")
+    currency = "CNY"
+
+
+class CapFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AnnualCap
+
+    category = factory.SubFactory(CategoryFactory)
+    period_start = D("2026-01-01")
+    period_end = D("2026-12-31")
+    amount = Decimal("1000000.00")
+
+
+class RateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ExchangeRate
+
+    currency = "USD"
+    target_currency = "CNY"
+    rate_date = D("2026-03-02")
+    rate = Decimal("7.1000000000")
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PurchaseOrder
+
+    number = factory.Sequence(lambda n: f"PO-{n:06d}")
+    category = factory.SubFactory(CategoryFactory)
+    counterparty = factory.SubFactory(CounterpartyFactory)
+    order_date = D("2026-03-02")
+    amount = Decimal("100000.00")
+    currency = "CNY"
+    created_by = factory.SubFactory(UserFactory)
+
+
+class QuoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Quote
+
+    purchase_order = factory.SubFactory(OrderFactory)
+    supplier = factory.SubFactory(CounterpartyFactory)
+    quoted_on = D("2026-02-20")
+    amount = Decimal("110000.00")
+    currency = "CNY"
+
+
+class InvoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invoice
+
+    purchase_order = factory.SubFactory(OrderFactory)
+    number = factory.Sequence(lambda n: f"INV-{n:06d}")
+    invoice_date = D("2026-03-31")
+    amount = Decimal("100000.00")
+    currency = "CNY"
+
+
+@dataclass
+class Ledger:
+    """One connected person, its two group companies, three independent suppliers, an agreement and a
+    category (term 2025-07-29 to 2026-12-31, CNY) with two caps: 1,000,000.00 for 2025-07-29 to
+    2025-12-31 and 2,000,000.00 for 2026."""
+
+    person: ConnectedPerson
+    connected: Counterparty
+    connected_other: Counterparty
+    independents: list[Counterparty]
+    agreement: FrameworkAgreement
+    category: TransactionCategory
+    caps: list[AnnualCap] = field(default_factory=list)
+    clerk: object = None
+
+    @classmethod
+    def build_default(cls) -> "Ledger":
+        person = ConnectedPersonFactory(name="Xiaomi Group", name_zh="小米集團")
+        category = CategoryFactory(agreement=AgreementFactory(connected_person=person), name="IDC services")
+        ledger = cls(
+            person=person,
+            connected=CounterpartyFactory(name="Xiaomi Corporation", connected_person=person),
+            connected_other=CounterpartyFactory(name="Xiaomi Subsidiary", connected_person=person),
+            independents=[CounterpartyFactory(name=f"Independent {c} Ltd.") for c in "ABC"],
+            agreement=category.agreement,
+            category=category,
+            clerk=UserFactory(username="clerk"),
+        )
+        ledger.caps = [
+            CapFactory(category=category, period_start=D("2025-07-29"), period_end=D("2025-12-31"),
+                       amount=Decimal("1000000.00")),
+            CapFactory(category=category, period_start=D("2026-01-01"), period_end=D("2026-12-31"),
+                       amount=Decimal("2000000.00")),
+        ]  # fmt: skip
+        return ledger
+
+    def order(self, amount="100000.00", *, quotes=("110000.00", "112000.00"), quoted_on=None, **fields):
+        """A draft order by the clerk with independent quotes dated before it (by default passing the rule)."""
+        fields.setdefault("category", self.category)
+        fields.setdefault("counterparty", self.connected)
+        fields.setdefault("created_by", self.clerk)
+        if fields.get("service_start"):
+            fields.setdefault("recognition", PurchaseOrder.Recognition.OVER_SERVICE_PERIOD)
+        order = OrderFactory(amount=Decimal(amount), **fields)
+        day = quoted_on or order.order_date - datetime.timedelta(days=10)
+        for supplier, quote_amount in zip(self.independents, quotes, strict=False):
+            QuoteFactory(purchase_order=order, supplier=supplier, quoted_on=day, amount=Decimal(quote_amount),
+                         currency=order.currency)  # fmt: skip
+        return order
+
+    def approved(self, amount="100000.00", *, approver, **fields):
+        from compliance.services import purchase_order_approve
+
+        order = self.order(amount, quotes=(str(Decimal(amount) + 1), str(Decimal(amount) + 2)), **fields)
+        return purchase_order_approve(order_id=order.pk, user=approver)
