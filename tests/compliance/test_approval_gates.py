@@ -7,7 +7,7 @@ import pytest
 
 from compliance.models import Alert
 from compliance.services import purchase_order_approve, purchase_order_cancel
-from tests.factories import D, CapFactory, InvoiceFactory, QuoteFactory, RateFactory, UserFactory
+from tests.factories import CapFactory, D, InvoiceFactory, QuoteFactory, RateFactory, UserFactory
 from transactions.errors import Refusal
 from transactions.models import PurchaseOrder
 

@@ -1,5 +1,6 @@
 """Money arithmetic: half-up cents, exact splits, and the database doing exactly what Python does."""
 
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -32,9 +33,9 @@ def test_a_tie_is_not_confused_with_its_neighbour():
 def test_day_shares_add_up_to_the_whole_to_the_cent(amount, cuts):
     total_days = max(cuts) + 1
     bounds = [0, *sorted(set(cuts)), total_days]
-    parts = [day_share(amount, a, b, total_days) for a, b in zip(bounds, bounds[1:], strict=False)]
+    parts = [day_share(amount, a, b, total_days) for a, b in itertools.pairwise(bounds)]
     assert sum(parts) == amount
-    for (a, b), part in zip(zip(bounds, bounds[1:], strict=False), parts, strict=True):
+    for (a, b), part in zip(itertools.pairwise(bounds), parts, strict=True):
         exact = amount * (b - a) / total_days
         assert abs(part - exact) < Decimal("0.01")
 

@@ -1,0 +1,245 @@
+"""Each role x endpoint x method: allowed, or 403, as the API contract's roles say."""
+
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
+
+from compliance.models import Alert, AlertRecipient, AlertThreshold
+from tests.conftest import client_for
+from tests.factories import CategoryFactory, D, RateFactory, UserFactory
+
+ROLES = ("finance", "compliance", "management", "auditor", "none")
+READERS = {"finance", "compliance", "management", "auditor"}
+
+
+def draft(ledger):
+    return ledger.order("100.00", quotes=("110.00", "120.00"))
+
+
+def approved(ledger):
+    return ledger.approved("100.00", approver=UserFactory(username="approver"))
+
+
+def free_category(ledger):
+    return CategoryFactory(agreement=ledger.agreement, term_start=D("2027-01-01"), term_end=D("2027-12-31"))
+
+
+def an_alert(ledger):
+    return Alert.objects.create(
+        cap=ledger.caps[0], threshold=Decimal("80.00"), basis="committed", utilisation_pct=Decimal("80.00"),
+        used_amount=Decimal("800000.00"), cap_amount=Decimal("1000000.00"),
+    )  # fmt: skip
+
+
+# resource: (object to read/change, payload to create, change, roles that write, roles that delete)
+RESOURCES = {
+    "connected-persons": (
+        lambda L: L.person,
+        lambda L: {"name": "Another Group", "basis": "Director's associate", "connected_from": "2024-01-01"},
+        {"basis": "Substantial shareholder (11.12%)"},
+        {"compliance"},
+        set(),
+    ),
+    "counterparties": (
+        lambda L: L.independents[0],
+        lambda L: {"name": "New Supplier Ltd.", "connected_person": None},
+        {"name_zh": "新供應商"},
+        {"compliance"},
+        set(),
+    ),
+    "agreements": (
+        lambda L: L.agreement,
+        lambda L: {
+            "title": "2027 agreement",
+            "connected_person": L.person.pk,
+            "signed_on": "2026-11-01",
+            "board_approved_on": "2026-11-01",
+        },
+        {"title_zh": "二零二七年協議"},
+        {"compliance"},
+        set(),
+    ),
+    "categories": (
+        lambda L: L.category,
+        lambda L: {
+            "agreement": L.agreement.pk,
+            "name": "Network hardware",
+            "term_start": "2025-07-29",
+            "term_end": "2026-07-28",
+            "currency": "CNY",
+        },
+        {"quote_validity_days": 60},
+        {"compliance"},
+        set(),
+    ),
+    "caps": (
+        lambda L: L.caps[1],
+        lambda L: {
+            "category": free_category(L).pk,
+            "period_start": "2027-01-01",
+            "period_end": "2027-12-31",
+            "amount": "82000000.00",
+        },
+        {"amount": "2500000.00"},
+        {"compliance"},
+        set(),
+    ),
+    "exchange-rates": (
+        lambda L: RateFactory(rate_date=D("2030-01-02")),
+        lambda L: {"currency": "USD", "target_currency": "CNY", "rate_date": "2026-05-05", "rate": "7.1"},
+        {"rate": "7.2"},
+        {"compliance"},
+        {"compliance"},
+    ),
+    "purchase-orders": (
+        draft,
+        lambda L: {
+            "number": "PO-NEW",
+            "category": L.category.pk,
+            "counterparty": L.connected.pk,
+            "order_date": "2026-03-02",
+            "amount": "100.00",
+            "currency": "CNY",
+            "recognition": "on_order_date",
+        },
+        {"description": "Racks for the Beijing hall"},
+        {"finance"},
+        set(),
+    ),
+    "quotes": (
+        lambda L: draft(L).quotes.first(),
+        lambda L: {
+            "purchase_order": draft(L).pk,
+            "supplier": L.independents[2].pk,
+            "quoted_on": "2026-02-20",
+            "amount": "130.00",
+            "currency": "CNY",
+        },
+        {"reference": "Q-2026-7"},
+        {"finance"},
+        {"finance"},
+    ),
+    "invoices": (
+        lambda L: approved(L).invoices.create(
+            number="INV-1", invoice_date=D("2026-03-31"), amount="50.00", currency="CNY"
+        ),
+        lambda L: {
+            "purchase_order": approved(L).pk,
+            "number": "INV-NEW",
+            "invoice_date": "2026-03-31",
+            "amount": "10.00",
+            "currency": "CNY",
+        },
+        {"amount": "11.00"},
+        {"finance"},
+        set(),
+    ),
+    "alerts": (an_alert, lambda L: {"cap": L.caps[0].pk}, {"threshold": "90.00"}, set(), set()),
+    "alert-recipients": (
+        lambda L: AlertRecipient.objects.create(threshold=Decimal("80.00"), email="cfo@example.com"),
+        lambda L: {"threshold": "80.00", "email": "head.of.finance@example.com", "name": "Head of finance"},
+        {"name": "Chief financial officer"},
+        {"compliance"},
+        {"compliance"},
+    ),
+    "alert-thresholds": (
+        lambda L: AlertThreshold.objects.create(percent=Decimal("95.00")),
+        lambda L: {"percent": "90.00"},
+        {"description": "Tell the board"},
+        {"compliance"},
+        {"compliance"},
+    ),
+}
+
+CASES = [
+    (resource, method, role)
+    for resource in RESOURCES
+    for method in ("list", "retrieve", "create", "update", "delete")
+    for role in ROLES
+]
+
+
+def expected_status(resource, method, role) -> int:
+    _, _, _, writers, deleters = RESOURCES[resource]
+    if method in ("list", "retrieve"):
+        return 200 if role in READERS else 403
+    if method == "create":
+        return 201 if role in writers else 403
+    if method == "update":
+        return 200 if role in writers else 403
+    return 204 if role in deleters else 403
+
+
+@pytest.mark.parametrize(("resource", "method", "role"), CASES)
+def test_each_role_may_do_exactly_what_the_contract_allows(ledger, role_users, resource, method, role):
+    target, create, change, _, _ = RESOURCES[resource]
+    client = client_for(role_users[role])
+    base = f"/api/{resource}/"
+
+    if method == "list":
+        response = client.get(base)
+    elif method == "retrieve":
+        response = client.get(f"{base}{target(ledger).pk}/")
+    elif method == "create":
+        response = client.post(base, create(ledger), format="json")
+    elif method == "update":
+        response = client.patch(f"{base}{target(ledger).pk}/", change, format="json")
+    else:
+        response = client.delete(f"{base}{target(ledger).pk}/")
+
+    assert response.status_code == expected_status(resource, method, role), response.content
+
+
+@pytest.mark.parametrize("action", ["approve", "cancel"])
+@pytest.mark.parametrize("role", ROLES)
+def test_only_compliance_approves_and_cancels_orders(ledger, role_users, action, role):
+    order = ledger.order("100.00", quotes=("110.00", "120.00"), created_by=role_users["finance"])
+
+    response = client_for(role_users[role]).post(f"/api/purchase-orders/{order.pk}/{action}/")
+
+    assert response.status_code == (200 if role == "compliance" else 403), response.content
+    order.refresh_from_db()
+    assert (order.status != "draft") == (role == "compliance")
+
+
+@pytest.mark.parametrize("path", ["/api/caps/", "/api/purchase-orders/", "/api/alerts/", "/api/"])
+def test_anonymous_requests_are_refused(db, path):
+    assert APIClient().get(path).status_code in (401, 403)
+
+
+def test_a_deactivated_users_token_is_refused(db, finance_user):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=finance_user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert client.get("/api/caps/").status_code == 200
+
+    finance_user.is_active = False
+    finance_user.save()
+
+    assert client.get("/api/caps/").status_code == 401
+
+
+def test_the_schema_and_docs_are_open(db):
+    assert APIClient().get("/api/schema/").status_code == 200
+    assert APIClient().get("/api/docs/").status_code == 200
+
+
+def test_the_four_roles_exist_and_each_reads_every_model(db):
+    models = [m for m in apps.get_models() if m._meta.app_label in ("transactions", "compliance")]
+    models = [m for m in models if not m.__name__.startswith("Historical")]
+    for role in ("finance", "compliance", "management", "auditor"):
+        granted = set(Group.objects.get(name=role).permissions.values_list("content_type__model", "codename"))
+        for model in models:
+            name = model._meta.model_name
+            assert (name, f"view_{name}") in granted, f"{role} cannot read {name}"
+
+
+def test_management_and_auditors_only_read(db):
+    for role in ("management", "auditor"):
+        codenames = Group.objects.get(name=role).permissions.values_list("codename", flat=True)
+        assert all(codename.startswith("view_") for codename in codenames)
