@@ -20,6 +20,7 @@ on PostgreSQL, migration 0002, and compliance.services everywhere); periods insi
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
@@ -48,6 +49,10 @@ class AnnualCap(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category}: {self.period_start} to {self.period_end}"
+
+    def clean(self) -> None:
+        if self.period_start and self.period_end and self.period_end < self.period_start:
+            raise ValidationError({"period_end": "The period must end on or after it starts."})
 
     def covers(self, day) -> bool:
         return self.period_start <= day <= self.period_end

@@ -296,31 +296,33 @@ CAP_FIELDS = ("category", "period_start", "period_end", "amount")
 
 
 def annual_cap_check(cap: AnnualCap) -> None:
-    """A cap's period lies inside its category's term and overlaps no other period of the category."""
-    errors: dict[str, list[str]] = {}
-    category = cap.category
-    if cap.period_start and cap.period_end and category is not None:
-        if cap.period_end < cap.period_start:
-            errors.setdefault("period_end", []).append("The period must end on or after it starts.")
-        elif cap.period_start < category.term_start or cap.period_end > category.term_end:
-            errors.setdefault("period_start", []).append(
-                f"The period {_day(cap.period_start)} to {_day(cap.period_end)} is not inside the term of "
-                f"“{category.name}” ({_day(category.term_start)} to {_day(category.term_end)})."
-            )
-        elif category.pk is not None:
-            overlapping = (
-                AnnualCap.objects.filter(
-                    category=category, period_start__lte=cap.period_end, period_end__gte=cap.period_start
-                )
-                .exclude(pk=cap.pk)
-                .first()
-            )
-            if overlapping is not None:
-                errors.setdefault("period_start", []).append(
-                    f"The period overlaps the cap for {_period(overlapping)}; a day belongs to one period only."
-                )
-    if errors:
-        raise ValidationError(errors)
+    """A cap's period lies inside its category's term and overlaps no other period of the category.
+
+    (A period that ends before it starts is reported by AnnualCap.clean.)"""
+    category = getattr(cap, "category", None)
+    if not (category and cap.period_start and cap.period_end) or cap.period_end < cap.period_start:
+        return
+    if cap.period_start < category.term_start or cap.period_end > category.term_end:
+        raise ValidationError(
+            {
+                "period_start": f"The period {_day(cap.period_start)} to {_day(cap.period_end)} is not inside the "
+                f"term of “{category.name}” ({_day(category.term_start)} to {_day(category.term_end)})."
+            }
+        )
+    if category.pk is None:
+        return
+    overlapping = (
+        AnnualCap.objects.filter(category=category, period_start__lte=cap.period_end, period_end__gte=cap.period_start)
+        .exclude(pk=cap.pk)
+        .first()
+    )
+    if overlapping is not None:
+        raise ValidationError(
+            {
+                "period_start": f"The period overlaps the cap for {_period(overlapping)}; "
+                "a day belongs to one period only."
+            }
+        )
 
 
 @transaction.atomic

@@ -25,6 +25,7 @@ drafts are edited) live in transactions.services; the approval gates in complian
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
@@ -57,6 +58,10 @@ class ConnectedPerson(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.name_zh})" if self.name_zh else self.name
+
+    def clean(self) -> None:
+        if self.connected_until and self.connected_from and self.connected_until < self.connected_from:
+            raise ValidationError({"connected_until": "The connection must end on or after it started."})
 
 
 class Counterparty(models.Model):
@@ -128,6 +133,10 @@ class TransactionCategory(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.name_zh})" if self.name_zh else self.name
 
+    def clean(self) -> None:
+        if self.term_start and self.term_end and self.term_end < self.term_start:
+            raise ValidationError({"term_end": "The term must end on or after it starts."})
+
 
 class ExchangeRate(models.Model):
     currency = currency_field()
@@ -147,6 +156,12 @@ class ExchangeRate(models.Model):
 
     def __str__(self) -> str:
         return f"1 {self.currency} = {self.rate.normalize():f} {self.target_currency} on {self.rate_date}"
+
+    def clean(self) -> None:
+        if self.currency and self.currency == self.target_currency:
+            raise ValidationError({"target_currency": "A rate converts between two different currencies."})
+        if self.rate is not None and self.rate <= 0:
+            raise ValidationError({"rate": "A rate is greater than zero."})
 
 
 class PurchaseOrder(models.Model):
@@ -219,6 +234,22 @@ class PurchaseOrder(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    def clean(self) -> None:
+        """The service period is given exactly when the order is recognised over it."""
+        errors: dict[str, str] = {}
+        if self.recognition == self.Recognition.OVER_SERVICE_PERIOD:
+            for name in ("service_start", "service_end"):
+                if getattr(self, name) is None:
+                    errors[name] = "Enter the service period of an order spread over it."
+            if self.service_start and self.service_end and self.service_end < self.service_start:
+                errors["service_end"] = "The service period must end on or after it starts."
+        else:
+            for name in ("service_start", "service_end"):
+                if getattr(self, name) is not None:
+                    errors[name] = "Leave the service period empty: this order is recognised on its order date."
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def recognition_start(self):

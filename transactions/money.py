@@ -8,7 +8,7 @@ many), and the two must agree to the cent; tests/transactions/test_money.py chec
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
-from django.core.validators import MinValueValidator
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Func
 
@@ -17,7 +17,13 @@ RATE: dict[str, Any] = {"max_digits": 20, "decimal_places": 10}
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 HUNDRED = Decimal("100")
-positive_money = MinValueValidator(CENT, message="Enter an amount greater than zero.")
+
+
+def positive_money(value: Decimal) -> None:
+    """Field validator: every amount is greater than zero (the database checks it too)."""
+    if value is not None and value <= 0:
+        raise ValidationError("Enter an amount greater than zero.", code="not_positive")
+
 
 # Enough digits that a true half-cent tie is never confused with a neighbour.
 _PRECISION = 60

@@ -31,29 +31,18 @@ def assign_fields(instance, fields: dict[str, Any], allowed: tuple[str, ...]) ->
 
 def purchase_order_check(order: PurchaseOrder) -> None:
     """The rules of a well-formed order that span rows; raises ValidationError keyed by field."""
-    errors: dict[str, list[str]] = {}
+    if order.category_id is None or order.counterparty_id is None:
+        return  # reported as missing fields
     category, counterparty = order.category, order.counterparty
-    if category is not None and counterparty is not None:
-        connected_person = category.agreement.connected_person
-        if counterparty.connected_person_id != connected_person.pk:
-            errors.setdefault("counterparty", []).append(
-                f"{counterparty.name} is not a company of {connected_person.name}, the connected person of "
-                f"“{category.agreement.title}”. Orders under this agreement are placed with its group companies."
-            )
-    if order.recognition == PurchaseOrder.Recognition.OVER_SERVICE_PERIOD:
-        for name in ("service_start", "service_end"):
-            if getattr(order, name) is None:
-                errors.setdefault(name, []).append("Enter the service period of an order spread over it.")
-        if order.service_start and order.service_end and order.service_end < order.service_start:
-            errors.setdefault("service_end", []).append("The service period must end on or after it starts.")
-    else:
-        for name in ("service_start", "service_end"):
-            if getattr(order, name) is not None:
-                errors.setdefault(name, []).append(
-                    "Leave the service period empty: this order is recognised on its order date."
-                )
-    if errors:
-        raise ValidationError(errors)
+    connected_person = category.agreement.connected_person
+    if counterparty.connected_person_id != connected_person.pk:
+        raise ValidationError(
+            {
+                "counterparty": f"{counterparty.name} is not a company of {connected_person.name}, the connected "
+                f"person of “{category.agreement.title}”. Orders under this agreement are placed with its group "
+                "companies."
+            }
+        )
 
 
 def _validate_order(order: PurchaseOrder) -> None:
