@@ -15,10 +15,9 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
 from transactions import services as fact_services
-from transactions.admin import AuditedAdmin
+from transactions.admin import AuditedAdmin, HistoryAdmin
 from transactions.errors import Refusal
 from transactions.models import Invoice, PurchaseOrder, Quote, TransactionCategory
 from transactions.money import format_money
@@ -75,15 +74,20 @@ class QuoteInline(admin.TabularInline):
         return 2 if obj is None else 0
 
 
+INVOICE_FORM_FIELDS = ("number", "invoice_date", "amount", "currency")
+
+
 class InvoiceForm(forms.ModelForm):
     class Meta:
         model = Invoice
-        fields = ["number", "invoice_date", "amount", "currency"]
+        fields = INVOICE_FORM_FIELDS
 
     def clean(self):
         data = super().clean()
-        if all(data.get(name) for name in ("number", "invoice_date", "amount", "currency")):
-            candidate = Invoice(purchase_order=self.instance.purchase_order, **{k: data[k] for k in self.Meta.fields})
+        if all(data.get(name) for name in INVOICE_FORM_FIELDS):
+            candidate = Invoice(
+                purchase_order=self.instance.purchase_order, **{k: data[k] for k in INVOICE_FORM_FIELDS}
+            )
             refusal = services.invoice_refusal(candidate)
             if refusal is not None:
                 raise ValidationError(refusal.detail, code=refusal.code)
@@ -123,7 +127,7 @@ class PurchaseOrderForm(forms.ModelForm):
 
 
 @admin.register(PurchaseOrder)
-class PurchaseOrderAdmin(SimpleHistoryAdmin):
+class PurchaseOrderAdmin(HistoryAdmin):
     form = PurchaseOrderForm
     inlines = [QuoteInline, InvoiceInline]
     change_form_template = "admin/transactions/purchaseorder/change_form.html"
@@ -498,12 +502,12 @@ class AlertAdmin(admin.ModelAdmin):
 
 
 @admin.register(AlertRecipient)
-class AlertRecipientAdmin(SimpleHistoryAdmin):
+class AlertRecipientAdmin(HistoryAdmin):
     list_display = ["threshold", "email", "name"]
     list_filter = ["threshold"]
     search_fields = ["email", "name"]
 
 
 @admin.register(AlertThreshold)
-class AlertThresholdAdmin(SimpleHistoryAdmin):
+class AlertThresholdAdmin(HistoryAdmin):
     list_display = ["percent", "description"]

@@ -1,15 +1,34 @@
 """The admin site: its index opens with every live cap's utilisation at a glance."""
 
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
+
+from transactions.permissions import has_any_role
 
 from .selectors import live_caps_with_utilisation
 
 
+class RoleAuthenticationForm(AdminAuthenticationForm):
+    """Lets in every active user with a role, not only those with the staff flag."""
+
+    def confirm_login_allowed(self, user) -> None:
+        if not has_any_role(user) and not user.is_staff:
+            super().confirm_login_allowed(user)
+        elif not user.is_active:
+            raise ValidationError(self.error_messages["inactive"], code="inactive")
+
+
 class ComplianceAdminSite(admin.AdminSite):
+    login_form = RoleAuthenticationForm
     site_header = "Connected-transaction compliance tracker · 關連交易合規追蹤"
     site_title = "CCT compliance tracker"
     index_title = "Annual caps and transactions"
     index_template = "admin/cct_index.html"
+
+    def has_permission(self, request) -> bool:
+        # A role (group) is enough to use the admin; nobody needs the staff flag set by hand.
+        return super().has_permission(request) or has_any_role(request.user)
 
     def index(self, request, extra_context=None):
         context = {"live_caps": []}

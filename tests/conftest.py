@@ -19,9 +19,7 @@ ROLES = ("finance", "compliance", "management", "auditor")
 def _missing_services() -> dict[str, str]:
     missing = {}
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        missing["postgres"] = (
-            "PostgreSQL is not reachable on 127.0.0.1:5432 (set DATABASE_URL), so these tests ran on SQLite"
-        )
+        missing["postgres"] = "the suite runs on SQLite (no PostgreSQL on 127.0.0.1:5432, or TEST_USE_POSTGRES=0)"
     if not settings.TEST_REDIS_URL:
         missing["redis"] = "Redis is not reachable on 127.0.0.1:6379 (set REDIS_URL)"
     if not (shutil.which("chromium") and shutil.which("chromedriver")):

@@ -6,6 +6,7 @@ by every role and revertible by nobody.
 """
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -14,7 +15,16 @@ from .models import ConnectedPerson, Counterparty, ExchangeRate, FrameworkAgreem
 from .selectors import exchange_rate_in_use
 
 
-class AuditedAdmin(SimpleHistoryAdmin):
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Shows who changed what and when; an old version can be looked at, never saved back."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method != "GET":
+            raise PermissionDenied("The change history is evidence; it cannot be reverted.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class AuditedAdmin(HistoryAdmin):
     """Nothing is deleted through the admin unless a subclass says otherwise."""
 
     def has_delete_permission(self, request, obj=None) -> bool:

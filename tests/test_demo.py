@@ -1,0 +1,57 @@
+"""`load_demo` loads the 2025 Xiaomi agreement exactly as announced, and changes nothing the second time."""
+
+from decimal import Decimal
+
+from django.core.management import call_command
+
+from compliance.models import Alert, AnnualCap
+from tests.factories import D
+from transactions.models import FrameworkAgreement, Invoice, PurchaseOrder, Quote
+
+ANNOUNCED = [
+    ("IDC services", "2025-07-29", "2025-12-31", "41000000.00"),
+    ("IDC services", "2026-01-01", "2026-12-31", "82000000.00"),
+    ("IDC services", "2027-01-01", "2027-12-31", "82000000.00"),
+    ("IDC services", "2028-01-01", "2028-07-28", "41000000.00"),
+    ("Network hardware", "2025-07-29", "2025-12-31", "33500000.00"),
+    ("Network hardware", "2026-01-01", "2026-07-28", "6700000.00"),
+]
+
+
+def counts():
+    models = (FrameworkAgreement, AnnualCap, PurchaseOrder, Quote, Invoice, Alert)
+    return [m.objects.count() for m in models] + [PurchaseOrder.history.count(), AnnualCap.history.count()]
+
+
+def test_the_demo_holds_the_agreement_its_terms_and_all_six_caps_as_announced(db):
+    call_command("load_demo", verbosity=0)
+
+    agreement = FrameworkAgreement.objects.get()
+    assert (agreement.title_zh, agreement.board_approved_on) == ("二零二五年小米合作框架協議", D("2025-07-29"))
+    terms = {c.name: (c.term_start, c.term_end, c.currency) for c in agreement.categories.all()}
+    assert terms == {
+        "IDC services": (D("2025-07-29"), D("2028-07-28"), "CNY"),
+        "Network hardware": (D("2025-07-29"), D("2026-07-28"), "CNY"),
+    }
+    caps = [
+        (c.category.name, str(c.period_start), str(c.period_end), str(c.amount))
+        for c in AnnualCap.objects.order_by("category__name", "period_start")
+    ]
+    assert caps == ANNOUNCED
+
+
+def test_the_demo_history_passes_its_own_gates_and_leaves_a_draft_to_approve(db):
+    call_command("load_demo", verbosity=0)
+
+    assert PurchaseOrder.objects.filter(status="approved").count() == 8
+    draft = PurchaseOrder.objects.get(status="draft")
+    assert draft.amount == Decimal("6000000.00")
+
+
+def test_running_it_twice_changes_nothing(db):
+    call_command("load_demo", verbosity=0)
+    first = counts()
+
+    call_command("load_demo", verbosity=0)
+
+    assert counts() == first
