@@ -122,3 +122,30 @@ def ledger(db):
     """A connected person with two group companies, three independent suppliers, an agreement and
     a category whose term has two cap periods (a partial first period and a calendar year)."""
     return factories.Ledger.build_default()
+
+
+# --- A real browser ------------------------------------------------------------------------------
+
+ARTIFACTS = settings.BASE_DIR / "test-artifacts"
+
+
+@pytest.fixture
+def browser():
+    """Debian's headless Chromium driven by Selenium, in English."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic",
+        "--window-size=1400,1000",
+    ):  # fmt: skip
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "en,en_US"})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.implicitly_wait(5)
+    ARTIFACTS.mkdir(exist_ok=True)
+    yield driver
+    driver.quit()

@@ -34,10 +34,9 @@ def slow_figures(monkeypatch):
 
 
 @pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("racers", [2, 50])
-def test_concurrent_approvals_never_approve_more_than_the_cap_holds(
-    transactional_db, ledger, compliance_user, slow_figures, racers
-):
+def test_concurrent_approvals_never_approve_more_than_the_cap_holds(ledger, compliance_user, slow_figures, racers):
     cap = ledger.caps[1]  # 2026: 2,000,000.00
     fits = racers // 2
     ledger.approved(str(cap.amount - AMOUNT * fits), approver=compliance_user, order_date=D("2026-01-15"))

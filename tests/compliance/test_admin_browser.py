@@ -1,0 +1,73 @@
+"""The order-to-approval flow in the admin, in a real headless Chromium against a live server."""
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.select import Select
+
+from tests.conftest import ARTIFACTS
+from transactions.models import PurchaseOrder
+
+PASSWORD = "a-long-password-for-tests"
+# The live server reads committed rows; serialized_rollback restores the roles after each test's flush.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def log_in(browser, live_server, user):
+    user.set_password(PASSWORD)
+    user.save()
+    browser.delete_all_cookies()
+    browser.get(f"{live_server.url}/admin/login/?next=/admin/")
+    browser.find_element(By.NAME, "username").send_keys(user.username)
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    assert browser.find_element(By.ID, "user-tools")
+
+
+def fill(browser, name, value):
+    field = browser.find_element(By.NAME, name)
+    if field.tag_name == "select":
+        Select(field).select_by_value(str(value))
+    else:
+        field.clear()
+        field.send_keys(value)
+
+
+def test_finance_enters_an_order_with_quotes_and_compliance_approves_it_in_the_browser(
+    browser, live_server, ledger, finance_user, compliance_user
+):
+    log_in(browser, live_server, finance_user)
+    browser.get(f"{live_server.url}/admin/transactions/purchaseorder/add/")
+    for name, value in {
+        "number": "PO-BROWSER-1", "category": ledger.category.pk, "counterparty": ledger.connected.pk,
+        "order_date": "2026-03-02", "amount": "250000.00", "currency": "CNY",
+        "quotes-0-supplier": ledger.independents[0].pk, "quotes-0-quoted_on": "2026-02-20",
+        "quotes-0-amount": "262000.00", "quotes-0-currency": "CNY",
+        "quotes-1-supplier": ledger.independents[1].pk, "quotes-1-quoted_on": "2026-02-24",
+        "quotes-1-amount": "259500.00", "quotes-1-currency": "CNY",
+    }.items():  # fmt: skip
+        fill(browser, name, value)
+    browser.find_element(By.NAME, "_continue").click()
+    assert "was added successfully" in browser.find_element(By.CSS_SELECTOR, ".messagelist .success").text
+    order = PurchaseOrder.objects.get(number="PO-BROWSER-1")
+    assert order.quotes.count() == 2
+
+    log_in(browser, live_server, compliance_user)
+    browser.get(f"{live_server.url}/admin/transactions/purchaseorder/{order.pk}/change/")
+    browser.find_element(By.ID, "approve-order").click()
+
+    assert browser.find_element(By.CSS_SELECTOR, ".messagelist .success").text == "Order PO-BROWSER-1 is approved."
+    browser.save_screenshot(str(ARTIFACTS / "admin-order-approved.png"))
+    order.refresh_from_db()
+    assert (order.status, order.approved_by) == ("approved", compliance_user)
+
+
+def test_a_refusal_is_shown_in_words_in_the_browser(browser, live_server, ledger, compliance_user):
+    order = ledger.order("250000.00", quotes=("240000.00", "260000.00"))
+    log_in(browser, live_server, compliance_user)
+    browser.get(f"{live_server.url}/admin/transactions/purchaseorder/{order.pk}/change/")
+
+    browser.find_element(By.ID, "approve-order").click()
+
+    error = browser.find_element(By.CSS_SELECTOR, ".messagelist .error").text
+    assert "not less than the independent quote" in error
+    browser.save_screenshot(str(ARTIFACTS / "admin-approval-refused.png"))
