@@ -30,5 +30,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include(router.urls)),
-    path("documents/quotes/<int:pk>/", quote_document, name="quote-document"),
+    path("documents/<path:name>", quote_document, name="quote-document"),
 ]

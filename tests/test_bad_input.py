@@ -218,10 +218,11 @@ def quote_payload(ledger, document):
 
 def test_an_html_file_renamed_pdf_is_refused(finance_api, ledger):
     payload = quote_payload(ledger, upload("quote.pdf", b"<!DOCTYPE html><html><script>alert(1)</script></html>"))
+    stored_before = set(settings.PRIVATE_MEDIA_ROOT.rglob("*"))
 
     body = post_refused(finance_api, "/api/quotes/", payload, "document", format="multipart")
     assert "its content is not a PDF document" in body["document"][0]
-    assert not any(settings.PRIVATE_MEDIA_ROOT.rglob("*.pdf"))
+    assert set(settings.PRIVATE_MEDIA_ROOT.rglob("*")) == stored_before
 
 
 def test_a_file_that_is_not_a_pdf_or_image_is_refused(finance_api, ledger):

@@ -8,7 +8,6 @@ categories are compliance acts and live in compliance.api.
 from copy import copy
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.urls import reverse
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -120,9 +119,8 @@ class QuoteSerializer(serializers.ModelSerializer):
     def get_document_url(self, quote: Quote) -> str | None:
         if not quote.document:
             return None
-        url = reverse("quote-document", args=[quote.pk])
         request = self.context.get("request")
-        return request.build_absolute_uri(url) if request else url
+        return request.build_absolute_uri(quote.document.url) if request else quote.document.url
 
 
 # --- Views ---------------------------------------------------------------------------------------

@@ -23,9 +23,13 @@ _SIGNATURES: dict[str, tuple[bytes, ...]] = {
 ALLOWED_EXTENSIONS = tuple(_SIGNATURES)
 
 
+DOCUMENTS_URL = "/documents/"
+
+
 def private_storage() -> FileSystemStorage:
     # A callable, so that the location follows the settings in force (tests use a temporary folder).
-    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+    # Its URLs point at transactions.views.quote_document, which checks the user before serving.
+    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=DOCUMENTS_URL)
 
 
 @deconstructible

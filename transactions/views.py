@@ -3,7 +3,6 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest
-from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
 from .models import Quote
@@ -11,12 +10,13 @@ from .models import Quote
 
 @require_GET
 @login_required
-def quote_document(request: HttpRequest, pk: int) -> FileResponse:
+def quote_document(request: HttpRequest, name: str) -> FileResponse:
+    """Serves the document stored as `name` (the URL its storage gives it) to users who may read quotes."""
     if not request.user.has_perm("transactions.view_quote"):
         raise PermissionDenied
-    quote = get_object_or_404(Quote, pk=pk)
-    if not quote.document:
-        raise Http404("This quote has no document.")
+    quote = Quote.objects.filter(document=name).first()
+    if quote is None:
+        raise Http404("No quote has this document.")
     response = FileResponse(
         quote.document.open("rb"), as_attachment=True, filename=quote.document_name or quote.document.name
     )

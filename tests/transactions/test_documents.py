@@ -17,7 +17,7 @@ def test_a_logged_in_user_with_a_role_downloads_the_document_as_an_attachment(cl
     quote = quote_with_document(ledger, auditor_user)
     client.force_login(auditor_user)
 
-    response = client.get(f"/documents/quotes/{quote.pk}/")
+    response = client.get(quote.document.url)
 
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == PDF
@@ -29,17 +29,24 @@ def test_a_logged_in_user_with_a_role_downloads_the_document_as_an_attachment(cl
 def test_an_anonymous_visitor_is_sent_to_log_in(client, ledger, finance_user):
     quote = quote_with_document(ledger, finance_user)
 
-    response = client.get(f"/documents/quotes/{quote.pk}/")
+    response = client.get(quote.document.url)
 
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+def test_a_path_that_is_no_quotes_document_is_not_found(client, ledger, auditor_user):
+    client.force_login(auditor_user)
+
+    assert client.get("/documents/quotes/../../settings.py").status_code == 404
+    assert client.get("/documents/quotes/unknown.pdf").status_code == 404
 
 
 def test_a_user_without_a_role_is_refused(client, ledger, finance_user, norole_user):
     quote = quote_with_document(ledger, finance_user)
     client.force_login(norole_user)
 
-    assert client.get(f"/documents/quotes/{quote.pk}/").status_code == 403
+    assert client.get(quote.document.url).status_code == 403
 
 
 def test_the_api_links_to_the_protected_download(finance_api, ledger, finance_user):
@@ -47,5 +54,6 @@ def test_the_api_links_to_the_protected_download(finance_api, ledger, finance_us
 
     body = finance_api.get(f"/api/quotes/{quote.pk}/").json()
 
-    assert body["document_url"].endswith(f"/documents/quotes/{quote.pk}/")
+    assert body["document_url"] == f"http://testserver{quote.document.url}"
+    assert body["document_url"].startswith("http://testserver/documents/quotes/")
     assert body["document_name"] == "報價單 Q1.pdf"
