@@ -9,7 +9,7 @@ import itertools
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -23,8 +23,21 @@ from transactions.models import Invoice, PurchaseOrder, Quote, TransactionCatego
 from transactions.money import format_money
 from transactions.selectors import amount_converted, purchase_order_list
 
-from . import selectors, services
-from .models import Alert, AlertRecipient, AlertThreshold, AnnualCap
+from . import outbox, selectors, services
+from .models import (
+    Alert,
+    AlertRecipient,
+    AlertThreshold,
+    AnnualCap,
+    DistributionList,
+    DistributionListMember,
+    HeadroomWarning,
+    JobRun,
+    Mailing,
+    QuoteRuleFinding,
+    TermWarning,
+)
+from .schedule import JOBS
 from .templatetags.cct import utilisation_bar
 
 
@@ -472,24 +485,15 @@ class AnnualCapAdmin(UtilisationColumns, AuditedAdmin):
         services.annual_cap_save(cap=obj, user=request.user)
 
 
-# --- Alerts -------------------------------------------------------------------------------------------------
+# --- Alerts, warnings, mailings: the outbox --------------------------------------------------------------
 
 
-@admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
-    list_display = [
-        "cap",
-        "basis",
-        "threshold",
-        "utilisation_pct",
-        "created_at",
-        "sent_at",
-        "send_attempts",
-        "last_error",
-    ]
-    list_filter = ["basis", "threshold", ("sent_at", admin.EmptyFieldListFilter)]
-    list_select_related = ["cap__category"]
-    date_hierarchy = "created_at"
+class OutboxAdmin(admin.ModelAdmin):
+    """Read-only: rows are recorded by the product; a pending one can be sent now by compliance."""
+
+    outbox_kind = ""
+    actions = ["send_now"]
+    list_filter = [("sent_at", admin.EmptyFieldListFilter)]
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -499,6 +503,104 @@ class AlertAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_send_permission(self, request) -> bool:
+        return request.user.has_perm("compliance.send_outbox")
+
+    @admin.display(description="e-mail")
+    def delivery(self, row) -> str:
+        if row.sent_at:
+            return format_html('<span style="color:#2e7d32">sent {}</span>', timezone.localtime(row.sent_at))
+        if row.last_error:
+            return format_html(
+                '<span style="color:#b71c1c">pending: {} (attempt {}, next {})</span>',
+                row.last_error[:200],
+                row.send_attempts,
+                timezone.localtime(row.next_attempt_at) if row.next_attempt_at else "now",
+            )
+        return format_html('<span style="color:#e65100">{}</span>', "pending")
+
+    @admin.action(description="Send the selected e-mails now (unsent ones only)", permissions=["send"])
+    def send_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        outcomes = [
+            outbox.send(self.outbox_kind, pk)
+            for pk in queryset.filter(sent_at__isnull=True).values_list("pk", flat=True)
+        ]
+        sent, failed = outcomes.count(outbox.SENT), outcomes.count(outbox.FAILED)
+        messages.info(request, f"{sent} sent, {failed} could not be sent (see their last error).")
+
+
+@admin.register(Alert)
+class AlertAdmin(OutboxAdmin):
+    outbox_kind = "alert"
+    list_display = ["cap", "basis", "threshold", "utilisation_pct", "created_at", "delivery"]
+    list_filter = ["basis", "threshold", ("sent_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["cap__category"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(HeadroomWarning)
+class HeadroomWarningAdmin(OutboxAdmin):
+    outbox_kind = "headroom"
+    list_display = ["cap", "as_of", "projected_used", "projected_reached_on", "delivery"]
+    list_select_related = ["cap__category"]
+
+
+@admin.register(TermWarning)
+class TermWarningAdmin(OutboxAdmin):
+    outbox_kind = "term"
+    list_display = ["category", "term_end", "created_at", "delivery"]
+    list_select_related = ["category"]
+
+
+@admin.register(Mailing)
+class MailingAdmin(OutboxAdmin):
+    outbox_kind = "mailing"
+    list_display = ["kind", "period", "subject", "created_at", "delivery"]
+    list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter)]
+    exclude = ["attachment", "claim_token", "claimed_until"]
+
+
+@admin.register(QuoteRuleFinding)
+class QuoteRuleFindingAdmin(admin.ModelAdmin):
+    list_display = ["purchase_order", "detail", "found_at", "last_seen_at", "cleared_at"]
+    list_filter = [("cleared_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["purchase_order"]
+    search_fields = ["purchase_order__number", "detail"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class DistributionListMemberInline(admin.TabularInline):
+    model = DistributionListMember
+    extra = 1
+
+
+@admin.register(DistributionList)
+class DistributionListAdmin(HistoryAdmin):
+    list_display = ["name", "member_count", "alert_thresholds", "monthly_report", "headroom_warnings",
+                    "quote_rule_report", "term_warnings"]  # fmt: skip
+    filter_horizontal = ["thresholds"]
+    inlines = [DistributionListMemberInline]
+    search_fields = ["name", "members__email"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("members", "thresholds")
+
+    @admin.display(description="members")
+    def member_count(self, distribution_list) -> int:
+        return len(distribution_list.members.all())
+
+    @admin.display(description="alerts at")
+    def alert_thresholds(self, distribution_list) -> str:
+        return ", ".join(f"{t.percent}%" for t in distribution_list.thresholds.all()) or "-"
 
 
 @admin.register(AlertRecipient)
@@ -511,3 +613,29 @@ class AlertRecipientAdmin(HistoryAdmin):
 @admin.register(AlertThreshold)
 class AlertThresholdAdmin(HistoryAdmin):
     list_display = ["percent", "description"]
+
+
+@admin.register(JobRun)
+class JobRunAdmin(admin.ModelAdmin):
+    """The background jobs: their schedule (from compliance.schedule) and every run."""
+
+    change_list_template = "admin/compliance/jobrun/change_list.html"
+    list_display = ["job", "started_at", "finished_at", "succeeded", "summary"]
+    list_filter = ["job", "succeeded"]
+    date_hierarchy = "started_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        # Runs are numbered in the order they start, so each job's latest run has its highest id.
+        last_ids = JobRun.objects.values("job").annotate(last=Max("pk")).values_list("last", flat=True)
+        latest = {run.job: run for run in JobRun.objects.filter(pk__in=list(last_ids))}
+        schedule = [{"job": job, "last": latest.get(job.name)} for job in JOBS]
+        return super().changelist_view(request, {"schedule": schedule, **(extra_context or {})})

@@ -24,7 +24,7 @@ from transactions.models import (
 )
 from transactions.services import purchase_order_create, quote_create
 
-from .models import AlertThreshold
+from .models import AlertThreshold, DistributionList
 from .services import annual_cap_create, invoice_record, purchase_order_approve
 
 D = datetime.date.fromisoformat
@@ -123,6 +123,15 @@ ORDERS = [
      []),
 ]  # fmt: skip
 THRESHOLDS = [("80.00", "Report to senior management immediately (about 80%)."), ("90.00", ""), ("100.00", "")]
+# Named distribution lists: (name, members, alert thresholds, what else they receive). Invented addresses.
+DISTRIBUTION_LISTS = [
+    ("Head of finance", ["head.of.finance@example.com"], ["80.00", "90.00", "100.00"], {"monthly_report": True}),
+    ("Senior management", ["ceo@example.com", "cfo@example.com"], ["80.00", "90.00", "100.00"],
+     {"monthly_report": True, "headroom_warnings": True}),
+    ("Company secretary", ["company.secretary@example.com"], ["100.00"], {}),
+    ("Finance department", ["finance.cct@example.com"], [], {"monthly_report": True}),
+    ("Compliance", ["compliance@example.com"], [], {"quote_rule_report": True, "term_warnings": True}),
+]  # fmt: skip
 
 
 def _demo_user(username: str, role: str):
@@ -144,6 +153,12 @@ def load_demo() -> dict[str, int]:
     compliance = _demo_user("demo.compliance", "compliance")
     for percent, description in THRESHOLDS:
         AlertThreshold.objects.get_or_create(percent=Decimal(percent), defaults={"description": description})
+    for name, addresses, thresholds, receives in DISTRIBUTION_LISTS:
+        distribution_list, made = DistributionList.objects.get_or_create(name=name, defaults=receives)
+        if made:
+            distribution_list.thresholds.set(AlertThreshold.objects.filter(percent__in=thresholds))
+            for address in addresses:
+                distribution_list.members.create(email=address)
 
     person, _ = ConnectedPerson.objects.get_or_create(name=XIAOMI["name"], defaults=XIAOMI)
     counterparties = {

@@ -25,6 +25,7 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from transactions.documents import RandomName, private_storage
 from transactions.models import PurchaseOrder, TransactionCategory
 from transactions.money import MONEY, mul_div_round, positive_money
 
@@ -117,7 +118,30 @@ class AlertRecipient(models.Model):
         return f"{self.threshold}%: {self.email}"
 
 
-class Alert(models.Model):
+class Outbox(models.Model):
+    """A row that must be e-mailed once: recorded with the change that calls for it, then delivered
+    by compliance.outbox, which claims it with a conditional update (claim_token, claimed_until) so
+    that concurrent workers, retries and duplicate task deliveries send it once. `sent_at` stays
+    empty until the message is accepted by the mail server; failures keep it pending with the last
+    error and a time for the next attempt (backoff)."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_sent(self) -> bool:
+        return self.sent_at is not None
+
+
+class Alert(Outbox):
     class Basis(models.TextChoices):
         ACTUAL = "actual", "Actual"
         COMMITTED = "committed", "Committed"
@@ -137,13 +161,11 @@ class Alert(models.Model):
         related_name="+",
         help_text="The order whose approval or invoice reached the threshold, when there was one.",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    send_attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [("send_outbox", "Can send pending alerts, warnings and reports now")]
+        indexes = [models.Index(fields=["sent_at", "next_attempt_at"], name="alert_pending")]
         constraints = [
             models.UniqueConstraint(fields=["cap", "threshold", "basis"], name="alert_once_per_cap_threshold_basis"),
             models.CheckConstraint(condition=Q(basis__in=["actual", "committed"]), name="alert_basis_valid"),
@@ -151,3 +173,143 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cap}: {self.basis} reached {self.threshold}%"
+
+
+class DistributionList(models.Model):
+    """A named list of addresses (e.g. "Senior management") and what it receives."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    thresholds = models.ManyToManyField(
+        AlertThreshold, blank=True, related_name="distribution_lists",
+        help_text="Cap alerts at these thresholds are e-mailed to this list.",
+    )  # fmt: skip
+    monthly_report = models.BooleanField(default=False, help_text="Receives the monthly cap report.")
+    headroom_warnings = models.BooleanField(default=False, help_text="Receives insufficient-headroom warnings.")
+    quote_rule_report = models.BooleanField(default=False, help_text="Receives the weekly quote-rule exceptions.")
+    term_warnings = models.BooleanField(default=False, help_text="Receives warnings of terms about to end.")
+    history = HistoricalRecords(m2m_fields=[thresholds])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DistributionListMember(models.Model):
+    distribution_list = models.ForeignKey(DistributionList, on_delete=models.CASCADE, related_name="members")
+    email = models.EmailField()
+    name = models.CharField(max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["distribution_list", "email"]
+        constraints = [
+            models.UniqueConstraint(fields=["distribution_list", "email"], name="distribution_list_member_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+class HeadroomWarning(Outbox):
+    """The forecast says the cap will not be enough before its period ends (once per cap)."""
+
+    cap = models.OneToOneField(AnnualCap, on_delete=models.PROTECT, related_name="headroom_warning")
+    as_of = models.DateField(help_text="The business day the forecast was made on.")
+    cap_amount = models.DecimalField(**MONEY)
+    actual = models.DecimalField(**MONEY)
+    committed = models.DecimalField(**MONEY)
+    projected_actual = models.DecimalField(**MONEY)
+    projected_committed = models.DecimalField(**MONEY)
+    projected_reached_on = models.DateField(
+        null=True, blank=True, help_text="When the cap would be reached at the current pace."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Insufficient headroom: {self.cap}"
+
+    @property
+    def projected_used(self) -> Decimal:
+        return max(self.projected_actual, self.projected_committed)
+
+
+class TermWarning(Outbox):
+    """A category's term ends soon and no renewal is recorded (once per category and term end)."""
+
+    category = models.ForeignKey(TransactionCategory, on_delete=models.PROTECT, related_name="term_warnings")
+    term_end = models.DateField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["category", "term_end"], name="term_warning_once_per_term")]
+
+    def __str__(self) -> str:
+        return f"Term of {self.category} ends on {self.term_end}"
+
+
+class QuoteRuleFinding(models.Model):
+    """An approved order that no longer passes the quote rule (e.g. a supplier later found to be
+    connected). Open while the problem lasts; at most one open finding per order."""
+
+    purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="quote_rule_findings")
+    detail = models.TextField()
+    found_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-found_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["purchase_order"], condition=Q(cleared_at__isnull=True), name="quote_rule_finding_open_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purchase_order}: {self.detail[:80]}"
+
+
+class Mailing(Outbox):
+    """A scheduled report e-mail (the monthly cap report, the weekly quote-rule exceptions), once per
+    period. The copy that was sent is kept."""
+
+    class Kind(models.TextChoices):
+        MONTHLY_REPORT = "monthly_report", "Monthly cap report"
+        QUOTE_RULE_REPORT = "quote_rule_report", "Weekly quote-rule exceptions"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    period = models.CharField(max_length=16, help_text="2026-10 for a month, 2026-W47 for a week.")
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    attachment = models.FileField(storage=private_storage, upload_to=RandomName("mailings"), blank=True)
+    attachment_name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["kind", "period"], name="mailing_once_per_period")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.period}"
+
+
+class JobRun(models.Model):
+    """One run of a scheduled job, so administrators can see that the schedule runs and what it did."""
+
+    job = models.CharField(max_length=100)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    succeeded = models.BooleanField(null=True)
+    summary = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["job", "-started_at"], name="job_run_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.job} at {self.started_at:%Y-%m-%d %H:%M}"

@@ -112,6 +112,26 @@ def live_caps_with_utilisation(*, on: datetime.date | None = None) -> QuerySet[A
     )
 
 
+def live_caps_for_forecast(*, on: datetime.date) -> QuerySet[AnnualCap]:
+    """Caps live on the day `on`, with their figures as at that day and `placed_on_order_date`: the
+    committed amount from orders recognised on their order date and placed in the period so far
+    (the pace of new commitments, compliance.forecast)."""
+    placed = orders_with_allocation(
+        PurchaseOrder.objects.filter(
+            category=OuterRef("category"),
+            status=APPROVED,
+            recognition=PurchaseOrder.Recognition.ON_ORDER_DATE,
+            order_date__gte=OuterRef("period_start"),
+            order_date__lte=on,
+        ),
+        period_start=OuterRef("period_start"),
+        period_end=OuterRef("period_end"),
+    )
+    return caps_with_utilisation(AnnualCap.objects.filter(period_start__lte=on, period_end__gte=on), as_of=on).annotate(
+        placed_on_order_date=_sum(placed, "category", "allocation")
+    )
+
+
 @dataclass(frozen=True)
 class PeriodShare:
     cap: AnnualCap | None  # None: days inside the order's recognition that no cap period covers

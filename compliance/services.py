@@ -22,8 +22,15 @@ from transactions.money import format_money
 from transactions.selectors import RateBook, amount_converted
 from transactions.services import assign_fields
 
+from . import outbox
 from .models import Alert, AnnualCap
-from .selectors import alert_thresholds, caps_with_utilisation, order_allocation, quote_rule_for_order
+from .selectors import (
+    QuoteRuleResult,
+    alert_thresholds,
+    caps_with_utilisation,
+    order_allocation,
+    quote_rule_for_order,
+)
 
 # The codes of the approval gates (API contract).
 SELF_APPROVAL = "self_approval"
@@ -73,18 +80,19 @@ def _check_term(order: PurchaseOrder, category: TransactionCategory) -> None:
         )
 
 
-def _check_quote_rule(order: PurchaseOrder, category: TransactionCategory) -> None:
-    result = quote_rule_for_order(order)
+def quote_rule_refusal(order: PurchaseOrder, result: QuoteRuleResult, category: TransactionCategory) -> Refusal | None:
+    """Why the order fails the quote rule (or a rate it needs is missing), from an assessment; None if it passes.
+    Used by the approval gate and by the sweep over approved orders."""
     currency = category.currency
     if result.order_converted is None:
-        raise Refusal(
+        return Refusal(
             NO_EXCHANGE_RATE,
             f"There is no {order.currency}/{currency} exchange rate for {_day(order.order_date)}, the date of order "
             f"{order.number}. Record that day's rate before approving.",
         )
     if result.missing_rates:
         quote = result.missing_rates[0].quote
-        raise Refusal(
+        return Refusal(
             NO_EXCHANGE_RATE,
             f"There is no {quote.currency}/{currency} exchange rate for {_day(quote.quoted_on)}, the date of the "
             f"quote from {quote.supplier.name}. Record that day's rate before approving.",
@@ -97,15 +105,22 @@ def _check_quote_rule(order: PurchaseOrder, category: TransactionCategory) -> No
         )
         if ignored:
             detail += " Not counted: " + "; ".join(ignored) + "."
-        raise Refusal(QUOTE_RULE, detail)
+        return Refusal(QUOTE_RULE, detail)
     if not result.more_favourable:
         lowest = result.lowest_counted
-        raise Refusal(
+        return Refusal(
             QUOTE_RULE,
             f"Order {order.number} costs {format_money(result.order_converted, currency)}, not less than the "
             f"independent quote from {lowest.quote.supplier.name} ({format_money(lowest.converted, currency)}). "
             "The connected person's price must be more favourable than every independent quote.",
         )
+    return None
+
+
+def _check_quote_rule(order: PurchaseOrder, category: TransactionCategory) -> None:
+    refusal = quote_rule_refusal(order, quote_rule_for_order(order), category)
+    if refusal is not None:
+        raise refusal
 
 
 def _check_caps(order: PurchaseOrder, category: TransactionCategory, converted: Decimal) -> list[AnnualCap]:
@@ -283,11 +298,15 @@ def alerts_record(*, cap_ids: list[int], triggered_by: PurchaseOrder | None = No
         return []
     Alert.objects.bulk_create(wanted, ignore_conflicts=True)
     keys = {(a.cap_id, a.threshold, a.basis) for a in wanted}
-    return [
+    created = [
         alert
         for alert in Alert.objects.filter(cap_id__in={a.cap_id for a in wanted}).exclude(pk__in=before.values())
         if (alert.cap_id, alert.threshold, alert.basis) in keys
     ]
+    # The e-mail goes out after the change commits; if the queue is unreachable, the sweep sends it.
+    ids = [alert.pk for alert in created]
+    transaction.on_commit(lambda: outbox.enqueue("alert", ids))
+    return created
 
 
 # --- Caps and terms -------------------------------------------------------------------------------

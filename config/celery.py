@@ -4,8 +4,11 @@ import os
 
 from celery import Celery
 
+from compliance.schedule import beat_schedule
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.development")
 
 app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.beat_schedule = beat_schedule()
 app.autodiscover_tasks()

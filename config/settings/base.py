@@ -118,6 +118,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 CCT_DEFAULT_ALERT_THRESHOLD = Decimal(env.str("CCT_DEFAULT_ALERT_THRESHOLD", default="80.00"))
 # Base address used in e-mails for links into the admin.
 CCT_SITE_URL = env.str("CCT_SITE_URL", default="http://127.0.0.1:8000")
+# E-mail delivery (compliance.outbox): how long a worker may hold a message it is sending before
+# another may take it over, and the backoff after a failed attempt (doubling up to the maximum).
+CCT_SEND_LEASE_SECONDS = env.int("CCT_SEND_LEASE_SECONDS", default=300)
+CCT_SEND_BACKOFF_SECONDS = env.int("CCT_SEND_BACKOFF_SECONDS", default=60)
+CCT_SEND_BACKOFF_MAX_SECONDS = env.int("CCT_SEND_BACKOFF_MAX_SECONDS", default=3600)
+# Headroom forecast: days of a period that must have passed before its run rate is extrapolated.
+CCT_FORECAST_MIN_DAYS = env.int("CCT_FORECAST_MIN_DAYS", default=14)
+# Term watch: how many days before a term ends compliance is warned.
+CCT_TERM_WARNING_DAYS = env.int("CCT_TERM_WARNING_DAYS", default=90)
 
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -166,15 +175,20 @@ REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A task not acknowledged within the visibility timeout is handed out again: it stays above the
+    # longest task (CELERY_TASK_TIME_LIMIT). A short connect timeout keeps an approval from waiting
+    # on a Redis that is down (the outbox sweep sends what could not be queued).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 3}
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR),
         "data_folder_out": str(CELERY_BROKER_DIR),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
         "store_processed": False,
     }
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -8,5 +8,5 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = SECRET_KEY or "development-only-not-secret-7f3a9c1e5b2d4a6f8e0c"
 ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]"]
 
-for folder in ("private", "mail", "broker", "broker/processed"):
+for folder in ("private", "mail", "broker", "broker/processed", "broker/control"):
     (VAR_DIR / folder).mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,215 @@
+"""The periodic checks behind the internal controls, each idempotent (safe to run again at any time):
+
+- threshold sweep: records any alert a live cap has reached without an approval or invoice noticing
+  (a corrected exchange rate, an edited invoice);
+- quote-rule sweep: re-checks approved orders against the quote rule as the facts stand today and
+  keeps one open finding per failing order;
+- headroom forecast: warns senior management once per cap when, at the pace so far, the cap will not
+  last until its period ends;
+- term watch: warns compliance once per term when a category's term ends within 90 days;
+- scheduled mailings: the monthly cap report and the weekly quote-rule exceptions, once per period.
+
+Each records what it creates in the same transaction and queues the e-mail after commit
+(compliance.outbox); the pending sweep delivers anything the queue missed.
+"""
+
+import contextlib
+import datetime
+import logging
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from transactions.models import PurchaseOrder, TransactionCategory
+from transactions.money import format_money
+from transactions.selectors import RateBook
+
+from . import outbox
+from .forecast import forecast_cap
+from .models import AnnualCap, HeadroomWarning, JobRun, Mailing, QuoteRuleFinding, TermWarning
+from .selectors import assess_quote_rule, caps_with_utilisation, live_caps_for_forecast
+from .services import alerts_record, quote_rule_refusal
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def job_run(job: str) -> Iterator[JobRun]:
+    """Record a run of a scheduled job, its outcome and summary, for the admin's job page."""
+    run = JobRun.objects.create(job=job, started_at=timezone.now())
+    try:
+        yield run
+    except Exception as error:
+        run.succeeded, run.summary = False, f"{type(error).__name__}: {error}"[:2000]
+        raise
+    else:
+        run.succeeded = True
+    finally:
+        run.finished_at = timezone.now()
+        run.save(update_fields=["succeeded", "summary", "finished_at"])
+
+
+def record_missing_alerts(*, on: datetime.date | None = None) -> int:
+    """Threshold sweep over the caps live on `on` (today): how many alerts it recorded."""
+    on = on or timezone.localdate()
+    cap_ids = list(AnnualCap.objects.filter(period_start__lte=on, period_end__gte=on).values_list("pk", flat=True))
+    with transaction.atomic():
+        return len(alerts_record(cap_ids=cap_ids))
+
+
+def sweep_quote_rule() -> dict[str, int]:
+    """Re-check every approved order; open a finding for each that fails, clear those that pass again.
+
+    A fixed number of queries: the orders, their quotes with suppliers, the rates, the open findings.
+    """
+    orders = list(
+        PurchaseOrder.objects.filter(status=PurchaseOrder.Status.APPROVED)
+        .select_related("category", "counterparty")
+        .prefetch_related("quotes__supplier__connected_person")
+    )
+    rates = RateBook(
+        [(o.currency, o.category.currency, o.order_date) for o in orders]
+        + [(q.currency, o.category.currency, q.quoted_on) for o in orders for q in o.quotes.all()]
+    )
+    now = timezone.now()
+    counts = {"opened": 0, "cleared": 0, "open": 0}
+    with transaction.atomic():
+        open_findings = {
+            f.purchase_order_id: f for f in QuoteRuleFinding.objects.select_for_update().filter(cleared_at__isnull=True)
+        }
+        failing: dict[int, str] = {}
+        for order in orders:
+            result = assess_quote_rule(order, list(order.quotes.all()), rates, order.category)
+            refusal = quote_rule_refusal(order, result, order.category)
+            if refusal is not None:
+                failing[order.pk] = refusal.detail
+        new = [
+            QuoteRuleFinding(purchase_order_id=pk, detail=detail, last_seen_at=now)
+            for pk, detail in failing.items()
+            if pk not in open_findings
+        ]
+        QuoteRuleFinding.objects.bulk_create(new)
+        QuoteRuleFinding.objects.filter(purchase_order_id__in=failing.keys(), cleared_at__isnull=True).update(
+            last_seen_at=now
+        )
+        cleared = [f.pk for pk, f in open_findings.items() if pk not in failing]
+        QuoteRuleFinding.objects.filter(pk__in=cleared).update(cleared_at=now)
+    counts.update(opened=len(new), cleared=len(cleared), open=len(failing))
+    return counts
+
+
+def forecast_headroom(*, on: datetime.date | None = None) -> list[HeadroomWarning]:
+    """Warn once per cap whose forecast is insufficient; returns the warnings recorded now."""
+    on = on or timezone.localdate()
+    recorded = []
+    with transaction.atomic():
+        warned = set(HeadroomWarning.objects.values_list("cap_id", flat=True))
+        for cap in live_caps_for_forecast(on=on):
+            if cap.pk in warned:
+                continue
+            forecast = forecast_cap(
+                period_start=cap.period_start,
+                period_end=cap.period_end,
+                cap_amount=cap.amount,
+                as_of=on,
+                actual=cap.actual,
+                committed=cap.committed,
+                placed_on_order_date=cap.placed_on_order_date,
+                min_days=settings.CCT_FORECAST_MIN_DAYS,
+            )
+            if forecast.insufficient:
+                warning, created = HeadroomWarning.objects.get_or_create(
+                    cap=cap,
+                    defaults={
+                        "as_of": on,
+                        "cap_amount": cap.amount,
+                        "actual": cap.actual,
+                        "committed": cap.committed,
+                        "projected_actual": forecast.projected_actual,
+                        "projected_committed": forecast.projected_committed,
+                        "projected_reached_on": forecast.reached_on,
+                    },
+                )
+                if created:
+                    recorded.append(warning)
+        ids = [w.pk for w in recorded]
+        transaction.on_commit(lambda: outbox.enqueue("headroom", ids))
+    return recorded
+
+
+def watch_terms(*, on: datetime.date | None = None) -> list[TermWarning]:
+    """Warn once per term of a category that ends within CCT_TERM_WARNING_DAYS of `on`."""
+    on = on or timezone.localdate()
+    horizon = on + datetime.timedelta(days=settings.CCT_TERM_WARNING_DAYS)
+    recorded = []
+    with transaction.atomic():
+        for category in TransactionCategory.objects.filter(term_end__gte=on, term_end__lte=horizon):
+            warning, created = TermWarning.objects.get_or_create(category=category, term_end=category.term_end)
+            if created:
+                recorded.append(warning)
+        ids = [w.pk for w in recorded]
+        transaction.on_commit(lambda: outbox.enqueue("term", ids))
+    return recorded
+
+
+def _month_end(month: datetime.date) -> datetime.date:
+    following = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return following - datetime.timedelta(days=1)
+
+
+def previous_month(on: datetime.date) -> datetime.date:
+    return (on.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+
+
+def monthly_mailing(*, month: datetime.date) -> tuple[Mailing, bool]:
+    """The monthly cap report mailing for `month` (any day of it), created once with its content."""
+    month = month.replace(day=1)
+    with transaction.atomic():
+        mailing, created = Mailing.objects.get_or_create(kind=Mailing.Kind.MONTHLY_REPORT, period=f"{month:%Y-%m}")
+        if created:
+            month_end = _month_end(month)
+            caps = caps_with_utilisation(
+                AnnualCap.objects.filter(period_start__lte=month_end, period_end__gte=month), as_of=month_end
+            ).order_by("category__agreement__title", "category__name", "period_start")
+            rows = [
+                {
+                    "cap": cap,
+                    "agreement": cap.category.agreement.title,
+                    "category": str(cap.category),
+                    "cap_amount": format_money(cap.amount, cap.category.currency),
+                    "actual": format_money(cap.actual, cap.category.currency),
+                    "committed": format_money(cap.committed, cap.category.currency),
+                    "remaining": format_money(cap.remaining, cap.category.currency),
+                }
+                for cap in caps
+            ]
+            context = {"month": month, "month_end": month_end, "rows": rows, "attachment_name": ""}
+            mailing.subject = f"Monthly cap report {month:%Y-%m} · 每月年度上限報告"
+            mailing.body = render_to_string("compliance/mail/monthly.txt", context).strip() + "\n"
+            mailing.body_html = render_to_string("compliance/mail/monthly.html", context)
+            mailing.save()
+            transaction.on_commit(lambda: outbox.enqueue("mailing", [mailing.pk]))
+    return mailing, created
+
+
+def quote_rule_mailing(*, on: datetime.date | None = None) -> tuple[Mailing, bool]:
+    """The weekly e-mail to compliance of the open quote-rule findings, once per ISO week."""
+    on = on or timezone.localdate()
+    year, week, _ = on.isocalendar()
+    period = f"{year}-W{week:02d}"
+    with transaction.atomic():
+        mailing, created = Mailing.objects.get_or_create(kind=Mailing.Kind.QUOTE_RULE_REPORT, period=period)
+        if created:
+            findings = QuoteRuleFinding.objects.filter(cleared_at__isnull=True).select_related(
+                "purchase_order__category"
+            )
+            context = {"period": period, "findings": list(findings)}
+            mailing.subject = f"Quote-rule exceptions, week {period} · 報價規則例外"
+            mailing.body = render_to_string("compliance/mail/quote_rule_report.txt", context).strip() + "\n"
+            mailing.body_html = render_to_string("compliance/mail/quote_rule_report.html", context)
+            mailing.save()
+            transaction.on_commit(lambda: outbox.enqueue("mailing", [mailing.pk]))
+    return mailing, created

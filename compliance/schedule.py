@@ -1,0 +1,41 @@
+"""The schedule of the background jobs: the one place it is defined (Celery beat reads it, the admin's
+"Background jobs" page shows it). Times are in TIME_ZONE (Hong Kong by default)."""
+
+from dataclasses import dataclass
+
+from celery.schedules import crontab
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    task: str
+    schedule: crontab
+    when: str
+    why: str
+
+
+JOBS = [
+    Job("send-pending", "compliance.tasks.send_pending", crontab(minute="*"), "every minute",
+        "E-mails any alert, warning or report still unsent (the queue was down, a worker died, the mail "
+        "server refused), each no sooner than its backoff allows."),
+    Job("threshold-sweep", "compliance.tasks.sweep_thresholds", crontab(minute="*/10"), "every 10 minutes",
+        "Records any alert a live cap has reached without an approval or invoice noticing, such as after a "
+        "corrected exchange rate."),
+    Job("quote-rule-sweep", "compliance.tasks.sweep_quote_rule", crontab(hour=2, minute=0), "daily at 02:00",
+        "Re-checks approved orders against the quote rule as the facts stand today (e.g. a supplier later "
+        "found to be connected)."),
+    Job("quote-rule-report", "compliance.tasks.mail_quote_rule_report", crontab(day_of_week="mon", hour=8, minute=0),
+        "Mondays at 08:00", "E-mails compliance the open quote-rule exceptions of the week."),
+    Job("headroom-forecast", "compliance.tasks.forecast_headroom", crontab(hour=6, minute=0), "daily at 06:00",
+        "Projects each live cap to its period end and warns senior management once if it will not last."),
+    Job("term-watch", "compliance.tasks.watch_terms", crontab(hour=6, minute=15), "daily at 06:15",
+        "Warns compliance once when a category's term ends within 90 days."),
+    Job("monthly-report", "compliance.tasks.mail_monthly_report", crontab(day_of_month=1, hour=7, minute=0),
+        "on the 1st of each month at 07:00", "E-mails the previous month's cap report to the finance and "
+        "management lists."),
+]  # fmt: skip
+
+
+def beat_schedule() -> dict[str, dict]:
+    return {job.name: {"task": job.task, "schedule": job.schedule} for job in JOBS}

@@ -1,0 +1,71 @@
+"""Celery tasks: thin wrappers that take ids, call a service and record the run.
+
+Every task is idempotent (the outbox claim, unique constraints), so late acknowledgement is safe: a
+task whose worker dies is delivered again and does no harm.
+"""
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import checks, outbox
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_outbox_item(kind: str, pk: int) -> str:
+    return outbox.send(kind, pk)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_pending() -> dict[str, int]:
+    with checks.job_run("send-pending") as run:
+        outcome = outbox.send_due()
+        run.summary = ", ".join(f"{count} {what}" for what, count in outcome.items())
+    return outcome
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_thresholds() -> int:
+    with checks.job_run("threshold-sweep") as run:
+        recorded = checks.record_missing_alerts()
+        run.summary = f"{recorded} alerts recorded"
+    return recorded
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_quote_rule() -> dict[str, int]:
+    with checks.job_run("quote-rule-sweep") as run:
+        counts = checks.sweep_quote_rule()
+        run.summary = f"{counts['open']} open findings ({counts['opened']} new, {counts['cleared']} cleared)"
+    return counts
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def mail_quote_rule_report() -> int:
+    with checks.job_run("quote-rule-report") as run:
+        mailing, created = checks.quote_rule_mailing()
+        run.summary = f"{mailing} {'queued' if created else 'already recorded'}"
+    return mailing.pk
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def forecast_headroom() -> int:
+    with checks.job_run("headroom-forecast") as run:
+        warnings = checks.forecast_headroom()
+        run.summary = f"{len(warnings)} insufficient-headroom warnings recorded"
+    return len(warnings)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def watch_terms() -> int:
+    with checks.job_run("term-watch") as run:
+        warnings = checks.watch_terms()
+        run.summary = f"{len(warnings)} term warnings recorded"
+    return len(warnings)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def mail_monthly_report() -> int:
+    with checks.job_run("monthly-report") as run:
+        mailing, created = checks.monthly_mailing(month=checks.previous_month(timezone.localdate()))
+        run.summary = f"{mailing} {'queued' if created else 'already recorded'}"
+    return mailing.pk
