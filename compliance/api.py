@@ -11,7 +11,15 @@ from transactions import filters as fact_filters
 from transactions.models import Invoice, TransactionCategory
 
 from . import filters, selectors, services
-from .models import Alert, AlertRecipient, AlertThreshold, AnnualCap
+from .models import (
+    Alert,
+    AlertRecipient,
+    AlertThreshold,
+    AnnualCap,
+    DistributionList,
+    HeadroomWarning,
+    QuoteRuleFinding,
+)
 
 
 def _money() -> serializers.DecimalField:
@@ -75,6 +83,48 @@ class AlertThresholdSerializer(facts.ModelRulesMixin, serializers.ModelSerialize
     class Meta:
         model = AlertThreshold
         fields = ["id", "percent", "description"]
+
+
+class DistributionListSerializer(serializers.ModelSerializer):
+    members = serializers.ListField(
+        child=serializers.EmailField(), source="member_emails", help_text="The addresses on the list."
+    )
+    thresholds = serializers.SlugRelatedField(
+        many=True, slug_field="percent", queryset=AlertThreshold.objects.all(), required=False,
+        help_text="Thresholds (e.g. \"80.00\") whose cap alerts go to this list.",
+        error_messages={"does_not_exist": "There is no {value}% alert threshold; add it under alert thresholds first."},
+    )  # fmt: skip
+
+    class Meta:
+        model = DistributionList
+        fields = [
+            "id", "name", "description", "members", "thresholds", "monthly_report", "headroom_warnings",
+            "quote_rule_report", "term_warnings",
+        ]  # fmt: skip
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["thresholds"] = [f"{t.percent:.2f}" for t in instance.thresholds.all()]
+        return data
+
+
+class HeadroomWarningSerializer(serializers.ModelSerializer):
+    projected_used = _money()
+
+    class Meta:
+        model = HeadroomWarning
+        fields = [
+            "id", "cap", "as_of", "cap_amount", "actual", "committed", "projected_actual", "projected_committed",
+            "projected_used", "projected_reached_on", "created_at", "sent_at", "send_attempts", "last_error",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class QuoteRuleFindingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = QuoteRuleFinding
+        fields = ["id", "purchase_order", "detail", "found_at", "last_seen_at", "cleared_at"]
+        read_only_fields = fields
 
 
 class CancelSerializer(serializers.Serializer):
@@ -179,3 +229,27 @@ class AlertRecipientViewSet(facts.RecordedByMixin, viewsets.ModelViewSet):
 class AlertThresholdViewSet(facts.RecordedByMixin, viewsets.ModelViewSet):
     queryset = AlertThreshold.objects.all()
     serializer_class = AlertThresholdSerializer
+
+
+class DistributionListViewSet(viewsets.ModelViewSet):
+    queryset = DistributionList.objects.prefetch_related("members", "thresholds")
+    serializer_class = DistributionListSerializer
+
+    def perform_create(self, serializer):
+        serializer.instance = services.distribution_list_save(user=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.distribution_list_save(
+            user=self.request.user, distribution_list=serializer.instance, **serializer.validated_data
+        )
+
+
+class HeadroomWarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = HeadroomWarning.objects.all()
+    serializer_class = HeadroomWarningSerializer
+
+
+class QuoteRuleFindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = QuoteRuleFinding.objects.all()
+    serializer_class = QuoteRuleFindingSerializer
+    filterset_fields = ["purchase_order"]

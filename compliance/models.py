@@ -196,6 +196,10 @@ class DistributionList(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def member_emails(self) -> list[str]:
+        return sorted(member.email for member in self.members.all())
+
 
 class DistributionListMember(models.Model):
     distribution_list = models.ForeignKey(DistributionList, on_delete=models.CASCADE, related_name="members")

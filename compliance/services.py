@@ -23,7 +23,7 @@ from transactions.selectors import RateBook, amount_converted
 from transactions.services import assign_fields
 
 from . import outbox
-from .models import Alert, AnnualCap
+from .models import Alert, AnnualCap, DistributionList
 from .selectors import (
     QuoteRuleResult,
     alert_thresholds,
@@ -422,3 +422,34 @@ def transaction_category_create(*, user, **fields: Any) -> TransactionCategory:
 def transaction_category_update(*, category: TransactionCategory, user, **fields: Any) -> TransactionCategory:
     assign_fields(category, fields, CATEGORY_FIELDS)
     return transaction_category_save(category=category, user=user)
+
+
+# --- Distribution lists ---------------------------------------------------------------------------
+
+LIST_FIELDS = (
+    "name", "description", "member_emails", "thresholds", "monthly_report", "headroom_warnings", "quote_rule_report",
+    "term_warnings",
+)  # fmt: skip
+
+
+@transaction.atomic
+def distribution_list_save(
+    *, user, distribution_list: DistributionList | None = None, **fields: Any
+) -> DistributionList:
+    """Create or change a named list, its addresses (replacing them when given) and its thresholds."""
+    distribution_list = distribution_list or DistributionList()
+    emails = fields.pop("member_emails", None)
+    thresholds = fields.pop("thresholds", None)
+    assign_fields(distribution_list, fields, LIST_FIELDS)
+    distribution_list.full_clean()
+    distribution_list._history_user = user
+    distribution_list.save()
+    if thresholds is not None:
+        distribution_list.thresholds.set(thresholds)
+    if emails is not None:
+        wanted = {email.lower() for email in emails}
+        distribution_list.members.exclude(email__in=wanted).delete()
+        present = set(distribution_list.members.values_list("email", flat=True))
+        for email in sorted(wanted - present):
+            distribution_list.members.create(email=email)
+    return distribution_list

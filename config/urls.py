@@ -23,6 +23,9 @@ router.register("invoices", policy.InvoiceViewSet, basename="invoice")
 router.register("alerts", policy.AlertViewSet, basename="alert")
 router.register("alert-recipients", policy.AlertRecipientViewSet, basename="alertrecipient")
 router.register("alert-thresholds", policy.AlertThresholdViewSet, basename="alertthreshold")
+router.register("distribution-lists", policy.DistributionListViewSet, basename="distributionlist")
+router.register("headroom-warnings", policy.HeadroomWarningViewSet, basename="headroomwarning")
+router.register("quote-rule-findings", policy.QuoteRuleFindingViewSet, basename="quoterulefinding")
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
