@@ -173,12 +173,20 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 # nothing needs a server (kombu's filesystem transport).
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_DIR = VAR_DIR / "broker"
+REDIS_BROKER_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 3,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # A task not acknowledged within the visibility timeout is handed out again: it stays above the
-    # longest task (CELERY_TASK_TIME_LIMIT). A short connect timeout keeps an approval from waiting
-    # on a Redis that is down (the outbox sweep sends what could not be queued).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 3}
+    # longest task (CELERY_TASK_TIME_LIMIT). Publishing tries the connection once more and gives up,
+    # so an approval never waits on a Redis that is down (the outbox sweep sends what was not queued).
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_OPTIONS
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {

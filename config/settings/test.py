@@ -1,8 +1,9 @@
 """The test suite.
 
-PostgreSQL and Redis are used when they answer on their usual local ports (or when DATABASE_URL
-and REDIS_URL say where they are); otherwise the suite runs on SQLite and the tests that need the
-real services are skipped with a message (tests/conftest.py). Under CI=true nothing is skipped.
+PostgreSQL is used when it answers on its usual local port (or where DATABASE_URL says); otherwise
+the suite runs on SQLite. The delivery tests start Redis servers, Celery workers and an SMTP server
+of their own. Tests whose service is missing are skipped with a message (tests/conftest.py), except
+under CI=true, where nothing is skipped.
 """
 
 import socket
@@ -10,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import DATABASE_URL, DATABASES, REDIS_URL, env
+from .base import DATABASE_URL, DATABASES, env
 
 
 def _answers(host: str, port: int) -> bool:
@@ -34,7 +35,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
-TEST_REDIS_URL = REDIS_URL or ("redis://127.0.0.1:6379/15" if _answers("127.0.0.1", 6379) else "")
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 _tmp = Path(tempfile.mkdtemp(prefix="cct-test-"))

@@ -1,0 +1,165 @@
+"""The periodic checks: each records what it finds once, however often it runs."""
+
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from compliance import checks, tasks
+from compliance.models import Alert, DistributionList, JobRun, Mailing, QuoteRuleFinding, TermWarning
+from compliance.schedule import JOBS, beat_schedule
+from tests.factories import D, RateFactory, UserFactory
+from transactions.models import ExchangeRate
+
+
+@pytest.fixture
+def approver(db):
+    return UserFactory(username="approver")
+
+
+def test_the_threshold_sweep_records_an_alert_a_corrected_exchange_rate_caused(ledger, approver):
+    RateFactory(currency="USD", target_currency="CNY", rate_date=D("2026-03-02"), rate=Decimal("7.00"))
+    RateFactory(currency="USD", target_currency="CNY", rate_date=D("2026-02-20"), rate=Decimal("7.00"))
+    ledger.approved("220000.00", approver=approver, currency="USD", order_date=D("2026-03-02"))  # CNY 1,540,000: 77%
+    assert not Alert.objects.exists()
+    ExchangeRate.objects.filter(rate_date=D("2026-03-02")).update(rate=Decimal("7.30"))  # CNY 1,606,000: 80.3%
+
+    assert checks.record_missing_alerts(on=D("2026-06-30")) == 1
+    assert checks.record_missing_alerts(on=D("2026-06-30")) == 0
+    alert = Alert.objects.get()
+    assert (alert.basis, alert.utilisation_pct, alert.triggered_by) == ("committed", Decimal("80.30"), None)
+
+
+def test_the_quote_rule_sweep_finds_a_supplier_later_found_to_be_connected_once(ledger, approver):
+    order = ledger.approved("100.00", approver=approver)
+    supplier = ledger.independents[0]
+    supplier.connected_person = ledger.person
+    supplier.save()
+
+    first = checks.sweep_quote_rule()
+    second = checks.sweep_quote_rule()
+
+    assert (first["opened"], second["opened"], second["open"]) == (1, 0, 1)
+    finding = QuoteRuleFinding.objects.get()
+    assert finding.purchase_order == order
+    assert "Independent A Ltd. was connected" in finding.detail
+
+
+def test_a_finding_is_cleared_when_the_order_passes_again(ledger, approver):
+    ledger.approved("100.00", approver=approver)
+    supplier = ledger.independents[0]
+    supplier.connected_person = ledger.person
+    supplier.save()
+    checks.sweep_quote_rule()
+    supplier.connected_person = None
+    supplier.save()
+
+    outcome = checks.sweep_quote_rule()
+
+    assert (outcome["cleared"], outcome["open"]) == (1, 0)
+    assert QuoteRuleFinding.objects.get().cleared_at is not None
+
+
+def test_the_quote_rule_sweep_takes_the_same_queries_for_few_and_many_orders(ledger, approver):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            checks.sweep_quote_rule()
+        return len(captured)
+
+    ledger.approved("100.00", approver=approver)
+    few = queries()
+    for _ in range(8):
+        ledger.approved("100.00", approver=approver)
+
+    assert queries() == few
+
+
+def test_the_term_watch_warns_once_within_90_days_of_the_end(ledger):
+    assert checks.watch_terms(on=D("2026-10-01")) == []  # 91 days before 2026-12-31
+    [warning] = checks.watch_terms(on=D("2026-10-02"))
+    assert checks.watch_terms(on=D("2026-10-03")) == []
+    assert (warning.category, warning.term_end) == (ledger.category, D("2026-12-31"))
+    ledger.category.term_end = D("2027-03-31")
+    ledger.category.save()
+    assert checks.watch_terms(on=D("2027-01-15")) != []  # a new end of term is a new warning
+    assert TermWarning.objects.count() == 2
+
+
+def test_the_monthly_mailing_holds_the_utilisation_as_at_month_end(ledger, approver):
+    ledger.approved("500000.00", approver=approver, order_date=D("2026-03-31"))
+    ledger.approved("700000.00", approver=approver, order_date=D("2026-04-01"))
+
+    mailing, created = checks.monthly_mailing(month=D("2026-03-15"))
+    again, created_again = checks.monthly_mailing(month=D("2026-03-01"))
+
+    assert (created, created_again, again.pk) == (True, False, mailing.pk)
+    assert mailing.period == "2026-03"
+    assert "CNY 500,000.00" in mailing.body and "(25.00%)" in mailing.body
+    assert "CNY 1,200,000.00" not in mailing.body
+    assert "2026-01-01" in mailing.body_html and "每月年度上限報告" in mailing.subject
+
+
+def test_the_send_monthly_report_command_sends_once_to_the_monthly_lists(ledger):
+    finance = DistributionList.objects.create(name="Finance", monthly_report=True)
+    finance.members.create(email="finance@example.com")
+    DistributionList.objects.create(name="Board", monthly_report=False).members.create(email="board@example.com")
+
+    call_command("send_monthly_report", "--month", "2026-03", stdout=None)
+    call_command("send_monthly_report", "--month", "2026-03", stdout=None)
+
+    [email] = mail.outbox
+    assert email.to == ["finance@example.com"]
+    assert email.subject.startswith("Monthly cap report 2026-03")
+    assert Mailing.objects.get().sent_at is not None
+
+
+def test_the_send_monthly_report_command_explains_a_bad_month(db):
+    with pytest.raises(CommandError, match="--month must look like 2026-10"):
+        call_command("send_monthly_report", "--month", "March")
+
+
+def test_a_mailing_without_recipients_stays_pending_with_the_reason(db):
+    with pytest.raises(CommandError, match="Nobody is configured to receive monthly cap report"):
+        call_command("send_monthly_report", "--month", "2026-03")
+
+    mailing = Mailing.objects.get()
+    assert mailing.sent_at is None
+    assert "Nobody is configured" in mailing.last_error
+
+
+def test_the_weekly_quote_rule_mailing_lists_the_open_findings(ledger, approver):
+    ledger.approved("100.00", approver=approver)
+    supplier = ledger.independents[1]
+    supplier.connected_person = ledger.person
+    supplier.save()
+    checks.sweep_quote_rule()
+
+    mailing, created = checks.quote_rule_mailing(on=D("2026-11-23"))
+
+    assert (created, mailing.period) == (True, "2026-W48")
+    assert "Independent B Ltd. was connected" in mailing.body
+    assert checks.quote_rule_mailing(on=D("2026-11-27"))[1] is False
+
+
+def test_every_job_is_scheduled_in_one_place_and_records_its_runs(db):
+    schedule = beat_schedule()
+
+    assert set(schedule) == {job.name for job in JOBS}
+    assert all(entry["task"].startswith("compliance.tasks.") for entry in schedule.values())
+    assert str(schedule["send-pending"]["schedule"]._orig_minute) == "*"
+    tasks.sweep_thresholds()
+    run = JobRun.objects.get()
+    assert (run.job, run.succeeded, run.summary) == ("threshold-sweep", True, "0 alerts recorded")
+
+
+def test_the_jobs_page_shows_the_schedule_and_the_last_runs(client, auditor_user):
+    tasks.watch_terms()
+    client.force_login(auditor_user)
+
+    page = client.get("/admin/compliance/jobrun/").content.decode()
+
+    assert page.count('class="scheduled-job"') == len(JOBS)
+    assert "every minute" in page and "0 term warnings recorded" in page
