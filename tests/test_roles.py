@@ -5,9 +5,17 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from compliance.models import Alert, AlertRecipient, AlertThreshold
+from compliance.models import (
+    Alert,
+    AlertRecipient,
+    AlertThreshold,
+    DistributionList,
+    HeadroomWarning,
+    QuoteRuleFinding,
+)
 from tests.conftest import client_for
 from tests.factories import CategoryFactory, D, RateFactory, UserFactory
 
@@ -144,6 +152,35 @@ RESOURCES = {
         {"name": "Chief financial officer"},
         {"compliance"},
         {"compliance"},
+    ),
+    "distribution-lists": (
+        lambda L: DistributionList.objects.create(name="Senior management"),
+        lambda L: {"name": "Company secretary", "members": ["cosec@example.com"], "thresholds": ["80.00"]},
+        {"monthly_report": True},
+        {"compliance"},
+        {"compliance"},
+    ),
+    "headroom-warnings": (
+        lambda L: HeadroomWarning.objects.create(
+            cap=L.caps[0],
+            as_of=D("2025-10-01"),
+            cap_amount=Decimal("1000000.00"),
+            actual=Decimal("0.00"),
+            committed=Decimal("900000.00"),
+            projected_actual=Decimal("0.00"),
+            projected_committed=Decimal("1200000.00"),
+        ),
+        lambda L: {"cap": L.caps[0].pk},
+        {"as_of": "2025-10-02"},
+        set(),
+        set(),
+    ),
+    "quote-rule-findings": (
+        lambda L: QuoteRuleFinding.objects.create(purchase_order=draft(L), detail="x", last_seen_at=timezone.now()),
+        lambda L: {"purchase_order": draft(L).pk, "detail": "x"},
+        {"detail": "y"},
+        set(),
+        set(),
     ),
     "alert-thresholds": (
         lambda L: AlertThreshold.objects.create(percent=Decimal("95.00")),

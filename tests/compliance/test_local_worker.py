@@ -39,5 +39,9 @@ def test_approving_the_demo_draft_puts_the_alert_email_in_the_mail_folder_within
     message = message_from_bytes(written.read_bytes().split(b"\n" + b"-" * 79)[0], policy=policy.default)
     management = DistributionList.objects.get(name="Senior management").member_emails
     assert set(management) <= {address.strip() for address in message["To"].split(",")}
-    assert str(message["Subject"]).strip().startswith("Cap alert: IDC services 2026-01-01–2026-12-31 committed reached 80.00%")
+    assert (
+        str(message["Subject"])
+        .strip()
+        .startswith("Cap alert: IDC services 2026-01-01–2026-12-31 committed reached 80.00%")
+    )
     assert Alert.objects.get(triggered_by=draft).sent_at is not None
