@@ -255,3 +255,34 @@ def test_chinese_names_are_shown_as_entered(client, ledger, auditor_user):
     page = client.get("/admin/transactions/connectedperson/").content.decode()
 
     assert "小米集團" in page
+
+
+def test_a_pending_alert_shows_its_last_error_and_compliance_can_send_it_now(client, ledger, compliance_user):
+    from django.core import mail
+
+    from compliance import outbox
+    from compliance.models import Alert, AlertRecipient
+
+    ledger.approved("1700000.00", approver=UserFactory(username="approver"))
+    alert = Alert.objects.get()
+    outbox.send("alert", alert.pk)  # nobody to send it to yet
+    client.force_login(compliance_user)
+
+    page = client.get("/admin/compliance/alert/").content.decode()
+    assert "pending: NoRecipients: Nobody is configured to receive alerts at 80.00%" in page
+
+    AlertRecipient.objects.create(threshold=Decimal("80.00"), email="cfo@example.com")
+    response = client.post(
+        "/admin/compliance/alert/", {"action": "send_now", "_selected_action": [alert.pk]}, follow=True
+    )
+
+    assert messages_of(response) == ["1 sent, 0 could not be sent (see their last error)."]
+    assert [m.to for m in mail.outbox] == [["cfo@example.com"]]
+
+
+def test_only_compliance_may_send_pending_emails_by_hand(client, ledger, finance_user):
+    client.force_login(finance_user)
+
+    page = client.get("/admin/compliance/alert/").content.decode()
+
+    assert "send_now" not in page
