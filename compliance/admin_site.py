@@ -1,26 +1,16 @@
 """The admin site: its index opens with every live cap's utilisation at a glance."""
 
 from django.contrib import admin
-from django.contrib.admin.forms import AdminAuthenticationForm
-from django.core.exceptions import ValidationError
 
 from transactions.permissions import has_any_role
 
+from .access import SignInForm
 from .selectors import live_caps_with_utilisation
 
 
-class RoleAuthenticationForm(AdminAuthenticationForm):
-    """Lets in every active user with a role, not only those with the staff flag."""
-
-    def confirm_login_allowed(self, user) -> None:
-        if not has_any_role(user) and not user.is_staff:
-            super().confirm_login_allowed(user)
-        elif not user.is_active:
-            raise ValidationError(self.error_messages["inactive"], code="inactive")
-
-
 class ComplianceAdminSite(admin.AdminSite):
-    login_form = RoleAuthenticationForm
+    login_form = SignInForm
+    login_template = "admin/cct_login.html"
     site_header = "Connected-transaction compliance tracker · 關連交易合規追蹤"
     site_title = "CCT compliance tracker"
     index_title = "Annual caps and transactions"

@@ -31,7 +31,7 @@ REFUSAL = inline_serializer(
 )  # The body of every 409.
 
 
-class TransactionCategorySerializer(serializers.ModelSerializer):
+class TransactionCategorySerializer(facts.Serializer):
     class Meta:
         model = TransactionCategory
         fields = [
@@ -40,7 +40,7 @@ class TransactionCategorySerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class AnnualCapSerializer(serializers.ModelSerializer):
+class AnnualCapSerializer(facts.Serializer):
     currency = serializers.CharField(source="category.currency", read_only=True)
     committed = _money()
     actual = _money()
@@ -57,13 +57,13 @@ class AnnualCapSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
+class InvoiceSerializer(facts.Serializer):
     class Meta:
         model = Invoice
         fields = ["id", "purchase_order", "number", "invoice_date", "amount", "currency"]
 
 
-class AlertSerializer(serializers.ModelSerializer):
+class AlertSerializer(facts.Serializer):
     class Meta:
         model = Alert
         fields = [
@@ -73,19 +73,19 @@ class AlertSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AlertRecipientSerializer(facts.ModelRulesMixin, serializers.ModelSerializer):
+class AlertRecipientSerializer(facts.ModelRulesMixin, facts.Serializer):
     class Meta:
         model = AlertRecipient
         fields = ["id", "threshold", "email", "name"]
 
 
-class AlertThresholdSerializer(facts.ModelRulesMixin, serializers.ModelSerializer):
+class AlertThresholdSerializer(facts.ModelRulesMixin, facts.Serializer):
     class Meta:
         model = AlertThreshold
         fields = ["id", "percent", "description"]
 
 
-class DistributionListSerializer(serializers.ModelSerializer):
+class DistributionListSerializer(facts.Serializer):
     members = serializers.ListField(
         child=serializers.EmailField(), source="member_emails", help_text="The addresses on the list."
     )
@@ -108,7 +108,7 @@ class DistributionListSerializer(serializers.ModelSerializer):
         return data
 
 
-class HeadroomWarningSerializer(serializers.ModelSerializer):
+class HeadroomWarningSerializer(facts.Serializer):
     projected_used = _money()
 
     class Meta:
@@ -120,7 +120,7 @@ class HeadroomWarningSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class QuoteRuleFindingSerializer(serializers.ModelSerializer):
+class QuoteRuleFindingSerializer(facts.Serializer):
     class Meta:
         model = QuoteRuleFinding
         fields = ["id", "purchase_order", "detail", "found_at", "last_seen_at", "cleared_at"]

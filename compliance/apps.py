@@ -8,6 +8,9 @@ class ComplianceConfig(AppConfig):
     verbose_name = "Compliance (caps, approvals, alerts)"
     default_auto_field = "django.db.models.BigAutoField"
 
+    def ready(self) -> None:
+        from . import access  # noqa: F401 - connects the sign-in signal
+
 
 class ComplianceAdminConfig(admin_apps.AdminConfig):
     """The admin, with this product's site (compliance.admin_site) as `admin.site`."""

@@ -7,6 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from compliance import api as policy
+from compliance.access import two_factor
+from config.health import healthz
 from transactions import api as facts
 from transactions.views import quote_document
 
@@ -29,6 +31,8 @@ router.register("quote-rule-findings", policy.QuoteRuleFindingViewSet, basename=
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("healthz", healthz, name="healthz"),
+    path("account/two-factor/", two_factor, name="two-factor"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -17,6 +17,25 @@ from .api_errors import validation_detail
 from .models import ConnectedPerson, Counterparty, ExchangeRate, FrameworkAgreement, PurchaseOrder, Quote
 
 
+class RefuseUnsettableFieldsMixin:
+    """Mass assignment (ASVS 15.3.3): a write that names a field the caller may not set - status,
+    approver, audit fields, or anything unknown - is refused with a 400 naming it, never silently dropped."""
+
+    ignorable = frozenset({"id", "csrfmiddlewaretoken"})
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            refused = sorted(set(data.keys()) - writable - self.ignorable)
+            if refused:
+                raise serializers.ValidationError({name: ["This field cannot be set."] for name in refused})
+        return super().to_internal_value(data)
+
+
+class Serializer(RefuseUnsettableFieldsMixin, serializers.ModelSerializer):
+    """The base of every resource's serializer."""
+
+
 class ModelRulesMixin:
     """Runs the model's validation (field validators, check and unique constraints) on the input, so a
     plain resource refuses with a field-keyed 400 what the database would refuse."""
@@ -64,31 +83,31 @@ class CrudViewSet(NoDeleteMixin, RecordedByMixin, viewsets.ModelViewSet):
 # --- Serializers ---------------------------------------------------------------------------------
 
 
-class ConnectedPersonSerializer(ModelRulesMixin, serializers.ModelSerializer):
+class ConnectedPersonSerializer(ModelRulesMixin, Serializer):
     class Meta:
         model = ConnectedPerson
         fields = ["id", "name", "name_zh", "basis", "connected_from", "connected_until"]
 
 
-class CounterpartySerializer(ModelRulesMixin, serializers.ModelSerializer):
+class CounterpartySerializer(ModelRulesMixin, Serializer):
     class Meta:
         model = Counterparty
         fields = ["id", "name", "name_zh", "connected_person"]
 
 
-class FrameworkAgreementSerializer(ModelRulesMixin, serializers.ModelSerializer):
+class FrameworkAgreementSerializer(ModelRulesMixin, Serializer):
     class Meta:
         model = FrameworkAgreement
         fields = ["id", "title", "title_zh", "connected_person", "signed_on", "board_approved_on"]
 
 
-class ExchangeRateSerializer(ModelRulesMixin, serializers.ModelSerializer):
+class ExchangeRateSerializer(ModelRulesMixin, Serializer):
     class Meta:
         model = ExchangeRate
         fields = ["id", "currency", "target_currency", "rate_date", "rate", "source"]
 
 
-class PurchaseOrderSerializer(serializers.ModelSerializer):
+class PurchaseOrderSerializer(Serializer):
     created_by_name = serializers.CharField(source="created_by.username", read_only=True)
     approved_by_name = serializers.CharField(source="approved_by.username", read_only=True, default=None)
 
@@ -104,7 +123,7 @@ class PurchaseOrderSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class QuoteSerializer(serializers.ModelSerializer):
+class QuoteSerializer(Serializer):
     document = serializers.FileField(write_only=True, required=False, allow_null=True)
     document_url = serializers.SerializerMethodField()
 

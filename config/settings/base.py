@@ -4,6 +4,7 @@ Everything configurable is read here, once, from the environment (see README, "C
 `development`, `test` and `production` only choose defaults or harden.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -50,21 +51,29 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "transactions",
     "compliance",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "compliance.access.AccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records the logged-in user on every history row written during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: turns a locked-out sign-in into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -85,6 +94,30 @@ TEMPLATES = [
     },
 ]
 
+# --- Sign-in and sessions (ASVS 6 and 7) -----------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses sign-in while an account is locked out
+    "django.contrib.auth.backends.ModelBackend",  # also ends the sessions of a deactivated user
+]
+# After AXES_FAILURE_LIMIT failed sign-ins a username is locked out for CCT_LOCKOUT_MINUTES.
+AXES_FAILURE_LIMIT = env.int("CCT_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("CCT_LOCKOUT_MINUTES", default=15))
+# Counted per username (an account under attack) and per client address (one client trying many).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "compliance/locked_out.html"
+# Idle timeout: a session unused for this long ends (every request renews it) ...
+SESSION_COOKIE_AGE = 60 * env.int("CCT_SESSION_IDLE_MINUTES", default=30)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+# ... and none lasts longer than this, however busy (compliance.access.AccessMiddleware).
+CCT_SESSION_MAX_HOURS = env.int("CCT_SESSION_MAX_HOURS", default=12)
+# Compliance users must sign in with an authenticator app (TOTP) when this is on; others may.
+CCT_REQUIRE_TWO_FACTOR_FOR_COMPLIANCE = env.bool("CCT_REQUIRE_TWO_FACTOR_FOR_COMPLIANCE", default=False)
+OTP_TOTP_ISSUER = "CCT compliance tracker"
+LOGIN_URL = "admin:login"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
@@ -104,6 +137,12 @@ USE_THOUSAND_SEPARATOR = True
 # --- Static files and private uploads -----------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Outside production WhiteNoise serves static files straight from the apps (no collectstatic needed).
+WHITENOISE_USE_FINDERS = True
 # Quote documents are inside information: stored outside any served folder, handed out only by a
 # view that checks the user (see transactions.views.quote_document).
 PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
