@@ -151,7 +151,8 @@ class ClassificationSerializer(serializers.Serializer):
     numerator = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
     currency = serializers.CharField(help_text="The numerator's currency.")
     basis = serializers.CharField(help_text="What the numerator is, in words.")
-    financial_year = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    financial_year = serializers.IntegerField(source="financial_year.pk", allow_null=True, help_text="Its id.")
+    financial_year_end = serializers.DateField(source="financial_year.year_end", allow_null=True)
     consideration_hkd = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
 
 
