@@ -46,13 +46,20 @@ TIER_COLOURS = {
 
 def classification_panel(result: Classification) -> str:
     """Ratios, tier, what is missing and the obligations, as a compliance officer reads them."""
+    year = result.financial_year
+
+    def shown(name: str) -> str:
+        text = result.ratio_texts[name]
+        if text is not None:
+            return f"{text}%"
+        if name == classification.PROFITS and year is not None and year.is_loss:
+            return "not applicable (a loss before tax)"
+        return "not computed (see below)"
+
     ratios = format_html_join(
         "",
         "<tr><th scope='row'>{}</th><td style='text-align:right'>{}</td></tr>",
-        (
-            (label, f"{text}%" if (text := result.ratio_texts[name]) is not None else "not computed or not applicable")
-            for name, label in RATIO_LABELS.items()
-        ),
+        ((label, shown(name)) for name, label in RATIO_LABELS.items()),
     )
     provisional = ""
     if result.provisional:
@@ -61,12 +68,15 @@ def classification_panel(result: Classification) -> str:
         )
     notes = format_html_join("", "<li>{}</li>", ((note,) for note in result.notes))
     obligations = format_html_join("", "<li>{}</li>", ((sentence,) for sentence in result.obligations))
-    year = result.financial_year
+    market_cap = (
+        "not recorded"
+        if year is None or year.market_cap is None
+        else format_money(year.market_cap, year.market_cap_currency)
+    )
     denominators = (
         f"{year} ({year.currency}): revenue {format_money(year.revenue, year.currency)}, total assets "
         f"{format_money(year.total_assets, year.currency)}, profit before tax "
-        f"{format_money(year.profit_before_tax, year.currency)}, market capitalisation "
-        f"{format_money(year.market_cap, year.market_cap_currency or year.currency)}."
+        f"{format_money(year.profit_before_tax, year.currency)}, market capitalisation {market_cap}."
         if year
         else "No financial year recorded."
     )
