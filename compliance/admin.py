@@ -1,5 +1,6 @@
 """Admin for finance and compliance staff: purchase orders with their quotes and invoices, approval
-and cancellation, categories with their caps and utilisation, alerts and who receives them.
+and cancellation, categories with their caps, utilisation, terms and classification, alerts and who
+receives them. Financial years, renewals, cap revisions and quote-rule exceptions: lifecycle_admin.
 
 Every save goes through the same services as the API, so a form shows the same sentence a 409 would.
 """
@@ -23,7 +24,14 @@ from transactions.models import Invoice, PurchaseOrder, Quote, TransactionCatego
 from transactions.money import format_money
 from transactions.selectors import amount_converted, purchase_order_list
 
-from . import outbox, selectors, services
+from . import classification, outbox, selectors, services
+from .lifecycle_admin import (
+    amount_history_panel,
+    classification_panel,
+    revision_start_url,
+    revisions_panel,
+    terms_panel,
+)
 from .models import (
     Alert,
     AlertRecipient,
@@ -34,6 +42,7 @@ from .models import (
     HeadroomWarning,
     JobRun,
     Mailing,
+    QuoteRuleException,
     QuoteRuleFinding,
     TermWarning,
 )
@@ -208,13 +217,32 @@ class PurchaseOrderAdmin(HistoryAdmin):
         verdict = "passes" if result.passes else "does not pass"
         return format_html(
             "<p><strong>The order {}</strong>: {} of {} independent quotes; order {}; margin below the lowest "
-            "counted quote {}.</p><ul>{}</ul>",
+            "counted quote {}.</p><ul>{}</ul>{}",
             verdict,
             result.independent_suppliers,
             result.required,
             format_money(result.order_converted, currency),
             format_money(result.margin, currency),
             rows,
+            self._exception_note(order),
+        )
+
+    def _exception_note(self, order) -> str:
+        exception = order.quote_rule_exceptions.exclude(status=QuoteRuleException.Status.REJECTED).first()
+        if exception is not None:
+            url = reverse("admin:compliance_quoteruleexception_change", args=[exception.pk])
+            applies = exception.is_approved and exception.covers(order)
+            return format_html(
+                '<p>Quote-rule exception: <a href="{}">{}</a>{}.</p>',
+                url,
+                exception.get_status_display().lower(),
+                " · the quote rule is waived for this order" if applies else "",
+            )
+        if not order.is_draft:
+            return ""
+        url = reverse("admin:compliance_quoteruleexception_add") + f"?purchase_order={order.pk}"
+        return format_html(
+            '<p>No other supplier? <a href="{}">Record a quote-rule exception</a> with its evidence.</p>', url
         )
 
     @admin.display(description="allocation to cap periods")
@@ -419,8 +447,8 @@ class TransactionCategoryForm(forms.ModelForm):
     class Meta:
         model = TransactionCategory
         fields = [
-            "agreement", "name", "name_zh", "term_start", "term_end", "currency", "min_independent_quotes",
-            "quote_validity_days",
+            "agreement", "name", "name_zh", "term_start", "term_end", "term_explanation", "currency",
+            "min_independent_quotes", "quote_validity_days",
         ]  # fmt: skip
 
     def _post_clean(self):
@@ -439,13 +467,25 @@ class TransactionCategoryAdmin(AuditedAdmin):
     list_select_related = ["agreement"]
     list_filter = ["agreement"]
     search_fields = ["name", "name_zh", "agreement__title"]
+    readonly_fields = ["terms", "ratios_and_tier"]
+
+    @admin.display(description="terms (first and renewals)")
+    def terms(self, category) -> str:
+        return terms_panel(category)
+
+    @admin.display(description="classification (Rule 14A.76)")
+    def ratios_and_tier(self, category) -> str:
+        if category.pk is None:
+            return "Shown once the category is saved."
+        return classification_panel(classification.category_classification(category))
 
     def save_model(self, request, obj, form, change) -> None:
         services.transaction_category_save(category=obj, user=request.user)
 
     def save_formset(self, request, form, formset, change) -> None:
-        for cap in formset.save(commit=False):
-            services.annual_cap_save(cap=cap, user=request.user)
+        for instance in formset.save(commit=False):
+            if isinstance(instance, AnnualCap):
+                services.annual_cap_save(cap=instance, user=request.user)
 
 
 class LiveFilter(admin.SimpleListFilter):
@@ -469,9 +509,11 @@ class LiveFilter(admin.SimpleListFilter):
 @admin.register(AnnualCap)
 class AnnualCapAdmin(UtilisationColumns, AuditedAdmin):
     form = AnnualCapForm
-    list_display = ["category", "period_start", "period_end", "amount_column", *UtilisationColumns.utilisation_fields]
+    list_display = [
+        "category", "period_start", "period_end", "amount_column", *UtilisationColumns.utilisation_fields, "revise",
+    ]  # fmt: skip
     list_filter = [LiveFilter, "category"]
-    readonly_fields = UtilisationColumns.utilisation_fields
+    readonly_fields = [*UtilisationColumns.utilisation_fields, "revisions", "amount_history"]
     search_fields = ["category__name", "category__name_zh", "category__agreement__title"]
 
     def get_queryset(self, request):
@@ -480,6 +522,18 @@ class AnnualCapAdmin(UtilisationColumns, AuditedAdmin):
     @admin.display(description="cap", ordering="amount")
     def amount_column(self, cap) -> str:
         return _money_column(cap.amount, cap.category.currency)
+
+    @admin.display(description="revision")
+    def revise(self, cap) -> str:
+        return format_html('<a href="{}">Revise</a>', revision_start_url(cap))
+
+    @admin.display(description="revisions")
+    def revisions(self, cap) -> str:
+        return revisions_panel(cap)
+
+    @admin.display(description="history of the cap's values")
+    def amount_history(self, cap) -> str:
+        return amount_history_panel(cap)
 
     def save_model(self, request, obj, form, change) -> None:
         services.annual_cap_save(cap=obj, user=request.user)

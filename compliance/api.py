@@ -1,7 +1,12 @@
-"""REST resources for the policy: categories and caps (with utilisation), approval and cancellation of
-orders, invoices, alerts and their recipients (API contract, "Resources")."""
+"""REST resources for the policy: categories (with the term in force and their classification) and caps
+(with utilisation and the history of their amounts), approval and cancellation of orders, invoices,
+alerts and their recipients, and the aggregated classification of connected persons (API contract,
+"Resources"). Financial years, renewals, cap revisions and quote-rule exceptions are in
+compliance.lifecycle_api."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -10,7 +15,8 @@ from transactions import api as facts
 from transactions import filters as fact_filters
 from transactions.models import Invoice, TransactionCategory
 
-from . import filters, selectors, services
+from . import filters, revisions, selectors, services, terms
+from .classification import category_classification, connected_person_classification
 from .models import (
     Alert,
     AlertRecipient,
@@ -32,12 +38,49 @@ REFUSAL = inline_serializer(
 
 
 class TransactionCategorySerializer(facts.Serializer):
+    """`term_start` / `term_end` read as the term in force (compliance.terms); written, they set the first
+    term, which is refused while a renewal's term is in force (that one is changed as a renewal)."""
+
+    renewal_in_force = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="The renewal whose term is in force; null: the first term."
+    )
+
     class Meta:
         model = TransactionCategory
         fields = [
-            "id", "agreement", "name", "name_zh", "term_start", "term_end", "currency",
-            "min_independent_quotes", "quote_validity_days",
+            "id", "agreement", "name", "name_zh", "term_start", "term_end", "term_explanation", "renewal_in_force",
+            "currency", "min_independent_quotes", "quote_validity_days",
         ]  # fmt: skip
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        start = getattr(instance, "renewal_term_start", None)
+        if start is not None:
+            data["term_start"] = self.fields["term_start"].to_representation(start)
+            data["term_end"] = self.fields["term_end"].to_representation(instance.renewal_term_end)
+        data["renewal_in_force"] = getattr(instance, "renewal_in_force_id", None)
+        return data
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if self.instance is None or not {"term_start", "term_end"} & set(attrs):
+            return attrs
+        renewal = self.instance.renewals.filter(term_start__lte=timezone.localdate()).order_by("-term_start").first()
+        if renewal is None:
+            return attrs
+        # A client that sends back the term it read (the renewal's) changes nothing.
+        if attrs.get("term_start", renewal.term_start) == renewal.term_start and (
+            attrs.get("term_end", renewal.term_end) == renewal.term_end
+        ):
+            attrs.pop("term_start", None)
+            attrs.pop("term_end", None)
+            return attrs
+        raise serializers.ValidationError(
+            {
+                "term_end": f"The term in force is that of renewal {renewal.pk} ({renewal.term_start} to "
+                f"{renewal.term_end}); change it at /api/renewals/{renewal.pk}/."
+            }
+        )
 
 
 class AnnualCapSerializer(facts.Serializer):
@@ -131,6 +174,57 @@ class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
+class ClassificationQuerySerializer(serializers.Serializer):
+    on = serializers.DateField(required=False, help_text="The day of the classification; today by default.")
+
+
+class RatiosSerializer(serializers.Serializer):
+    assets = serializers.CharField(allow_null=True)
+    revenue = serializers.CharField(allow_null=True)
+    consideration = serializers.CharField(allow_null=True)
+    profits = serializers.CharField(allow_null=True)
+
+
+class ClassificationSerializer(serializers.Serializer):
+    """Percentage ratios as strings with four places (null where not computed or not applicable), the
+    tier under Rule 14A.76 and what it obliges (API contract, "Classification")."""
+
+    ratios = RatiosSerializer(source="ratio_texts")
+    highest_ratio = serializers.CharField(source="highest_ratio_text", allow_null=True)
+    tier = serializers.CharField()
+    tier_label = serializers.CharField()
+    provisional = serializers.BooleanField()
+    missing = serializers.ListField(child=serializers.CharField())
+    obligations = serializers.ListField(child=serializers.CharField())
+    notes = serializers.ListField(child=serializers.CharField(), help_text="Why a ratio or exemption is absent.")
+    on = serializers.DateField()
+    numerator = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    currency = serializers.CharField(help_text="The numerator's currency.")
+    basis = serializers.CharField(help_text="What the numerator is, in words.")
+    financial_year = serializers.IntegerField(source="financial_year.pk", allow_null=True, help_text="Its id.")
+    financial_year_end = serializers.DateField(source="financial_year.year_end", allow_null=True)
+    consideration_hkd = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+
+
+CLASSIFICATION_SCHEMA = extend_schema(
+    parameters=[OpenApiParameter("on", OpenApiTypes.DATE, description="The day of the classification; today.")],
+    responses=ClassificationSerializer,
+)
+
+
+def _classification_day(request):
+    query = ClassificationQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data.get("on") or timezone.localdate()
+
+
+class AmountChangeSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    changed_at = serializers.DateTimeField()
+    changed_by = serializers.CharField()
+    reason = serializers.CharField()
+
+
 # --- Views -----------------------------------------------------------------------------------------
 
 
@@ -140,13 +234,24 @@ class TransactionCategoryViewSet(facts.NoDeleteMixin, viewsets.ModelViewSet):
     filterset_class = fact_filters.TransactionCategoryFilter
     ordering_fields = ["name", "term_start"]
 
+    def get_queryset(self):
+        return terms.categories_with_term_in_force(super().get_queryset(), on=timezone.localdate())
+
     def perform_create(self, serializer):
         serializer.instance = services.transaction_category_create(user=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = services.transaction_category_update(
+        category = services.transaction_category_update(
             category=serializer.instance, user=self.request.user, **serializer.validated_data
         )
+        serializer.instance = self.get_queryset().get(pk=category.pk)
+
+    @CLASSIFICATION_SCHEMA
+    @action(detail=True, methods=["get"])
+    def classification(self, request, pk=None):
+        """The category's own classification: its largest annual cap over the latest financial year."""
+        result = category_classification(self.get_object(), on=_classification_day(request))
+        return Response(ClassificationSerializer(result).data)
 
 
 class AnnualCapViewSet(facts.NoDeleteMixin, viewsets.ModelViewSet):
@@ -167,6 +272,25 @@ class AnnualCapViewSet(facts.NoDeleteMixin, viewsets.ModelViewSet):
     def perform_update(self, serializer):
         cap = services.annual_cap_update(cap=serializer.instance, user=self.request.user, **serializer.validated_data)
         serializer.instance = self._with_utilisation(cap)
+
+    @extend_schema(responses=AmountChangeSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="amount-history", pagination_class=None)
+    def amount_history(self, request, pk=None):
+        """Every value the cap has had, oldest first: who set it, when and why (e.g. a cap revision)."""
+        changes = revisions.cap_amount_history(self.get_object())
+        return Response(AmountChangeSerializer(changes, many=True).data)
+
+
+class ConnectedPersonViewSet(facts.ConnectedPersonViewSet):
+    """Connected persons, with their aggregated classification."""
+
+    @CLASSIFICATION_SCHEMA
+    @action(detail=True, methods=["get"])
+    def classification(self, request, pk=None):
+        """The aggregated classification: the largest sum of the person's caps whose periods start in one
+        financial year of the issuer, over the latest financial year."""
+        result = connected_person_classification(self.get_object(), on=_classification_day(request))
+        return Response(ClassificationSerializer(result).data)
 
 
 class PurchaseOrderViewSet(facts.PurchaseOrderViewSet):

@@ -29,9 +29,11 @@ from transactions.selectors import RateBook
 
 from . import outbox
 from .forecast import forecast_cap
-from .models import AnnualCap, HeadroomWarning, JobRun, Mailing, QuoteRuleFinding, TermWarning
+from .models import AnnualCap, HeadroomWarning, JobRun, Mailing, QuoteRuleException, QuoteRuleFinding, TermWarning
+from .quote_exceptions import quote_rule_exception_list
 from .selectors import assess_quote_rule, caps_with_utilisation, live_caps_for_forecast
 from .services import alerts_record, quote_rule_refusal
+from .terms import category_terms
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,12 @@ def sweep_quote_rule() -> dict[str, int]:
         .select_related("category", "counterparty")
         .prefetch_related("quotes__supplier__connected_person")
     )
+    # An order let through by an approved quote-rule exception is documented, not an exception found.
+    excepted = {
+        exception.purchase_order_id
+        for exception in quote_rule_exception_list().filter(status=QuoteRuleException.Status.APPROVED)
+        if exception.covers(exception.purchase_order)
+    }
     rates = RateBook(
         [(o.currency, o.category.currency, o.order_date) for o in orders]
         + [(q.currency, o.category.currency, q.quoted_on) for o in orders for q in o.quotes.all()]
@@ -82,6 +90,8 @@ def sweep_quote_rule() -> dict[str, int]:
         }
         failing: dict[int, str] = {}
         for order in orders:
+            if order.pk in excepted:
+                continue
             result = assess_quote_rule(order, list(order.quotes.all()), rates, order.category)
             refusal = quote_rule_refusal(order, result, order.category)
             if refusal is not None:
@@ -141,15 +151,18 @@ def forecast_headroom(*, on: datetime.date | None = None) -> list[HeadroomWarnin
 
 
 def watch_terms(*, on: datetime.date | None = None) -> list[TermWarning]:
-    """Warn once per term of a category that ends within CCT_TERM_WARNING_DAYS of `on`."""
+    """Warn once per term that ends within CCT_TERM_WARNING_DAYS of `on` with no later term (renewal)
+    recorded after it."""
     on = on or timezone.localdate()
     horizon = on + datetime.timedelta(days=settings.CCT_TERM_WARNING_DAYS)
     recorded = []
     with transaction.atomic():
-        for category in TransactionCategory.objects.filter(term_end__gte=on, term_end__lte=horizon):
-            warning, created = TermWarning.objects.get_or_create(category=category, term_end=category.term_end)
-            if created:
-                recorded.append(warning)
+        for category in TransactionCategory.objects.prefetch_related("renewals"):
+            last_day = max(term.end for term in category_terms(category, renewals=list(category.renewals.all())))
+            if on <= last_day <= horizon:
+                warning, created = TermWarning.objects.get_or_create(category=category, term_end=last_day)
+                if created:
+                    recorded.append(warning)
         ids = [w.pk for w in recorded]
         transaction.on_commit(lambda: outbox.enqueue("term", ids))
     return recorded

@@ -1,9 +1,11 @@
 """Demo data: the 2025 Xiaomi cooperation framework agreement exactly as announced on 29 July 2025
-(both categories, their terms and all six annual caps), and a small plausible history of orders,
+(both categories, their terms and all six annual caps), the issuer's audited figures for 2024 from its
+annual results (the denominators of the percentage ratios), and a small plausible history of orders,
 quotes and invoices entered and approved through the same services as real work.
 
-The agreement, terms and caps are the announced figures. The orders, suppliers other than Xiaomi,
-exchange rates and invoices are invented for demonstration and marked "(demo)".
+The agreement, terms, caps and 2024 figures are the published ones. The orders, suppliers other than
+Xiaomi, exchange rates and invoices are invented for demonstration and marked "(demo)". No market
+capitalisation is published in those documents, so none is loaded: the classification says so.
 Loading is idempotent: what exists (by name, period or order number) is left as it is.
 """
 
@@ -24,7 +26,8 @@ from transactions.models import (
 )
 from transactions.services import purchase_order_create, quote_create
 
-from .models import AlertThreshold, DistributionList
+from .classification import financial_year_create
+from .models import AlertThreshold, DistributionList, FinancialYear
 from .services import annual_cap_create, invoice_record, purchase_order_approve
 
 D = datetime.date.fromisoformat
@@ -122,6 +125,19 @@ ORDERS = [
      [("eastern", "2026-05-25", "3050000.00", "CNY"), ("northstar", "2026-06-02", "3010000.00", "CNY")], True,
      []),
 ]  # fmt: skip
+# The issuer's figures for the year ended 31 December 2024 (annual results; RMB thousands in the filing,
+# stored as full amounts): revenue 7,785,180; total assets 17,592,654; loss before income taxes (1,980,566).
+THOUSAND = 1000
+FINANCIAL_YEARS = [
+    {
+        "year_end": D("2024-12-31"),
+        "currency": "CNY",
+        "revenue": Decimal("7785180") * THOUSAND,
+        "total_assets": Decimal("17592654") * THOUSAND,
+        "profit_before_tax": Decimal("-1980566") * THOUSAND,
+        "source": "Annual results for the year ended 31 December 2024 (RMB thousands in the filing)",
+    },
+]
 THRESHOLDS = [("80.00", "Report to senior management immediately (about 80%)."), ("90.00", ""), ("100.00", "")]
 # Named distribution lists: (name, members, alert thresholds, what else they receive). Invented addresses.
 DISTRIBUTION_LISTS = [
@@ -148,7 +164,7 @@ def _demo_user(username: str, role: str):
 @transaction.atomic
 def load_demo() -> dict[str, int]:
     """Load the demo; returns how many rows of each kind were created (all zero the second time)."""
-    created = {"agreements": 0, "caps": 0, "orders": 0}
+    created = {"agreements": 0, "caps": 0, "orders": 0, "financial years": 0}
     finance = _demo_user("demo.finance", "finance")
     compliance = _demo_user("demo.compliance", "compliance")
     for percent, description in THRESHOLDS:
@@ -159,6 +175,11 @@ def load_demo() -> dict[str, int]:
             distribution_list.thresholds.set(AlertThreshold.objects.filter(percent__in=thresholds))
             for address in addresses:
                 distribution_list.members.create(email=address)
+
+    for figures in FINANCIAL_YEARS:
+        if not FinancialYear.objects.filter(year_end=figures["year_end"]).exists():
+            financial_year_create(user=compliance, **figures)
+            created["financial years"] += 1
 
     person, _ = ConnectedPerson.objects.get_or_create(name=XIAOMI["name"], defaults=XIAOMI)
     counterparties = {

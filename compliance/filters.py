@@ -3,7 +3,9 @@
 import django_filters
 from django.utils import timezone
 
-from .models import Alert, AlertRecipient, AnnualCap
+from transactions.models import CategoryRenewal
+
+from .models import Alert, AlertRecipient, AnnualCap, CapRevision, FinancialYear, QuoteRuleException
 
 
 class AnnualCapFilter(django_filters.FilterSet):
@@ -36,3 +38,33 @@ class AlertRecipientFilter(django_filters.FilterSet):
     class Meta:
         model = AlertRecipient
         fields = ["threshold", "email"]
+
+
+class CapRevisionFilter(django_filters.FilterSet):
+    category = django_filters.NumberFilter(field_name="cap__category")
+
+    class Meta:
+        model = CapRevision
+        fields = ["cap", "category", "status", "breach", "tier"]
+
+
+class FinancialYearFilter(django_filters.FilterSet):
+    class Meta:
+        model = FinancialYear
+        fields = ["year_end", "currency"]
+
+
+class CategoryRenewalFilter(django_filters.FilterSet):
+    agreement = django_filters.NumberFilter(field_name="category__agreement")
+
+    class Meta:
+        model = CategoryRenewal
+        fields = ["category", "agreement"]
+
+
+class QuoteRuleExceptionFilter(django_filters.FilterSet):
+    category = django_filters.NumberFilter(field_name="purchase_order__category")
+
+    class Meta:
+        model = QuoteRuleException
+        fields = ["purchase_order", "category", "status"]

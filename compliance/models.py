@@ -16,17 +16,48 @@ Invariants: positive amounts and thresholds; period end on or after start; one a
 threshold and basis (UniqueConstraint); no overlapping periods in a category (an exclusion constraint
 on PostgreSQL, migration 0002, and compliance.services everywhere); periods inside the term
 (compliance.services). Financial rows are never cascade-deleted (PROTECT).
+
+Delivery and periodic checks
+- Alerts, insufficient-headroom warnings, term warnings and the scheduled mailings are *outbox* rows
+  (Outbox): recorded with the change, then e-mailed once by compliance.outbox, which claims a row with
+  a conditional update; `sent_at` stays empty until the mail server accepts the message.
+- *Distribution lists* are named lists of addresses and say what each receives; alert recipients
+  per threshold are single addresses (the API's /api/alert-recipients/).
+- *Quote-rule findings* are approved orders that no longer pass the quote rule (one open finding per
+  order); *job runs* record each run of a scheduled job.
+
+Classification and the cap lifecycle
+- A *financial year* holds the issuer's audited figures, the denominators of the percentage ratios
+  (百分比率), as full amounts in one currency (RMB 7,785,180 thousand is 7785180000.00 CNY), and the
+  market capitalisation: the average closing price of the five business days before a transaction
+  date times the shares in issue, both entered with their dates (compliance.classification).
+- A *cap revision* raises a cap. It is pending until every step its classification requires is
+  recorded (board approval; announcement; independent shareholders' approval), and only then does its
+  amount become the cap's amount, in the same transaction (compliance.revisions). Until then the old
+  amount governs every gate. One pending revision per cap (UniqueConstraint). A revision proposed when
+  the cap was already exceeded is kept and flagged as a breach.
+- A *quote-rule exception* lets one order through the quote rule where fewer independent quotes can
+  exist: a reason, evidence, and a second person's approval. The approver is neither the requester
+  (CheckConstraint) nor the order's creator (compliance.quote_exceptions); at most one open exception
+  per order (UniqueConstraint).
 """
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-from transactions.documents import RandomName, private_storage
-from transactions.models import PurchaseOrder, TransactionCategory
+from transactions.documents import (
+    ALLOWED_EXTENSIONS,
+    RandomName,
+    evidence_storage,
+    private_storage,
+    validate_evidence_document,
+)
+from transactions.models import Counterparty, PurchaseOrder, TransactionCategory, currency_field
 from transactions.money import MONEY, mul_div_round, positive_money
 
 PERCENT = {"max_digits": 7, "decimal_places": 2}
@@ -317,3 +348,226 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+# --- Classification and the cap lifecycle ----------------------------------------------------------
+
+
+class Tier(models.TextChoices):
+    """The consequence of a classification under Rule 14A.76, from the least to the most demanding."""
+
+    FULLY_EXEMPT = "fully_exempt", "Fully exempt"
+    ANNOUNCEMENT_AND_ANNUAL_REVIEW = "announcement_and_annual_review", "Announcement, reporting and annual review"
+    SHAREHOLDERS_APPROVAL = "shareholders_approval", "Independent shareholders' approval"
+
+
+SHARE_PRICE = {"max_digits": 14, "decimal_places": 4}
+
+
+class FinancialYear(models.Model):
+    year_end = models.DateField(unique=True, help_text="The last day of the financial year, e.g. 31 Dec 2024.")
+    currency = currency_field(help_text="The currency of the figures below (CNY for RMB).")
+    revenue = models.DecimalField(**MONEY, validators=[positive_money], help_text="Full amount, not thousands.")
+    total_assets = models.DecimalField(**MONEY, validators=[positive_money], help_text="Full amount, not thousands.")
+    profit_before_tax = models.DecimalField(
+        "profit or loss before tax", **MONEY, help_text="Negative for a loss. Full amount, not thousands."
+    )
+    share_price = models.DecimalField(
+        "average closing price",
+        **SHARE_PRICE,
+        null=True,
+        blank=True,
+        help_text="Average closing price per share of the five business days before the transaction date.",
+    )
+    share_price_currency = currency_field("share price currency", blank=True)
+    share_price_date = models.DateField(
+        "transaction date of the price", null=True, blank=True, help_text="The five business days precede it."
+    )
+    shares_in_issue = models.PositiveBigIntegerField(null=True, blank=True)
+    shares_in_issue_on = models.DateField("shares in issue on", null=True, blank=True)
+    market_cap = models.DecimalField(
+        "market capitalisation",
+        **MONEY,
+        null=True,
+        blank=True,
+        help_text="Average closing price times shares in issue (computed when both are given).",
+    )
+    market_cap_currency = currency_field("market capitalisation currency", blank=True)
+    source = models.CharField(max_length=300, blank=True, help_text="e.g. Annual results announcement for 2024.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-year_end"]
+        constraints = [
+            models.CheckConstraint(condition=Q(revenue__gt=0), name="financial_year_revenue_positive"),
+            models.CheckConstraint(condition=Q(total_assets__gt=0), name="financial_year_total_assets_positive"),
+            models.CheckConstraint(
+                condition=Q(market_cap__isnull=True, market_cap_currency="")
+                | Q(market_cap__gt=0) & ~Q(market_cap_currency=""),
+                name="financial_year_market_cap_with_currency",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    share_price__isnull=True,
+                    share_price_currency="",
+                    share_price_date__isnull=True,
+                    shares_in_issue__isnull=True,
+                    shares_in_issue_on__isnull=True,
+                )
+                | Q(
+                    share_price__gt=0,
+                    share_price_date__isnull=False,
+                    shares_in_issue__gt=0,
+                    shares_in_issue_on__isnull=False,
+                )
+                & ~Q(share_price_currency=""),
+                name="financial_year_share_price_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Financial year ended {self.year_end:%-d %b %Y}"
+
+    @property
+    def is_loss(self) -> bool:
+        return self.profit_before_tax <= 0
+
+
+class CapRevision(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending: steps to record"
+        COMPLETED = "completed", "Completed: in force"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    cap = models.ForeignKey(AnnualCap, on_delete=models.PROTECT, related_name="revisions")
+    previous_amount = models.DecimalField(**MONEY, editable=False, help_text="The cap when the revision was proposed.")
+    new_amount = models.DecimalField(**MONEY, validators=[positive_money], help_text="In the category's currency.")
+    reason = models.TextField(help_text="Why the cap is insufficient, e.g. the forecast of the remaining months.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, editable=False)
+    # The classification of the revised cap, aggregated with the connected person's other caps.
+    tier = models.CharField(max_length=40, choices=Tier.choices, editable=False)
+    provisional = models.BooleanField(default=False, editable=False)
+    missing = models.JSONField(default=list, blank=True, editable=False)
+    # The steps of re-compliance; which are required follows from the tier.
+    board_approved_on = models.DateField("board approval", null=True, blank=True)
+    announced_on = models.DateField("announcement", null=True, blank=True)
+    shareholders_approved_on = models.DateField("independent shareholders' approval", null=True, blank=True)
+    # The larger of committed and actual when proposed, and whether the old cap was already exceeded.
+    used_when_proposed = models.DecimalField(**MONEY, editable=False)
+    breach = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="The cap was already exceeded before the revision took effect: a breach of the Listing Rules.",
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawal_reason = models.CharField(max_length=500, blank=True, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        verbose_name = "cap revision"
+        constraints = [
+            models.CheckConstraint(condition=Q(new_amount__gt=0), name="revision_new_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "completed", "withdrawn"]), name="revision_status_valid"
+            ),
+            models.UniqueConstraint(fields=["cap"], condition=Q(status="pending"), name="revision_one_pending_per_cap"),
+            models.CheckConstraint(
+                condition=~Q(status="completed") | Q(completed_by__isnull=False, completed_at__isnull=False),
+                name="revision_completed_has_who_and_when",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Revision of {self.cap} to {self.new_amount:,.2f}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+def _evidence_help() -> str:
+    return "PDF, PNG or JPEG: " + ", ".join(ALLOWED_EXTENSIONS)
+
+
+class QuoteRuleException(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending: awaiting a second approver"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="quote_rule_exceptions")
+    reason = models.TextField(help_text="Why fewer than the required independent quotes exist, e.g. a sole supplier.")
+    evidence = models.FileField(
+        storage=evidence_storage,
+        upload_to=RandomName("exceptions"),
+        max_length=200,
+        validators=[validate_evidence_document],
+        help_text=_evidence_help(),
+    )
+    evidence_name = models.CharField(max_length=200, blank=True, editable=False)
+    # The order as it stood when the exception was requested: the exception covers that order only.
+    order_amount = models.DecimalField(**MONEY, editable=False)
+    order_currency = currency_field("order currency", editable=False)
+    order_counterparty = models.ForeignKey(Counterparty, on_delete=models.PROTECT, related_name="+", editable=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    rejection_reason = models.CharField(max_length=500, blank=True, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = "quote-rule exception"
+        permissions = [("approve_quoteruleexception", "Can approve or reject quote-rule exceptions")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "rejected"]), name="exception_status_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["purchase_order"],
+                condition=Q(status__in=["pending", "approved"]),
+                name="exception_one_open_per_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(decided_by__isnull=False, decided_at__isnull=False),
+                name="exception_decided_has_who_and_when",
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("requested_by")),
+                name="exception_second_person_decides",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Quote-rule exception for {self.purchase_order}"
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == self.Status.APPROVED
+
+    def covers(self, order: PurchaseOrder) -> bool:
+        """The order is still the one the exception was requested for (same amount, currency, counterparty)."""
+        return (
+            order.pk == self.purchase_order_id
+            and order.amount == self.order_amount
+            and order.currency == self.order_currency
+            and order.counterparty_id == self.order_counterparty_id
+        )

@@ -16,6 +16,7 @@ from django.urls import reverse
 from transactions.models import PurchaseOrder
 from transactions.money import format_money
 
+from .lifecycle_admin import revision_start_url
 from .models import Alert, AlertRecipient, AnnualCap, DistributionList, HeadroomWarning, Mailing, TermWarning
 from .selectors import caps_with_utilisation, orders_with_allocation
 
@@ -143,7 +144,7 @@ def headroom_message(warning: HeadroomWarning) -> Message:
         "projected_actual": format_money(warning.projected_actual, currency),
         "projected_committed": format_money(warning.projected_committed, currency),
         "projected_used": format_money(warning.projected_used, currency),
-        "revision_url": admin_url("admin:compliance_annualcap_change", cap.pk),
+        "revision_url": settings.CCT_SITE_URL.rstrip("/") + revision_start_url(cap),
     }
     text, html = _render("headroom", context)
     subject = (

@@ -23,7 +23,8 @@ from transactions.selectors import RateBook, amount_converted
 from transactions.services import assign_fields
 
 from . import outbox
-from .models import Alert, AnnualCap, DistributionList
+from .models import Alert, AnnualCap, CapRevision, DistributionList
+from .quote_exceptions import approved_exception_for
 from .selectors import (
     QuoteRuleResult,
     alert_thresholds,
@@ -31,6 +32,7 @@ from .selectors import (
     order_allocation,
     quote_rule_for_order,
 )
+from .terms import category_terms, describe_terms, term_length_check, terms_check, terms_cover
 
 # The codes of the approval gates (API contract).
 SELF_APPROVAL = "self_approval"
@@ -63,20 +65,26 @@ def _lock_order_and_category(order_id: int) -> tuple[PurchaseOrder, TransactionC
 
 
 def _check_term(order: PurchaseOrder, category: TransactionCategory) -> None:
-    term = f"{_day(category.term_start)} to {_day(category.term_end)}"
-    if not category.term_start <= order.order_date <= category.term_end:
+    """The order date and every service day fall inside the recorded terms (the first and any renewal)."""
+    terms = category_terms(category)
+    if len(terms) == 1:
+        outside, runs = f"the term of “{category.name}”", f"the term of “{category.name}” runs from {terms[0]}"
+    else:
+        outside = f"every recorded term of “{category.name}”"
+        runs = f"the recorded terms of “{category.name}” are {describe_terms(terms)}"
+    if not any(term.covers(order.order_date) for term in terms):
         raise Refusal(
             OUTSIDE_TERM,
-            f"Order {order.number} is dated {_day(order.order_date)}, outside the term of "
-            f"“{category.name}” ({term}). Orders can only be placed under the agreement during its term.",
+            f"Order {order.number} is dated {_day(order.order_date)}, outside {outside} ({describe_terms(terms)}). "
+            "Orders can only be placed under the agreement during its term.",
         )
-    if order.recognition == PurchaseOrder.Recognition.OVER_SERVICE_PERIOD and not (
-        category.term_start <= order.service_start and order.service_end <= category.term_end
+    if order.recognition == PurchaseOrder.Recognition.OVER_SERVICE_PERIOD and not terms_cover(
+        terms, order.service_start, order.service_end
     ):
         raise Refusal(
             OUTSIDE_TERM,
             f"Order {order.number} buys services from {_day(order.service_start)} to {_day(order.service_end)}, "
-            f"but the term of “{category.name}” runs from {term}. Every service day must fall inside the term.",
+            f"but {runs}. Every service day must fall inside the term.",
         )
 
 
@@ -85,11 +93,7 @@ def quote_rule_refusal(order: PurchaseOrder, result: QuoteRuleResult, category: 
     Used by the approval gate and by the sweep over approved orders."""
     currency = category.currency
     if result.order_converted is None:
-        return Refusal(
-            NO_EXCHANGE_RATE,
-            f"There is no {order.currency}/{currency} exchange rate for {_day(order.order_date)}, the date of order "
-            f"{order.number}. Record that day's rate before approving.",
-        )
+        return _order_rate_refusal(order, currency)
     if result.missing_rates:
         quote = result.missing_rates[0].quote
         return Refusal(
@@ -118,9 +122,34 @@ def quote_rule_refusal(order: PurchaseOrder, result: QuoteRuleResult, category: 
 
 
 def _check_quote_rule(order: PurchaseOrder, category: TransactionCategory) -> None:
+    """The quote rule, unless an approved quote-rule exception covers the order as it stands."""
+    exception = approved_exception_for(order)
+    if exception is not None and exception.covers(order):
+        converted = amount_converted(
+            amount=order.amount, currency=order.currency, target_currency=category.currency, on=order.order_date
+        )
+        if converted is None:
+            raise _order_rate_refusal(order, category.currency)
+        return
     refusal = quote_rule_refusal(order, quote_rule_for_order(order), category)
-    if refusal is not None:
-        raise refusal
+    if refusal is None:
+        return
+    if exception is not None and refusal.code == QUOTE_RULE:
+        raise Refusal(
+            QUOTE_RULE,
+            refusal.detail + " The quote-rule exception approved for this order covered "
+            f"{format_money(exception.order_amount, exception.order_currency)}; the order has changed since, so it "
+            "no longer applies.",
+        )
+    raise refusal
+
+
+def _order_rate_refusal(order: PurchaseOrder, currency: str) -> Refusal:
+    return Refusal(
+        NO_EXCHANGE_RATE,
+        f"There is no {order.currency}/{currency} exchange rate for {_day(order.order_date)}, the date of order "
+        f"{order.number}. Record that day's rate before approving.",
+    )
 
 
 def _check_caps(order: PurchaseOrder, category: TransactionCategory, converted: Decimal) -> list[AnnualCap]:
@@ -314,22 +343,51 @@ def alerts_record(*, cap_ids: list[int], triggered_by: PurchaseOrder | None = No
 CAP_FIELDS = ("category", "period_start", "period_end", "amount")
 
 
+def annual_cap_amount_check(cap: AnnualCap) -> None:
+    """Once a cap is in use, or while a revision of it is pending, its amount changes only through a
+    completed revision (compliance.revisions): a typing error in a fresh cap is still corrected here."""
+    if cap.pk is None or cap.amount is None:
+        return
+    stored = AnnualCap.objects.filter(pk=cap.pk).values_list("amount", flat=True).first()
+    if stored is None or stored == cap.amount:
+        return
+    if CapRevision.objects.filter(cap_id=cap.pk, status=CapRevision.Status.PENDING).exists():
+        raise ValidationError(
+            {"amount": "A revision of this cap is pending; its amount changes when the revision takes effect."}
+        )
+    used = caps_with_utilisation(AnnualCap.objects.filter(pk=cap.pk)).get().used
+    if used > 0:
+        currency = cap.category.currency
+        raise ValidationError(
+            {
+                "amount": f"{format_money(used, currency)} of this cap is already committed or invoiced, so its "
+                f"amount ({format_money(stored, currency)}) changes only through a cap revision, which takes effect "
+                "once the steps its classification requires (board approval, announcement, shareholders' approval) "
+                "are recorded."
+            }
+        )
+
+
 def annual_cap_check(cap: AnnualCap) -> None:
-    """A cap's period lies inside its category's term and overlaps no other period of the category.
+    """A cap's period lies inside one recorded term of its category and overlaps no other period of the
+    category; its amount changes only as annual_cap_amount_check allows.
 
     (A period that ends before it starts is reported by AnnualCap.clean.)"""
     category = getattr(cap, "category", None)
     if not (category and cap.period_start and cap.period_end) or cap.period_end < cap.period_start:
         return
-    if cap.period_start < category.term_start or cap.period_end > category.term_end:
+    terms = category_terms(category)
+    if not any(term.covers(cap.period_start) and term.covers(cap.period_end) for term in terms):
+        where = f"the term of “{category.name}”" if len(terms) == 1 else f"any recorded term of “{category.name}”"
         raise ValidationError(
             {
-                "period_start": f"The period {_day(cap.period_start)} to {_day(cap.period_end)} is not inside the "
-                f"term of “{category.name}” ({_day(category.term_start)} to {_day(category.term_end)})."
+                "period_start": f"The period {_day(cap.period_start)} to {_day(cap.period_end)} is not inside "
+                f"{where} ({describe_terms(terms)})."
             }
         )
     if category.pk is None:
         return
+    annual_cap_amount_check(cap)
     overlapping = (
         AnnualCap.objects.filter(category=category, period_start__lte=cap.period_end, period_end__gte=cap.period_start)
         .exclude(pk=cap.pk)
@@ -371,29 +429,17 @@ def annual_cap_update(*, cap: AnnualCap, user, **fields: Any) -> AnnualCap:
 
 
 def transaction_category_check(category: TransactionCategory) -> None:
-    """A term change must keep every cap period and every approved order inside the term."""
-    if category.pk is None or not (category.term_start and category.term_end):
+    """A term over three years carries its explanation; a term change keeps clear of the renewals' terms
+    and keeps every cap period and every approved order inside the recorded terms (compliance.terms)."""
+    if not (category.term_start and category.term_end) or category.term_end < category.term_start:
         return
-    outside = AnnualCap.objects.filter(category_id=category.pk).exclude(
-        period_start__gte=category.term_start, period_end__lte=category.term_end
-    )
-    errors: dict[str, list[str]] = {}
-    if outside.exists():
-        periods = ", ".join(_period(cap) for cap in outside)
-        errors.setdefault("term_end", []).append(f"The caps for {periods} would fall outside the term.")
-    orders = PurchaseOrder.objects.filter(category_id=category.pk, status=PurchaseOrder.Status.APPROVED).exclude(
-        order_date__gte=category.term_start, order_date__lte=category.term_end
-    )
-    if orders.exists():
-        numbers = ", ".join(orders.values_list("number", flat=True)[:5])
-        errors.setdefault("term_end", []).append(f"Approved orders would fall outside the term: {numbers}.")
-    if errors:
-        raise ValidationError(errors)
+    term_length_check(category.term_start, category.term_end, category.term_explanation)
+    terms_check(category, category_terms(category))
 
 
 CATEGORY_FIELDS = (
-    "agreement", "name", "name_zh", "term_start", "term_end", "currency", "min_independent_quotes",
-    "quote_validity_days",
+    "agreement", "name", "name_zh", "term_start", "term_end", "term_explanation", "currency",
+    "min_independent_quotes", "quote_validity_days",
 )  # fmt: skip
 
 

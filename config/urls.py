@@ -7,13 +7,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from compliance import api as policy
+from compliance import lifecycle_api as lifecycle
 from compliance.access import two_factor
+from compliance.views import exception_evidence
 from config.health import healthz
 from transactions import api as facts
 from transactions.views import quote_document
 
 router = DefaultRouter()
-router.register("connected-persons", facts.ConnectedPersonViewSet, basename="connectedperson")
+router.register("connected-persons", policy.ConnectedPersonViewSet, basename="connectedperson")
 router.register("counterparties", facts.CounterpartyViewSet, basename="counterparty")
 router.register("agreements", facts.FrameworkAgreementViewSet, basename="frameworkagreement")
 router.register("categories", policy.TransactionCategoryViewSet, basename="transactioncategory")
@@ -28,6 +30,10 @@ router.register("alert-thresholds", policy.AlertThresholdViewSet, basename="aler
 router.register("distribution-lists", policy.DistributionListViewSet, basename="distributionlist")
 router.register("headroom-warnings", policy.HeadroomWarningViewSet, basename="headroomwarning")
 router.register("quote-rule-findings", policy.QuoteRuleFindingViewSet, basename="quoterulefinding")
+router.register("financial-years", lifecycle.FinancialYearViewSet, basename="financialyear")
+router.register("renewals", lifecycle.CategoryRenewalViewSet, basename="categoryrenewal")
+router.register("cap-revisions", lifecycle.CapRevisionViewSet, basename="caprevision")
+router.register("quote-rule-exceptions", lifecycle.QuoteRuleExceptionViewSet, basename="quoteruleexception")
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
@@ -38,4 +44,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include(router.urls)),
     path("documents/<path:name>", quote_document, name="quote-document"),
+    path("evidence/<path:name>", exception_evidence, name="exception-evidence"),
 ]

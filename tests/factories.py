@@ -7,7 +7,7 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 
-from compliance.models import AnnualCap
+from compliance.models import AnnualCap, FinancialYear
 from transactions.models import (
     ConnectedPerson,
     Counterparty,
@@ -79,6 +79,20 @@ class CapFactory(factory.django.DjangoModelFactory):
     period_start = D("2026-01-01")
     period_end = D("2026-12-31")
     amount = Decimal("1000000.00")
+
+
+class FinancialYearFactory(factory.django.DjangoModelFactory):
+    """A profitable year in CNY whose ratios are easy to read: a cap of CNY 1,000,000 is 0.1% of revenue."""
+
+    class Meta:
+        model = FinancialYear
+        django_get_or_create = ("year_end",)
+
+    year_end = D("2025-12-31")
+    currency = "CNY"
+    revenue = Decimal("1000000000.00")
+    total_assets = Decimal("2000000000.00")
+    profit_before_tax = Decimal("100000000.00")
 
 
 class RateFactory(factory.django.DjangoModelFactory):

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from compliance.services import alerts_record
-from tests.factories import D, InvoiceFactory, UserFactory
+from tests.factories import D, FinancialYearFactory, InvoiceFactory, UserFactory
 
 CONTRACT_FIELDS = {
     "connected-persons": {"id", "name", "basis", "connected_from", "connected_until"},
@@ -29,6 +29,9 @@ CONTRACT_FIELDS = {
     "invoices": {"id", "purchase_order", "number", "invoice_date", "amount", "currency"},
     "alerts": {"id", "cap", "threshold", "basis", "utilisation_pct", "created_at", "sent_at"},
     "alert-recipients": {"id", "threshold", "email"},
+    "financial-years": {
+        "id", "year_end", "currency", "revenue", "total_assets", "profit_before_tax", "market_cap",
+    },
 }  # fmt: skip
 MONEY = re.compile(r"^-?\d+\.\d{2}$")
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -45,6 +48,7 @@ def busy_ledger(ledger, compliance_user):
     InvoiceFactory(purchase_order=order, amount=Decimal("12.34"), invoice_date=D("2026-03-31"))
     AlertRecipient.objects.create(threshold=Decimal("80.00"), email="cfo@example.com")
     alerts_record(cap_ids=[cap.pk for cap in ledger.caps])
+    FinancialYearFactory(profit_before_tax=Decimal("-5.00"))
     return ledger
 
 
@@ -165,3 +169,46 @@ def test_caps_filter_to_those_live_on_a_day(busy_ledger, compliance_api):
     body = compliance_api.get("/api/caps/", {"on": "2025-12-31"}).json()
 
     assert [c["period_start"] for c in body["results"]] == ["2025-07-29"]
+
+
+def test_a_financial_year_reads_as_the_contract_spells_it(busy_ledger, compliance_api):
+    year = compliance_api.get("/api/financial-years/").json()["results"][0]
+
+    assert {k: year[k] for k in CONTRACT_FIELDS["financial-years"] - {"id"}} == {
+        "year_end": "2025-12-31", "currency": "CNY", "revenue": "1000000000.00", "total_assets": "2000000000.00",
+        "profit_before_tax": "-5.00", "market_cap": None,
+    }  # fmt: skip
+
+
+def test_a_financial_year_may_be_entered_with_its_market_capitalisation(db, compliance_api):
+    response = compliance_api.post(
+        "/api/financial-years/",
+        {"year_end": "2024-12-31", "currency": "CNY", "revenue": "7785180000.00", "total_assets": "17592654000.00",
+         "profit_before_tax": "-1980566000.00", "market_cap": "15000000000.00"},
+        format="json",
+    )  # fmt: skip
+
+    assert response.status_code == 201, response.content
+    assert (response.json()["market_cap"], response.json()["market_cap_currency"]) == ("15000000000.00", "CNY")
+
+
+@pytest.mark.parametrize("path", ["categories", "connected-persons"])
+def test_a_classification_has_the_contracts_fields_and_formats(busy_ledger, compliance_api, path):
+    target = busy_ledger.category if path == "categories" else busy_ledger.person
+
+    body = compliance_api.get(f"/api/{path}/{target.pk}/classification/").json()
+
+    assert {"ratios", "highest_ratio", "tier", "provisional", "missing", "obligations"} <= set(body)
+    assert body["ratios"]["profits"] is None  # a loss
+    assert re.match(r"^\d+\.\d{4}$", body["ratios"]["revenue"])
+    assert body["tier"] in {"fully_exempt", "announcement_and_annual_review", "shareholders_approval"}
+    assert isinstance(body["provisional"], bool) and isinstance(body["missing"], list)
+    assert body["obligations"] and all(isinstance(s, str) for s in body["obligations"])
+
+
+def test_the_schema_describes_the_classifications(db, client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    assert "/api/categories/{id}/classification/" in schema["paths"]
+    assert "/api/connected-persons/{id}/classification/" in schema["paths"]
+    assert "/api/financial-years/" in schema["paths"]

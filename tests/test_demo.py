@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.core.management import call_command
 
-from compliance.models import Alert, AnnualCap
+from compliance.models import Alert, AnnualCap, FinancialYear
 from tests.factories import D
 from transactions.models import FrameworkAgreement, Invoice, PurchaseOrder, Quote
 
@@ -19,7 +19,7 @@ ANNOUNCED = [
 
 
 def counts():
-    models = (FrameworkAgreement, AnnualCap, PurchaseOrder, Quote, Invoice, Alert)
+    models = (FrameworkAgreement, AnnualCap, PurchaseOrder, Quote, Invoice, Alert, FinancialYear)
     return [m.objects.count() for m in models] + [PurchaseOrder.history.count(), AnnualCap.history.count()]
 
 
@@ -38,6 +38,17 @@ def test_the_demo_holds_the_agreement_its_terms_and_all_six_caps_as_announced(db
         for c in AnnualCap.objects.order_by("category__name", "period_start")
     ]
     assert caps == ANNOUNCED
+
+
+def test_the_demo_carries_the_2024_annual_results_in_full_amounts(db):
+    call_command("load_demo", verbosity=0)
+
+    year = FinancialYear.objects.get()
+    assert (year.year_end, year.currency) == (D("2024-12-31"), "CNY")
+    assert (year.revenue, year.total_assets, year.profit_before_tax) == (
+        Decimal("7785180000.00"), Decimal("17592654000.00"), Decimal("-1980566000.00"),
+    )  # fmt: skip
+    assert year.market_cap is None  # not published in the filings the demo is taken from
 
 
 def test_the_demo_history_passes_its_own_gates_and_leaves_a_draft_to_approve(db):

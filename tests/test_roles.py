@@ -17,7 +17,8 @@ from compliance.models import (
     QuoteRuleFinding,
 )
 from tests.conftest import client_for
-from tests.factories import CategoryFactory, D, RateFactory, UserFactory
+from tests.factories import CategoryFactory, D, FinancialYearFactory, RateFactory, UserFactory
+from transactions.models import CategoryRenewal
 
 ROLES = ("finance", "compliance", "management", "auditor", "none")
 READERS = {"finance", "compliance", "management", "auditor"}
@@ -189,7 +190,25 @@ RESOURCES = {
         {"compliance"},
         {"compliance"},
     ),
-}
+    "financial-years": (
+        lambda L: FinancialYearFactory(),
+        lambda L: {"year_end": "2024-12-31", "currency": "CNY", "revenue": "7785180000.00",
+                   "total_assets": "17592654000.00", "profit_before_tax": "-1980566000.00"},
+        {"source": "Annual results"},
+        {"compliance"},
+        set(),
+    ),
+    "renewals": (
+        lambda L: CategoryRenewal.objects.create(
+            category=L.category, term_start=D("2027-01-01"), term_end=D("2027-12-31"), board_approved_on=D("2026-11-02")
+        ),
+        lambda L: {"category": L.category.pk, "term_start": "2027-01-01", "term_end": "2027-12-31",
+                   "board_approved_on": "2026-11-02"},
+        {"reference": "Renewal agreement"},
+        {"compliance"},
+        set(),
+    ),
+}  # fmt: skip
 
 CASES = [
     (resource, method, role)
@@ -282,3 +301,24 @@ def test_management_and_auditors_only_read(db):
     for role in ("management", "auditor"):
         codenames = Group.objects.get(name=role).permissions.values_list("codename", flat=True)
         assert all(codename.startswith("view_") for codename in codenames)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_compliance_proposes_revises_and_withdraws_caps(ledger, role_users, role):
+    client = client_for(role_users[role])
+    revision = client_for(role_users["compliance"]).post(
+        "/api/cap-revisions/", {"cap": ledger.caps[1].pk, "new_amount": "2500000.00", "reason": "Forecast"}
+    )
+    assert revision.status_code == 201, revision.content
+    path = f"/api/cap-revisions/{revision.json()['id']}/"
+
+    listed = client.get("/api/cap-revisions/").status_code
+    steps = client.post(f"{path}steps/", {"board_approved_on": "2026-05-04"}).status_code
+    withdraw = client.post(f"{path}withdraw/").status_code
+    changed = client.patch(path, {"reason": "Other"}).status_code
+    deleted = client.delete(path).status_code
+
+    assert listed == (403 if role == "none" else 200)
+    assert (steps, withdraw) == ((200, 200) if role == "compliance" else (403, 403))
+    assert changed == (405 if role == "compliance" else 403)  # revisions change only through their steps
+    assert deleted == 403

@@ -1,8 +1,9 @@
-"""Quote documents: what may be uploaded and where it is kept.
+"""Uploaded documents: what may be uploaded and where it is kept.
 
 A quote's document is evidence for the quote rule and inside information until announced, so it
 is stored under PRIVATE_MEDIA_ROOT (never under a served folder) with a random name, and handed
-out only by transactions.views.quote_document to a logged-in user with a role.
+out only by transactions.views.quote_document to a logged-in user with a role. The evidence of a
+quote-rule exception follows the same rules under its own address (compliance.views).
 """
 
 import uuid
@@ -24,12 +25,18 @@ ALLOWED_EXTENSIONS = tuple(_SIGNATURES)
 
 
 DOCUMENTS_URL = "/documents/"
+EVIDENCE_URL = "/evidence/"
 
 
 def private_storage() -> FileSystemStorage:
     # A callable, so that the location follows the settings in force (tests use a temporary folder).
     # Its URLs point at transactions.views.quote_document, which checks the user before serving.
     return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=DOCUMENTS_URL)
+
+
+def evidence_storage() -> FileSystemStorage:
+    """Private storage whose URLs point at compliance.views.exception_evidence."""
+    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=EVIDENCE_URL)
 
 
 @deconstructible
@@ -49,6 +56,15 @@ class RandomName:
 
 def validate_quote_document(upload) -> None:
     """A PDF, PNG or JPEG, no larger than QUOTE_DOCUMENT_MAX_BYTES, whose content matches its name."""
+    _validate_document(upload, "the quote")
+
+
+def validate_evidence_document(upload) -> None:
+    """The evidence of a quote-rule exception: the same kinds and size as a quote document."""
+    _validate_document(upload, "the evidence")
+
+
+def _validate_document(upload, what: str) -> None:
     limit = settings.QUOTE_DOCUMENT_MAX_BYTES
     if upload.size is not None and upload.size > limit:
         raise ValidationError(
@@ -58,7 +74,7 @@ def validate_quote_document(upload) -> None:
         )
     extension = PurePath(upload.name or "").suffix.lower().lstrip(".")
     if extension not in _SIGNATURES:
-        raise ValidationError("Upload the quote as a PDF, PNG or JPEG file.", code="document_type")
+        raise ValidationError(f"Upload {what} as a PDF, PNG or JPEG file.", code="document_type")
     position = upload.tell() if hasattr(upload, "tell") else 0
     upload.seek(0)
     head = upload.read(16)

@@ -7,6 +7,10 @@ Domain words
 - A *framework agreement* (框架協議) with a connected person, board-approved on a date, has
   *transaction categories*, each with its own term, currency (that of its annual caps), minimum
   number of independent quotes and quote validity.
+- A category's own `term_start`/`term_end` is its first term; each *renewal* (CategoryRenewal) adds a
+  later term with its own caps. The terms of a category never overlap; the term *in force* on a day is
+  the latest that has begun by then (the first term before any has). A term longer than three years
+  carries the independent financial adviser's explanation (`term_explanation`).
 - A *purchase order* (購買訂單) is placed under a category with a counterparty of the agreement's
   connected person. It is recognised on its order date or spread over a service period. It is a
   draft, then approved or cancelled (never deleted). *Quotes* (報價) are the independent prices it
@@ -17,11 +21,12 @@ Invariants, enforced in the database (constraints below) and in Python (field va
 transactions.services):
 - every amount is greater than zero with two decimal places and an ISO 4217 currency;
 - order numbers and invoice numbers are unique; one rate per currency pair and day;
-- date ranges end on or after they start;
+- date ranges end on or after they start; a category's renewals start on distinct days;
 - an order has a service period exactly when it is recognised over one;
 - nothing financial is deleted by cascade: every foreign key is PROTECT.
 Rules spanning rows (an order's counterparty belongs to its agreement's connected person, only
-drafts are edited) live in transactions.services; the approval gates in compliance.services.
+drafts are edited) live in transactions.services; the approval gates in compliance.services; terms
+that do not overlap and the three-year rule in compliance.terms.
 """
 
 from django.conf import settings
@@ -111,8 +116,14 @@ class TransactionCategory(models.Model):
     agreement = models.ForeignKey(FrameworkAgreement, on_delete=models.PROTECT, related_name="categories")
     name = models.CharField(max_length=200)
     name_zh = models.CharField("name (Chinese)", max_length=200, blank=True)
-    term_start = models.DateField()
+    term_start = models.DateField(help_text="The first term as agreed; a renewal adds a later term.")
     term_end = models.DateField()
+    term_explanation = models.TextField(
+        "explanation of a term over three years",
+        blank=True,
+        help_text="Needed when the term is longer than three years: the independent financial adviser's view of "
+        "why a longer term is required and is normal business practice (Rule 14A.52).",
+    )
     currency = currency_field(help_text="The currency of the annual caps; every amount is converted into it.")
     min_independent_quotes = models.PositiveSmallIntegerField(default=2)
     quote_validity_days = models.PositiveSmallIntegerField(
@@ -132,6 +143,45 @@ class TransactionCategory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.name_zh})" if self.name_zh else self.name
+
+    def clean(self) -> None:
+        if self.term_start and self.term_end and self.term_end < self.term_start:
+            raise ValidationError({"term_end": "The term must end on or after it starts."})
+
+
+class CategoryRenewal(models.Model):
+    """A later term of a category, agreed on renewal; the caps of its periods are the category's caps."""
+
+    category = models.ForeignKey(TransactionCategory, on_delete=models.PROTECT, related_name="renewals")
+    term_start = models.DateField()
+    term_end = models.DateField()
+    term_explanation = models.TextField(
+        "explanation of a term over three years",
+        blank=True,
+        help_text="Needed when the term is longer than three years: the independent financial adviser's view of "
+        "why a longer term is required and is normal business practice (Rule 14A.52).",
+    )
+    board_approved_on = models.DateField(help_text="The day the board approved the renewal.")
+    reference = models.CharField(
+        max_length=300, blank=True, help_text="e.g. the renewal agreement or the announcement of the new caps."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["category", "term_start"]
+        verbose_name = "renewal (a later term)"
+        verbose_name_plural = "renewals (later terms)"
+        constraints = [
+            models.CheckConstraint(condition=Q(term_end__gte=F("term_start")), name="renewal_term_ends_after_start"),
+            models.UniqueConstraint(fields=["category", "term_start"], name="renewal_term_start_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.term_start} to {self.term_end}"
 
     def clean(self) -> None:
         if self.term_start and self.term_end and self.term_end < self.term_start:

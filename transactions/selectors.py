@@ -53,6 +53,32 @@ def amount_converted(*, amount: Decimal, currency: str, target_currency: str, on
     return RateBook([(currency, target_currency, on)]).convert(amount, currency, target_currency, on)
 
 
+def latest_rate_ratio(
+    currency: str, target_currency: str, on: datetime.date
+) -> tuple[Decimal, Decimal, datetime.date] | None:
+    """(numerator, denominator, rate date) turning `currency` into `target_currency` at the latest rate
+    recorded on or before `on`, either pair (the inverse as its reciprocal; the direct pair on a tie).
+
+    For figures that are not documents of a day (percentage-ratio tests, HK$ thresholds); documents are
+    converted at the rate of their own date only (RateBook)."""
+    if currency == target_currency:
+        return Decimal(1), Decimal(1), on
+    either_pair = Q(currency=currency, target_currency=target_currency) | Q(
+        currency=target_currency, target_currency=currency
+    )
+    row = (
+        ExchangeRate.objects.filter(either_pair, rate_date__lte=on)
+        .annotate(direct=Case(When(currency=currency, then=Value(1)), default=Value(0)))
+        .order_by("-rate_date", "-direct")
+        .values_list("currency", "rate", "rate_date")
+        .first()
+    )
+    if row is None:
+        return None
+    source, rate, day = row
+    return (rate, Decimal(1), day) if source == currency else (Decimal(1), rate, day)
+
+
 def converted_amount_expression(
     *, target_currency: str, on: str, amount: str = "amount", currency: str = "currency"
 ) -> Expression:

@@ -88,6 +88,21 @@ def test_the_term_watch_warns_once_within_90_days_of_the_end(ledger):
     assert TermWarning.objects.count() == 2
 
 
+def test_the_term_watch_is_quiet_once_a_renewal_is_recorded_and_watches_the_renewal_instead(ledger):
+    from transactions.models import CategoryRenewal
+
+    CategoryRenewal.objects.create(
+        category=ledger.category,
+        term_start=D("2027-01-01"),
+        term_end=D("2027-12-31"),
+        board_approved_on=D("2026-09-01"),
+    )
+
+    assert checks.watch_terms(on=D("2026-11-01")) == []
+    [warning] = checks.watch_terms(on=D("2027-11-01"))
+    assert warning.term_end == D("2027-12-31")
+
+
 def test_the_monthly_mailing_holds_the_utilisation_as_at_month_end(ledger, approver):
     ledger.approved("500000.00", approver=approver, order_date=D("2026-03-31"))
     ledger.approved("700000.00", approver=approver, order_date=D("2026-04-01"))

@@ -64,3 +64,36 @@ def test_concurrent_approvals_never_approve_more_than_the_cap_holds(ledger, comp
     assert sorted(outcomes) == sorted(["approved"] * fits + ["cap_exceeded"] * (racers - fits))
     assert figures.committed == cap.amount
     assert PurchaseOrder.objects.filter(status="approved").count() == fits + 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_proposals_to_revise_one_cap_leave_one_pending_revision(ledger, compliance_user):
+    from django.core.exceptions import ValidationError
+
+    from compliance.models import CapRevision
+    from compliance.revisions import cap_revision_propose
+
+    racers = 4
+    barrier = threading.Barrier(racers)
+    outcomes: list[str] = []
+
+    def race(n):
+        try:
+            barrier.wait()
+            cap_revision_propose(user=compliance_user, cap=ledger.caps[1], new_amount=Decimal(3000000 + n),
+                                 reason=f"Proposal {n}")  # fmt: skip
+            outcomes.append("proposed")
+        except ValidationError as error:
+            outcomes.append(next(iter(error.message_dict)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=race, args=(n,)) for n in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(outcomes) == ["cap"] * (racers - 1) + ["proposed"]
+    assert CapRevision.objects.filter(status="pending").count() == 1

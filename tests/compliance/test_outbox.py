@@ -124,7 +124,7 @@ def test_a_headroom_warning_goes_to_the_lists_that_take_them_with_a_link_to_revi
     assert email.to == ["ceo@example.com", "cfo@example.com"]
     assert "it would be reached on 2026-04-10" in email.body
     assert "預計於 2026-04-10 達到上限" in email.body
-    assert f"/admin/compliance/annualcap/{warning.cap_id}/change/" in email.body
+    assert f"/admin/compliance/caprevision/add/?cap={warning.cap_id}" in email.body  # start a revision
     assert HeadroomWarning.objects.get().sent_at is not None
 
 

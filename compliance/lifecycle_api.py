@@ -1,0 +1,279 @@
+"""REST resources for classification and the cap lifecycle: the issuer's financial years, renewals
+(later terms with their caps), cap revisions and their steps, and quote-rule exceptions.
+
+Plain reads are declarative; every write calls one service (compliance.classification, .renewals,
+.revisions, .quote_exceptions), so the API refuses exactly what the admin refuses.
+"""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from transactions import api as facts
+from transactions.models import CategoryRenewal
+from transactions.money import MONEY
+
+from . import classification, filters, quote_exceptions, renewals, revisions
+from .api import REFUSAL
+from .models import CapRevision, FinancialYear, QuoteRuleException
+
+_MONEY = {"max_digits": MONEY["max_digits"], "decimal_places": MONEY["decimal_places"]}
+
+
+# --- Financial years ----------------------------------------------------------------------------
+
+
+class FinancialYearSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FinancialYear
+        fields = [
+            "id", "year_end", "currency", "revenue", "total_assets", "profit_before_tax", "market_cap",
+            "market_cap_currency", "share_price", "share_price_currency", "share_price_date", "shares_in_issue",
+            "shares_in_issue_on", "source",
+        ]  # fmt: skip
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        given = attrs.get("market_cap")
+        if given is not None and attrs.get("share_price") is not None and attrs.get("shares_in_issue") is not None:
+            computed = classification.to_cents(attrs["share_price"] * attrs["shares_in_issue"])
+            if computed != given:
+                raise serializers.ValidationError(
+                    {"market_cap": f"The price times the shares in issue is {computed}; leave market_cap out."}
+                )
+        return attrs
+
+
+class FinancialYearViewSet(facts.NoDeleteMixin, viewsets.ModelViewSet):
+    """The issuer's figures per financial year: the denominators of the percentage ratios."""
+
+    queryset = FinancialYear.objects.all()
+    serializer_class = FinancialYearSerializer
+    filterset_class = filters.FinancialYearFilter
+    ordering_fields = ["year_end"]
+
+    def perform_create(self, serializer):
+        serializer.instance = classification.financial_year_create(user=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = classification.financial_year_update(
+            year=serializer.instance, user=self.request.user, **serializer.validated_data
+        )
+
+
+# --- Renewals -----------------------------------------------------------------------------------
+
+
+class RenewalCapSerializer(serializers.Serializer):
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    amount = serializers.DecimalField(**_MONEY)
+
+
+class CategoryRenewalSerializer(serializers.ModelSerializer):
+    caps = RenewalCapSerializer(
+        many=True, write_only=True, required=False, help_text="The caps of the new term's periods (on creation)."
+    )
+
+    class Meta:
+        model = CategoryRenewal
+        fields = [
+            "id", "category", "term_start", "term_end", "term_explanation", "board_approved_on", "reference", "caps",
+            "created_by", "created_at",
+        ]  # fmt: skip
+        read_only_fields = ["created_by", "created_at"]
+        validators = []  # terms that collide are refused by the service, in words
+
+
+class CategoryRenewalViewSet(facts.NoDeleteMixin, viewsets.ModelViewSet):
+    """Later terms of categories. The first term is the category's own; every term is kept."""
+
+    queryset = CategoryRenewal.objects.select_related("category", "created_by")
+    serializer_class = CategoryRenewalSerializer
+    filterset_class = filters.CategoryRenewalFilter
+    ordering_fields = ["term_start"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        caps = data.pop("caps", [])
+        serializer.instance = renewals.category_renewal_record(user=self.request.user, caps=caps, **data)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        if data.pop("caps", None):
+            raise serializers.ValidationError({"caps": "Caps of a recorded renewal are entered at /api/caps/."})
+        serializer.instance = renewals.category_renewal_update(
+            renewal=serializer.instance, user=self.request.user, **data
+        )
+
+
+# --- Cap revisions ------------------------------------------------------------------------------
+
+
+class CapRevisionSerializer(serializers.ModelSerializer):
+    category = serializers.IntegerField(source="cap.category_id", read_only=True)
+    currency = serializers.CharField(source="cap.category.currency", read_only=True)
+    period_start = serializers.DateField(source="cap.period_start", read_only=True)
+    period_end = serializers.DateField(source="cap.period_end", read_only=True)
+    required_steps = serializers.SerializerMethodField()
+    steps_outstanding = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CapRevision
+        fields = [
+            "id", "cap", "category", "period_start", "period_end", "currency", "previous_amount", "new_amount",
+            "reason", "status", "tier", "provisional", "missing", "required_steps", "steps_outstanding",
+            "board_approved_on", "announced_on", "shareholders_approved_on", "breach", "used_when_proposed",
+            "proposed_by", "proposed_at", "completed_by", "completed_at", "withdrawn_by", "withdrawn_at",
+            "withdrawal_reason",
+        ]  # fmt: skip
+        # The services refuse a second pending revision of a cap in words; no generic uniqueness message.
+        validators = []
+        read_only_fields = [
+            "previous_amount", "status", "tier", "provisional", "missing", "board_approved_on", "announced_on",
+            "shareholders_approved_on", "breach", "used_when_proposed", "proposed_by", "proposed_at", "completed_by",
+            "completed_at", "withdrawn_by", "withdrawn_at", "withdrawal_reason",
+        ]  # fmt: skip
+
+    def get_required_steps(self, revision: CapRevision) -> list[str]:
+        return revisions.required_steps(revision.tier)
+
+    def get_steps_outstanding(self, revision: CapRevision) -> list[str]:
+        return revisions.steps_outstanding(revision) if revision.is_pending else []
+
+
+class CapRevisionStepsSerializer(serializers.Serializer):
+    board_approved_on = serializers.DateField(required=False, allow_null=True)
+    announced_on = serializers.DateField(required=False, allow_null=True)
+    shareholders_approved_on = serializers.DateField(required=False, allow_null=True)
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class CapRevisionViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Revisions of caps: proposed (POST), their steps recorded (…/steps/), or withdrawn (…/withdraw/).
+    A revision takes effect when its last required step is recorded; `breach` flags one proposed or
+    completed after the cap was already exceeded."""
+
+    queryset = revisions.cap_revision_list()
+    serializer_class = CapRevisionSerializer
+    filterset_class = filters.CapRevisionFilter
+    ordering_fields = ["proposed_at", "completed_at"]
+    action_permissions = {
+        "steps": ["compliance.change_caprevision"],
+        "withdraw": ["compliance.change_caprevision"],
+    }
+
+    def perform_create(self, serializer):
+        revision = revisions.cap_revision_propose(user=self.request.user, **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=revision.pk)
+
+    @extend_schema(
+        request=CapRevisionStepsSerializer,
+        responses={200: CapRevisionSerializer, 409: OpenApiResponse(REFUSAL, description="Not pending.")},
+    )
+    @action(detail=True, methods=["post"])
+    def steps(self, request, pk=None):
+        """Record the dates of steps taken; the revision takes effect once every required step is recorded."""
+        revision = self.get_object()
+        body = CapRevisionStepsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        revisions.cap_revision_record_steps(revision_id=revision.pk, user=request.user, **body.validated_data)
+        return Response(CapRevisionSerializer(self.get_queryset().get(pk=revision.pk)).data)
+
+    @extend_schema(
+        request=WithdrawSerializer,
+        responses={200: CapRevisionSerializer, 409: OpenApiResponse(REFUSAL, description="Not pending.")},
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        revision = self.get_object()
+        body = WithdrawSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        reason = body.validated_data["reason"]
+        revisions.cap_revision_withdraw(revision_id=revision.pk, user=request.user, reason=reason)
+        return Response(CapRevisionSerializer(self.get_queryset().get(pk=revision.pk)).data)
+
+
+# --- Quote-rule exceptions ----------------------------------------------------------------------
+
+
+class QuoteRuleExceptionSerializer(serializers.ModelSerializer):
+    evidence = serializers.FileField(write_only=True)
+    evidence_url = serializers.SerializerMethodField()
+    order_number = serializers.CharField(source="purchase_order.number", read_only=True)
+
+    class Meta:
+        model = QuoteRuleException
+        fields = [
+            "id", "purchase_order", "order_number", "reason", "evidence", "evidence_name", "evidence_url",
+            "order_amount", "order_currency", "order_counterparty", "status", "requested_by", "requested_at",
+            "decided_by", "decided_at", "rejection_reason",
+        ]  # fmt: skip
+        validators = []  # one open exception per order: the service says so in words
+        read_only_fields = [
+            "evidence_name", "order_amount", "order_currency", "order_counterparty", "status", "requested_by",
+            "requested_at", "decided_by", "decided_at", "rejection_reason",
+        ]  # fmt: skip
+
+    def get_evidence_url(self, exception: QuoteRuleException) -> str | None:
+        if not exception.evidence:
+            return None
+        request = self.context.get("request")
+        return request.build_absolute_uri(exception.evidence.url) if request else exception.evidence.url
+
+
+class RejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class QuoteRuleExceptionViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Quote-rule exceptions: recorded (multipart, with the evidence) and decided by a second person who
+    neither requested the exception nor entered the order (409 `exception_self_approval` /
+    `exception_creator_approval` otherwise)."""
+
+    queryset = quote_exceptions.quote_rule_exception_list()
+    serializer_class = QuoteRuleExceptionSerializer
+    filterset_class = filters.QuoteRuleExceptionFilter
+    ordering_fields = ["requested_at"]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    action_permissions = {
+        "approve": ["compliance.approve_quoteruleexception"],
+        "reject": ["compliance.approve_quoteruleexception"],
+    }
+
+    def perform_create(self, serializer):
+        exception = quote_exceptions.quote_rule_exception_request(user=self.request.user, **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=exception.pk)
+
+    @extend_schema(
+        request=None,
+        responses={200: QuoteRuleExceptionSerializer, 409: OpenApiResponse(REFUSAL, description="Refused.")},
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        exception = self.get_object()
+        quote_exceptions.quote_rule_exception_approve(exception_id=exception.pk, user=request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=exception.pk)).data)
+
+    @extend_schema(
+        request=RejectSerializer,
+        responses={200: QuoteRuleExceptionSerializer, 409: OpenApiResponse(REFUSAL, description="Refused.")},
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        exception = self.get_object()
+        body = RejectSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        quote_exceptions.quote_rule_exception_reject(
+            exception_id=exception.pk, user=request.user, reason=body.validated_data["reason"]
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=exception.pk)).data)

@@ -1,0 +1,25 @@
+"""The evidence of quote-rule exceptions, handed out only to logged-in users whose role may read them."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest
+from django.views.decorators.http import require_GET
+
+from .models import QuoteRuleException
+
+
+@require_GET
+@login_required
+def exception_evidence(request: HttpRequest, name: str) -> FileResponse:
+    """Serves the evidence stored as `name` (the URL its storage gives it) as an attachment."""
+    if not request.user.has_perm("compliance.view_quoteruleexception"):
+        raise PermissionDenied
+    exception = QuoteRuleException.objects.filter(evidence=name).first()
+    if exception is None:
+        raise Http404("No quote-rule exception has this evidence.")
+    response = FileResponse(
+        exception.evidence.open("rb"), as_attachment=True, filename=exception.evidence_name or exception.evidence.name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
