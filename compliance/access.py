@@ -51,6 +51,10 @@ class SignInForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
     Lets in every active user with a role, not only those with the staff flag.
     """
 
+    otp_device = forms.CharField(required=False, widget=forms.Select)
+    otp_token = forms.CharField(required=False, widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}))
+    otp_challenge = forms.CharField(required=False)
+
     otp_error_messages = {
         **OTPAuthenticationFormMixin.otp_error_messages,
         "token_required": "Enter the 6-digit code from your authenticator app.",

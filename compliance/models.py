@@ -50,6 +50,7 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from transactions.audit import AuditedManager
 from transactions.documents import (
     ALLOWED_EXTENSIONS,
     RandomName,
@@ -68,6 +69,7 @@ class AnnualCap(models.Model):
     period_start = models.DateField()
     period_end = models.DateField()
     amount = models.DecimalField(**MONEY, validators=[positive_money], help_text="In the category's currency.")
+    objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
@@ -118,6 +120,7 @@ class AlertThreshold(models.Model):
 
     percent = models.DecimalField(**PERCENT, unique=True)
     description = models.CharField(max_length=200, blank=True)
+    objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
@@ -136,6 +139,7 @@ class AlertRecipient(models.Model):
     threshold = models.DecimalField(**PERCENT)
     email = models.EmailField()
     name = models.CharField(max_length=200, blank=True, help_text="e.g. Head of finance")
+    objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
@@ -219,6 +223,7 @@ class DistributionList(models.Model):
     headroom_warnings = models.BooleanField(default=False, help_text="Receives insufficient-headroom warnings.")
     quote_rule_report = models.BooleanField(default=False, help_text="Receives the weekly quote-rule exceptions.")
     term_warnings = models.BooleanField(default=False, help_text="Receives warnings of terms about to end.")
+    objects = AuditedManager()
     history = HistoricalRecords(m2m_fields=[thresholds])
 
     class Meta:
@@ -236,6 +241,7 @@ class DistributionListMember(models.Model):
     distribution_list = models.ForeignKey(DistributionList, on_delete=models.CASCADE, related_name="members")
     email = models.EmailField()
     name = models.CharField(max_length=200, blank=True)
+    objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
@@ -394,6 +400,7 @@ class FinancialYear(models.Model):
     )
     market_cap_currency = currency_field("market capitalisation currency", blank=True)
     source = models.CharField(max_length=300, blank=True, help_text="e.g. Annual results announcement for 2024.")
+    objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
@@ -472,6 +479,7 @@ class CapRevision(models.Model):
     )
     withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
     withdrawal_reason = models.CharField(max_length=500, blank=True, editable=False)
+    objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
@@ -531,6 +539,7 @@ class QuoteRuleException(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True, editable=False)
     rejection_reason = models.CharField(max_length=500, blank=True, editable=False)
+    objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:

@@ -67,3 +67,59 @@ def test_nobody_can_revert_history_or_delete_an_order_through_the_admin(
     assert delete.status_code == 403
     assert PurchaseOrder.objects.get(pk=approved_then_cancelled.pk).number == "PO-AUDIT-1"
     assert approved_then_cancelled.history.count() == 4
+
+
+def test_a_bulk_update_leaves_a_history_row_for_each_row_it_changes(ledger):
+    first, second = ledger.order(), ledger.order()
+
+    changed = PurchaseOrder.objects.filter(pk__in=[first.pk, second.pk]).update(description="Corrected in bulk")
+
+    assert changed == 2
+    for order in (first, second):
+        latest = order.history.latest("history_date")
+        assert (latest.history_type, latest.description, latest.history_change_reason) == (
+            "~", "Corrected in bulk", "bulk update",
+        )  # fmt: skip
+
+
+def test_bulk_create_and_bulk_update_leave_history_too(ledger):
+    from tests.factories import D
+    from transactions.models import ExchangeRate
+
+    rates = ExchangeRate.objects.bulk_create(
+        [ExchangeRate(currency="USD", target_currency="CNY", rate_date=D("2026-05-01"), rate="7.1"),
+         ExchangeRate(currency="HKD", target_currency="CNY", rate_date=D("2026-05-01"), rate="0.91")]
+    )  # fmt: skip
+    rates[0].rate = "7.2"
+    ExchangeRate.objects.bulk_update(rates[:1], ["rate"])
+
+    assert ExchangeRate.history.filter(history_type="+").count() == 2
+    corrected = ExchangeRate.history.get(history_type="~")
+    assert (str(corrected.rate), corrected.currency) == ("7.2000000000", "USD")
+
+
+def test_a_queryset_delete_leaves_a_history_row(db):
+    from compliance.models import DistributionList, DistributionListMember
+
+    members = DistributionList.objects.create(name="Board").members
+    members.create(email="a@example.com")
+    members.create(email="b@example.com")
+
+    DistributionListMember.objects.filter(email__in=["a@example.com", "b@example.com"]).delete()
+
+    assert DistributionListMember.history.filter(history_type="-").count() == 2
+
+
+def test_what_a_management_command_writes_is_marked_with_the_command(db):
+    from django.core.management import call_command
+
+    from compliance.models import AnnualCap
+
+    call_command("load_demo", verbosity=0)
+
+    reasons = set(AnnualCap.history.values_list("history_change_reason", flat=True))
+    assert len(reasons) == 1
+    assert reasons.pop().startswith("manage.py load_demo (run by ")
+    approved = PurchaseOrder.history.filter(history_type="~", status="approved").first()
+    assert approved.history_change_reason == "approved"
+    assert approved.history_user.username == "demo.compliance"

@@ -35,6 +35,7 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from .audit import AuditedManager
 from .currencies import CURRENCY_CHOICES
 from .documents import ALLOWED_EXTENSIONS, RandomName, private_storage, validate_quote_document
 from .money import MONEY, RATE, positive_money
@@ -50,6 +51,7 @@ class ConnectedPerson(models.Model):
     basis = models.TextField(help_text="Why the person is connected, e.g. a substantial shareholder holding 11.12%.")
     connected_from = models.DateField()
     connected_until = models.DateField(null=True, blank=True, help_text="Leave empty while still connected.")
+    objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
@@ -80,6 +82,7 @@ class Counterparty(models.Model):
         related_name="counterparties",
         help_text="The connected person whose group it belongs to; empty for an independent third party.",
     )
+    objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
@@ -100,6 +103,7 @@ class FrameworkAgreement(models.Model):
     connected_person = models.ForeignKey(ConnectedPerson, on_delete=models.PROTECT, related_name="agreements")
     signed_on = models.DateField()
     board_approved_on = models.DateField()
+    objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
@@ -129,6 +133,7 @@ class TransactionCategory(models.Model):
     quote_validity_days = models.PositiveSmallIntegerField(
         default=90, help_text="A quote counts for orders placed no more than this many days after it."
     )
+    objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
@@ -169,6 +174,7 @@ class CategoryRenewal(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", editable=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
@@ -194,6 +200,7 @@ class ExchangeRate(models.Model):
     rate_date = models.DateField()
     rate = models.DecimalField(**RATE, help_text="One unit of the currency is this many units of the target currency.")
     source = models.CharField(max_length=200, blank=True, help_text="e.g. PBOC central parity")
+    objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
@@ -246,6 +253,7 @@ class PurchaseOrder(models.Model):
     )
     cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
     cancellation_reason = models.CharField(max_length=500, blank=True, editable=False)
+    objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
@@ -336,6 +344,7 @@ class Quote(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", editable=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
@@ -356,6 +365,7 @@ class Invoice(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", editable=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:

@@ -1,9 +1,9 @@
-from django.core.management.base import BaseCommand
 
 from compliance.demo import load_demo
+from transactions.audit import AuditedCommand
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Load the 2025 Xiaomi framework agreement, its caps and a small demo history (idempotent)."
 
     def handle(self, *args, **options) -> None:
