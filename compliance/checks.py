@@ -7,7 +7,9 @@
 - headroom forecast: warns senior management once per cap when, at the pace so far, the cap will not
   last until its period ends;
 - term watch: warns compliance once per term when a category's term ends within 90 days;
-- scheduled mailings: the monthly cap report and the weekly quote-rule exceptions, once per period.
+- scheduled mailings: the monthly cap report and the weekly quote-rule exceptions, once per period;
+- reconciliation: each cap's figures as reported, against a recomputation from its orders and
+  invoices; any difference is e-mailed to compliance.
 
 Each records what it creates in the same transaction and queues the e-mail after commit
 (compliance.outbox); the pending sweep delivers anything the queue missed.
@@ -17,6 +19,7 @@ import contextlib
 import datetime
 import logging
 from collections.abc import Iterator
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -31,7 +34,7 @@ from . import outbox
 from .forecast import forecast_cap
 from .models import AnnualCap, HeadroomWarning, JobRun, Mailing, QuoteRuleException, QuoteRuleFinding, TermWarning
 from .quote_exceptions import quote_rule_exception_list
-from .selectors import assess_quote_rule, caps_with_utilisation, live_caps_for_forecast
+from .selectors import assess_quote_rule, caps_with_utilisation, live_caps_for_forecast, order_allocation
 from .services import alerts_record, quote_rule_refusal
 from .terms import category_terms
 
@@ -226,3 +229,69 @@ def quote_rule_mailing(*, on: datetime.date | None = None) -> tuple[Mailing, boo
             mailing.save()
             transaction.on_commit(lambda: outbox.enqueue("mailing", [mailing.pk]))
     return mailing, created
+
+
+def recompute_caps() -> dict[int, tuple[Decimal, Decimal]]:
+    """Every cap's (committed, actual) recomputed in Python from the orders and invoices themselves,
+    independently of the database's aggregate (compliance.selectors). A fixed number of queries."""
+    caps_by_category: dict[int, list[AnnualCap]] = {}
+    for cap in AnnualCap.objects.order_by("period_start"):
+        caps_by_category.setdefault(cap.category_id, []).append(cap)
+    orders = list(
+        PurchaseOrder.objects.filter(status=PurchaseOrder.Status.APPROVED)
+        .select_related("category")
+        .prefetch_related("invoices")
+    )
+    rates = RateBook(
+        [(o.currency, o.category.currency, o.order_date) for o in orders]
+        + [(i.currency, o.category.currency, i.invoice_date) for o in orders for i in o.invoices.all()]
+    )
+    totals = {cap.pk: [Decimal("0.00"), Decimal("0.00")] for caps in caps_by_category.values() for cap in caps}
+    for order in orders:
+        caps = caps_by_category.get(order.category_id, [])
+        converted = rates.convert(order.amount, order.currency, order.category.currency, order.order_date)
+        if converted is not None:
+            for share in order_allocation(order, converted, caps):
+                if share.cap is not None:
+                    totals[share.cap.pk][0] += share.amount
+        for invoice in order.invoices.all():
+            amount = rates.convert(invoice.amount, invoice.currency, order.category.currency, invoice.invoice_date)
+            cap = next((c for c in caps if c.covers(invoice.invoice_date)), None)
+            if cap is not None and amount is not None:
+                totals[cap.pk][1] += amount
+    return {pk: (committed, actual) for pk, (committed, actual) in totals.items()}
+
+
+def _figures(committed: Decimal, actual: Decimal, currency: str) -> str:
+    return f"committed {format_money(committed, currency)}, actual {format_money(actual, currency)}"
+
+
+def reconcile_caps(*, on: datetime.date | None = None) -> tuple[list[dict], Mailing | None]:
+    """Compare each cap's figures as the product reports them with a recomputation from the orders;
+    any difference is e-mailed to the lists that take reconciliation differences (once per day)."""
+    on = on or timezone.localdate()
+    recomputed = recompute_caps()
+    differences = []
+    for cap in sorted(caps_with_utilisation(), key=lambda c: (c.category.name, c.period_start)):
+        committed, actual = recomputed.get(cap.pk, (Decimal("0.00"), Decimal("0.00")))
+        if (cap.committed, cap.actual) != (committed, actual):
+            currency = cap.category.currency
+            differences.append(
+                {
+                    "cap": cap,
+                    "reported": _figures(cap.committed, cap.actual, currency),
+                    "recomputed": _figures(committed, actual, currency),
+                }
+            )
+    if not differences:
+        return [], None
+    with transaction.atomic():
+        mailing, created = Mailing.objects.get_or_create(kind=Mailing.Kind.RECONCILIATION, period=on.isoformat())
+        if created:
+            context = {"on": on, "differences": differences}
+            mailing.subject = f"Cap figures do not reconcile ({on}) · 年度上限數字核對差異"
+            mailing.body = render_to_string("compliance/mail/reconciliation.txt", context).strip() + "\n"
+            mailing.body_html = render_to_string("compliance/mail/reconciliation.html", context)
+            mailing.save()
+            transaction.on_commit(lambda: outbox.enqueue("mailing", [mailing.pk]))
+    return differences, mailing

@@ -146,7 +146,8 @@ DISTRIBUTION_LISTS = [
      {"monthly_report": True, "headroom_warnings": True}),
     ("Company secretary", ["company.secretary@example.com"], ["100.00"], {}),
     ("Finance department", ["finance.cct@example.com"], [], {"monthly_report": True}),
-    ("Compliance", ["compliance@example.com"], [], {"quote_rule_report": True, "term_warnings": True}),
+    ("Compliance", ["compliance@example.com"], [],
+     {"quote_rule_report": True, "term_warnings": True, "reconciliation": True}),
 ]  # fmt: skip
 
 

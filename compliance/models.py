@@ -223,6 +223,9 @@ class DistributionList(models.Model):
     headroom_warnings = models.BooleanField(default=False, help_text="Receives insufficient-headroom warnings.")
     quote_rule_report = models.BooleanField(default=False, help_text="Receives the weekly quote-rule exceptions.")
     term_warnings = models.BooleanField(default=False, help_text="Receives warnings of terms about to end.")
+    reconciliation = models.BooleanField(
+        default=False, help_text="Receives any difference found when the caps' figures are reconciled."
+    )
     objects = AuditedManager()
     history = HistoricalRecords(m2m_fields=[thresholds])
 
@@ -322,9 +325,10 @@ class Mailing(Outbox):
     class Kind(models.TextChoices):
         MONTHLY_REPORT = "monthly_report", "Monthly cap report"
         QUOTE_RULE_REPORT = "quote_rule_report", "Weekly quote-rule exceptions"
+        RECONCILIATION = "reconciliation", "Differences in the caps' figures"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
-    period = models.CharField(max_length=16, help_text="2026-10 for a month, 2026-W47 for a week.")
+    period = models.CharField(max_length=16, help_text="2026-10 for a month, 2026-W47 for a week, 2026-11-21 a day.")
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField(blank=True)
     body_html = models.TextField(blank=True)

@@ -169,7 +169,11 @@ def term_message(warning: TermWarning) -> Message:
 
 def mailing_message(mailing: Mailing) -> Message:
     """A scheduled report: the content kept when it was produced, to the lists that receive it."""
-    flag = {Mailing.Kind.MONTHLY_REPORT: "monthly_report", Mailing.Kind.QUOTE_RULE_REPORT: "quote_rule_report"}
+    flag = {
+        Mailing.Kind.MONTHLY_REPORT: "monthly_report",
+        Mailing.Kind.QUOTE_RULE_REPORT: "quote_rule_report",
+        Mailing.Kind.RECONCILIATION: "reconciliation",
+    }
     recipients = _require(list_recipients(**{flag[mailing.kind]: True}), mailing.get_kind_display().lower())
     attachments = []
     if mailing.attachment:

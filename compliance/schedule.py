@@ -31,6 +31,9 @@ JOBS = [
         "Projects each live cap to its period end and warns senior management once if it will not last."),
     Job("term-watch", "compliance.tasks.watch_terms", crontab(hour=6, minute=15), "daily at 06:15",
         "Warns compliance once when a category's term ends within 90 days."),
+    Job("reconciliation", "compliance.tasks.reconcile_caps", crontab(hour=5, minute=30), "daily at 05:30",
+        "Recomputes each cap's committed and actual amounts from its orders and invoices and e-mails compliance "
+        "any difference from the figures the product reports."),
     Job("monthly-report", "compliance.tasks.mail_monthly_report", crontab(day_of_month=1, hour=7, minute=0),
         "on the 1st of each month at 07:00", "E-mails the previous month's cap report to the finance and "
         "management lists."),

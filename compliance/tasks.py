@@ -69,3 +69,11 @@ def mail_monthly_report() -> int:
         mailing, created = checks.monthly_mailing(month=checks.previous_month(timezone.localdate()))
         run.summary = f"{mailing} {'queued' if created else 'already recorded'}"
     return mailing.pk
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def reconcile_caps() -> int:
+    with checks.job_run("reconciliation") as run:
+        differences, _ = checks.reconcile_caps()
+        run.summary = f"{len(differences)} caps differ" if differences else "every cap reconciles"
+    return len(differences)

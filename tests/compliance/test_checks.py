@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from compliance import checks, tasks
+from compliance import checks, outbox, tasks
 from compliance.models import Alert, DistributionList, JobRun, Mailing, QuoteRuleFinding, TermWarning
 from compliance.schedule import JOBS, beat_schedule
 from tests.factories import D, RateFactory, UserFactory
@@ -178,3 +178,35 @@ def test_the_jobs_page_shows_the_schedule_and_the_last_runs(client, auditor_user
 
     assert page.count('class="scheduled-job"') == len(JOBS)
     assert "every minute" in page and "0 term warnings recorded" in page
+
+
+def test_the_demo_reconciles_the_database_aggregates_with_a_recomputation_from_the_orders(db):
+    call_command("load_demo", verbosity=0)
+
+    differences, mailing = checks.reconcile_caps(on=D("2026-11-21"))
+
+    assert (differences, mailing) == ([], None)
+    recomputed = checks.recompute_caps()
+    assert len(recomputed) == 6
+    assert any(committed > 0 for committed, _ in recomputed.values())
+
+
+def test_a_difference_is_mailed_to_compliance_once_a_day(db, monkeypatch):
+    call_command("load_demo", verbosity=0)
+    real = checks.caps_with_utilisation
+
+    def drifted(*args, **kwargs):
+        caps = list(real(*args, **kwargs))
+        caps[0].committed += Decimal("0.01")  # as if a stored or computed figure had drifted by a cent
+        return caps
+
+    monkeypatch.setattr(checks, "caps_with_utilisation", drifted)
+
+    differences, mailing = checks.reconcile_caps(on=D("2026-11-21"))
+    again, same = checks.reconcile_caps(on=D("2026-11-21"))
+
+    assert len(differences) == 1 and same.pk == mailing.pk
+    assert "do not reconcile" in mailing.subject
+    assert "recomputed 重新計算: committed CNY" in mailing.body
+    assert outbox.send("mailing", mailing.pk) == outbox.SENT
+    assert mail.outbox[-1].to == ["compliance@example.com"]

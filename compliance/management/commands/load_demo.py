@@ -1,4 +1,3 @@
-
 from compliance.demo import load_demo
 from transactions.audit import AuditedCommand
 
