@@ -203,7 +203,7 @@ def test_a_difference_is_mailed_to_compliance_once_a_day(db, monkeypatch):
     monkeypatch.setattr(checks, "caps_with_utilisation", drifted)
 
     differences, mailing = checks.reconcile_caps(on=D("2026-11-21"))
-    again, same = checks.reconcile_caps(on=D("2026-11-21"))
+    _, same = checks.reconcile_caps(on=D("2026-11-21"))
 
     assert len(differences) == 1 and same.pk == mailing.pk
     assert "do not reconcile" in mailing.subject
