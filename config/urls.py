@@ -46,3 +46,5 @@ urlpatterns = [
     path("documents/<path:name>", quote_document, name="quote-document"),
     path("evidence/<path:name>", exception_evidence, name="exception-evidence"),
 ]
+
+handler404 = "transactions.api_errors.not_found"

@@ -109,7 +109,9 @@ class ExchangeRateSerializer(ModelRulesMixin, Serializer):
 
 class PurchaseOrderSerializer(Serializer):
     created_by_name = serializers.CharField(source="created_by.username", read_only=True)
-    approved_by_name = serializers.CharField(source="approved_by.username", read_only=True, default=None)
+    approved_by_name = serializers.CharField(
+        source="approved_by.username", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = PurchaseOrder

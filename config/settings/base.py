@@ -197,6 +197,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "transactions.api_errors.document_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "CurrencyEnum": "transactions.currencies.CURRENCY_CHOICES",
     },
