@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: run test lint format check-deploy bench clean services browser
+.PHONY: run test lint format check-deploy clean services browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ lint: $(DEV)
 format: $(DEV)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## check-deploy: Django's deployment checklist on the production settings (with stand-in secrets)
+check-deploy: $(RUNTIME)
+	DJANGO_SETTINGS_MODULE=config.settings.production \
+	DJANGO_SECRET_KEY=check-deploy-stand-in-secret-0123456789abcdefghijklmnopqrstuvwxyz \
+	DJANGO_ALLOWED_HOSTS=cct.example.com DATABASE_URL=postgres://cct@127.0.0.1:5432/cct \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 ## services: start PostgreSQL and Redis on this machine when they are not running
 services:
