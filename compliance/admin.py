@@ -57,6 +57,22 @@ def _money_column(amount, currency: str) -> str:
 # --- Purchase orders ----------------------------------------------------------------------------------
 
 
+class ServiceCheckedForm(forms.ModelForm):
+    """Runs a service's cross-row check after the model's own validation, so the form shows the same
+    sentence the service (and the API) would."""
+
+    @staticmethod
+    def service_check(instance) -> None:
+        raise NotImplementedError
+
+    def _post_clean(self):
+        super()._post_clean()
+        try:
+            self.service_check(self.instance)
+        except ValidationError as error:
+            self._update_errors(error)
+
+
 class SupplierChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, counterparty) -> str:
         tag = "independent" if counterparty.is_independent else "connected"
@@ -132,20 +148,15 @@ class InvoiceInline(admin.TabularInline):
         return self._open(obj) and super().has_change_permission(request, obj)
 
 
-class PurchaseOrderForm(forms.ModelForm):
+class PurchaseOrderForm(ServiceCheckedForm):
+    service_check = staticmethod(fact_services.purchase_order_check)
+
     class Meta:
         model = PurchaseOrder
         fields = [
             "number", "category", "counterparty", "description", "order_date", "amount", "currency",
             "recognition", "service_start", "service_end",
         ]  # fmt: skip
-
-    def _post_clean(self):
-        super()._post_clean()
-        try:
-            fact_services.purchase_order_check(self.instance)
-        except ValidationError as error:
-            self._update_errors(error)
 
 
 @admin.register(PurchaseOrder)
@@ -401,18 +412,12 @@ class UtilisationColumns:
         return "-" if cap.pk is None else _money_column(cap.remaining, cap.category.currency)
 
 
-class AnnualCapForm(forms.ModelForm):
+class AnnualCapForm(ServiceCheckedForm):
+    service_check = staticmethod(services.annual_cap_check)
+
     class Meta:
         model = AnnualCap
         fields = ["category", "period_start", "period_end", "amount"]
-
-    def _post_clean(self):
-        super()._post_clean()
-        if getattr(self.instance, "category", None) is not None:
-            try:
-                services.annual_cap_check(self.instance)
-            except ValidationError as error:
-                self._update_errors(error)
 
 
 class AnnualCapFormSet(forms.BaseInlineFormSet):
@@ -443,20 +448,15 @@ class AnnualCapInline(UtilisationColumns, admin.TabularInline):
         return selectors.caps_with_utilisation(super().get_queryset(request)).order_by("period_start")
 
 
-class TransactionCategoryForm(forms.ModelForm):
+class TransactionCategoryForm(ServiceCheckedForm):
+    service_check = staticmethod(services.transaction_category_check)
+
     class Meta:
         model = TransactionCategory
         fields = [
             "agreement", "name", "name_zh", "term_start", "term_end", "term_explanation", "currency",
             "min_independent_quotes", "quote_validity_days",
         ]  # fmt: skip
-
-    def _post_clean(self):
-        super()._post_clean()
-        try:
-            services.transaction_category_check(self.instance)
-        except ValidationError as error:
-            self._update_errors(error)
 
 
 @admin.register(TransactionCategory)

@@ -5,6 +5,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
+from transactions.documents import private_attachment
+
 from .models import QuoteRuleException
 
 
@@ -17,9 +19,4 @@ def exception_evidence(request: HttpRequest, name: str) -> FileResponse:
     exception = QuoteRuleException.objects.filter(evidence=name).first()
     if exception is None:
         raise Http404("No quote-rule exception has this evidence.")
-    response = FileResponse(
-        exception.evidence.open("rb"), as_attachment=True, filename=exception.evidence_name or exception.evidence.name
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_attachment(exception.evidence, exception.evidence_name)

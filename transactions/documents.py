@@ -12,6 +12,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
+from django.http import FileResponse
 from django.utils.deconstruct import deconstructible
 
 # What a file must start with to be what it claims. Checked on the content, not the name.
@@ -85,3 +86,11 @@ def _validate_document(upload, what: str) -> None:
             code="document_content",
             params={"extension": extension, "kind": extension.upper()},
         )
+
+
+def private_attachment(stored_file, filename: str) -> FileResponse:
+    """A stored private file as a download that browsers neither sniff nor cache."""
+    response = FileResponse(stored_file.open("rb"), as_attachment=True, filename=filename or stored_file.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

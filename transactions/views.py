@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
+from .documents import private_attachment
 from .models import Quote
 
 
@@ -17,9 +18,4 @@ def quote_document(request: HttpRequest, name: str) -> FileResponse:
     quote = Quote.objects.filter(document=name).first()
     if quote is None:
         raise Http404("No quote has this document.")
-    response = FileResponse(
-        quote.document.open("rb"), as_attachment=True, filename=quote.document_name or quote.document.name
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_attachment(quote.document, quote.document_name)
