@@ -47,10 +47,19 @@ def orders_with_allocation(
 ) -> QuerySet[PurchaseOrder]:
     """`orders` that touch the period, annotated with `converted` (in the category currency at the
     order date) and `allocation` (their part of it that falls in the period)."""
+    return annotate_allocation(orders, period_start=period_start, period_end=period_end).filter(
+        recognition_first__lte=period_end, recognition_last__gte=period_start
+    )
+
+
+def annotate_allocation(
+    orders: QuerySet[PurchaseOrder], *, period_start: Expression, period_end: Expression
+) -> QuerySet[PurchaseOrder]:
+    """`orders` annotated as by orders_with_allocation, without leaving out those that do not touch
+    the period (their allocation is 0.00); `recognition_first` and `recognition_last` are annotated too."""
     total_days = DaysBetween(F("recognition_last"), F("recognition_first")) + 1
     return (
         orders.annotate(**_recognition_bounds())
-        .filter(recognition_first__lte=period_end, recognition_last__gte=period_start)
         .annotate(
             converted=converted_amount_expression(target_currency="category__currency", on="order_date"),
             total_days=total_days,
