@@ -5,21 +5,18 @@ import datetime
 import io
 import re
 from decimal import Decimal
-from io import BytesIO
 from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from compliance.models import Alert, AnnualCap
-from compliance.reports.monthly import monthly_report_filename, write_monthly_report
+from compliance.reports.monthly import monthly_report_filename
 from tests.compliance.workbooks import approved_order, headers, load, money, monthly, percent, rows, sheet_xml
 from tests.conftest import client_for
 from tests.factories import CapFactory, CategoryFactory, D, InvoiceFactory, QuoteFactory
-from transactions.models import Counterparty, Invoice, PurchaseOrder, Quote, TransactionCategory
+from transactions.models import Counterparty, PurchaseOrder, TransactionCategory
 
 MARCH = D("2026-03-01")
 
@@ -300,45 +297,6 @@ def test_when_two_network_hardware_periods_meet_in_july_2026_each_order_counts_i
         assert money(row["Committed"]) == Decimal(api[cap.pk]["committed"])
         assert money(row["Actual"]) == Decimal(api[cap.pk]["actual"])
         assert sum(by_period[cap.period_start].values()) == money(row["Committed"])
-
-
-def bulk_orders(ledger, count: int, prefix: str) -> None:
-    orders = PurchaseOrder.objects.bulk_create(
-        PurchaseOrder(
-            number=f"{prefix}-{i}", category=ledger.category, counterparty=ledger.connected,
-            order_date=D("2026-01-01") + datetime.timedelta(days=i % 60), amount=Decimal("10.00"), currency="CNY",
-            status="approved", created_by=ledger.clerk, approved_by=ledger.clerk, approved_at=timezone.now(),
-        )
-        for i in range(count)
-    )  # fmt: skip
-    Quote.objects.bulk_create(
-        Quote(purchase_order=order, supplier=supplier, quoted_on=D("2025-12-20"), amount=Decimal("11.00"),
-              currency="CNY")
-        for order in orders
-        for supplier in ledger.independents[:2]
-    )  # fmt: skip
-    Invoice.objects.bulk_create(
-        Invoice(purchase_order=order, number=f"INV-{order.number}", invoice_date=D("2026-03-01"),
-                amount=Decimal("10.00"), currency="CNY")
-        for order in orders
-    )  # fmt: skip
-
-
-def test_the_report_runs_the_same_number_of_queries_for_few_and_many_orders(ledger):
-    def queries() -> int:
-        with CaptureQueriesContext(connection) as captured:
-            write_monthly_report(MARCH, BytesIO())
-        return len(captured)
-
-    bulk_orders(ledger, 3, "FEW")
-    few = queries()
-    bulk_orders(ledger, 200, "MANY")
-    many = queries()
-
-    assert few == many
-    assert many <= 10
-    summary = rows(load(monthly(MARCH))["Summary"])
-    assert money(summary[0]["Committed"]) == Decimal("2030.00")
 
 
 def test_the_alerts_sheet_lists_the_alerts_raised_in_the_month_and_whether_each_was_sent(ledger):

@@ -1,5 +1,6 @@
 """Reading report workbooks back with openpyxl, as a finance user's spreadsheet would see them."""
 
+import datetime
 import zipfile
 from decimal import Decimal
 from io import BytesIO
@@ -10,7 +11,7 @@ from django.utils import timezone
 from compliance.reports.annual_review import write_annual_review
 from compliance.reports.directors import write_directors_report
 from compliance.reports.monthly import write_monthly_report
-from tests.factories import OrderFactory
+from tests.factories import OrderFactory, QuoteFactory
 from transactions.models import PurchaseOrder
 
 HEADER_ROW = 3
@@ -81,3 +82,13 @@ def approved_order(ledger, amount, **fields) -> PurchaseOrder:
     return OrderFactory(
         amount=Decimal(amount), status=PurchaseOrder.Status.APPROVED, approved_at=timezone.now(), **fields
     )
+
+
+def quoted(ledger, order: PurchaseOrder, *, amount_above: str = "1.00") -> PurchaseOrder:
+    """Two independent quotes dated ten days before the order, each `amount_above` its price."""
+    for supplier in ledger.independents[:2]:
+        QuoteFactory(
+            purchase_order=order, supplier=supplier, quoted_on=order.order_date - datetime.timedelta(days=10),
+            amount=order.amount + Decimal(amount_above), currency=order.currency,
+        )  # fmt: skip
+    return order
