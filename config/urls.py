@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from compliance import api as policy
+from compliance.reports import api as reports
 from transactions import api as facts
 from transactions.views import quote_document
 
@@ -23,6 +24,7 @@ router.register("invoices", policy.InvoiceViewSet, basename="invoice")
 router.register("alerts", policy.AlertViewSet, basename="alert")
 router.register("alert-recipients", policy.AlertRecipientViewSet, basename="alertrecipient")
 router.register("alert-thresholds", policy.AlertThresholdViewSet, basename="alertthreshold")
+router.register("reports", reports.ReportViewSet, basename="report")
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
