@@ -1,11 +1,16 @@
-"""The admin site: its index opens with every live cap's utilisation at a glance."""
+"""The admin site: its index opens with every live cap's utilisation at a glance; the management
+dashboard is one of its pages."""
+
+from functools import partial
 
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
+from django.urls import path
 
 from transactions.permissions import has_any_role
 
+from .dashboard import dashboard_view
 from .selectors import live_caps_with_utilisation
 
 
@@ -29,6 +34,10 @@ class ComplianceAdminSite(admin.AdminSite):
     def has_permission(self, request) -> bool:
         # A role (group) is enough to use the admin; nobody needs the staff flag set by hand.
         return super().has_permission(request) or has_any_role(request.user)
+
+    def get_urls(self):
+        dashboard = self.admin_view(partial(dashboard_view, site=self))
+        return [path("dashboard/", dashboard, name="dashboard"), *super().get_urls()]
 
     def index(self, request, extra_context=None):
         context = {"live_caps": []}
