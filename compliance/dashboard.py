@@ -13,11 +13,10 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from .forecast import CapForecast, cap_forecast
 from .models import AnnualCap
 from .report_selectors import (
-    CapForecast,
     CapStatus,
-    cap_forecast,
     cap_status,
     draft_order_count,
     live_caps_as_at,

@@ -12,18 +12,21 @@ report's memory does not grow with them: iterate them once.
 
 import datetime
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import TruncDate
 
-from transactions.models import Counterparty, Invoice, PurchaseOrder, Quote
+from transactions.models import Counterparty, Invoice, PurchaseOrder, Quote, TransactionCategory
 from transactions.money import ZERO, CentsField, mul_div_round
 from transactions.selectors import RateBook, converted_amount_expression
 
+from .forecast import cap_forecast
 from .models import Alert, AnnualCap
 from .selectors import (
     QuoteRuleResult,
@@ -49,6 +52,24 @@ ORDER_ROW_ORDER = (
     "category__agreement__connected_person__name", "category__agreement__title", "category__name",
     "cap_period_start", "order_date", "number",
 )  # fmt: skip
+
+
+@contextmanager
+def report_reading() -> Iterator[None]:
+    """Read a whole report in one transaction.
+
+    On PostgreSQL, a report that starts its own transaction reads one snapshot (REPEATABLE READ, read
+    only), so its sheets agree with each other even while orders are being approved; and the JIT
+    compiler is off for it, because compiling the per-row money arithmetic took about a second per
+    query, longer than running it."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                if outermost:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                cursor.execute("SET LOCAL jit = off")
+        yield
 
 
 # --- Caps ----------------------------------------------------------------------------------------
@@ -86,7 +107,7 @@ class CapStatus(NamedTuple):
 
 def percent_label(value: Decimal) -> str:
     """80.00 -> "80", 92.50 -> "92.5"."""
-    return f"{value:f}".rstrip("0").rstrip(".") if "." in f"{value:f}" else f"{value:f}"
+    return f"{value.normalize():f}"
 
 
 def cap_status(cap: AnnualCap) -> CapStatus:
@@ -99,55 +120,6 @@ def cap_status(cap: AnnualCap) -> CapStatus:
     if cap.used * 100 >= threshold * cap.amount:
         return CapStatus("warning", f"At or above {label}% · 已達{label}%")
     return CapStatus("below", f"Below {label}% · 低於{label}%")
-
-
-# --- Forecast ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CapForecast:
-    """The projected use of a cap at the end of its period."""
-
-    cap_amount: Decimal
-    amount: Decimal
-
-    @property
-    def pct(self) -> Decimal:
-        return mul_div_round(self.amount, 100, self.cap_amount)
-
-    @property
-    def headroom(self) -> Decimal:
-        return self.cap_amount - self.amount
-
-    @property
-    def excess(self) -> Decimal:
-        """By how much the forecast goes above the cap (0.00 when it stays within)."""
-        return max(self.amount - self.cap_amount, ZERO)
-
-    @property
-    def exceeds(self) -> bool:
-        """The remaining cap is expected to be insufficient (internal control 4: report to the board)."""
-        return self.amount > self.cap_amount
-
-
-def cap_forecast(cap: AnnualCap, *, as_of: datetime.date) -> CapForecast:
-    """A run-rate projection of a cap's use at its period end, from its figures as at `as_of`
-    (a cap from caps_with_utilisation(as_of=as_of)).
-
-    During the period: the larger of the committed amount (already contracted for the period) and the
-    actual amount extrapolated at its average daily rate so far, actual x period days / days elapsed.
-    Before the period starts nothing has run, so the forecast is what is committed; once it has ended,
-    it is what was used. Pure arithmetic: no query.
-    """
-    if as_of < cap.period_start:
-        projected = cap.committed
-    elif as_of >= cap.period_end:
-        projected = cap.used
-    else:
-        elapsed = (as_of - cap.period_start).days + 1
-        total = (cap.period_end - cap.period_start).days + 1
-        projected = max(cap.committed, mul_div_round(cap.actual, total, elapsed))
-    return CapForecast(cap_amount=cap.amount, amount=projected)
 
 
 # --- Aggregated per connected person --------------------------------------------------------------
@@ -314,10 +286,32 @@ def report_order_rows(caps: list[AnnualCap], *, as_of: datetime.date) -> Iterato
 
 
 def counted_orders(caps: list[AnnualCap], *, as_of: datetime.date) -> QuerySet[PurchaseOrder]:
-    """The orders of counted_order_periods, each once."""
+    """The orders of counted_order_periods, each once: approved orders dated on or before `as_of` whose
+    recognition touches one of the caps' periods, and those with an invoice dated in one of them on or
+    before `as_of`. Decided without computing allocations, so it is cheap to use as a subquery."""
     if not caps:
         return PurchaseOrder.objects.none()
-    return PurchaseOrder.objects.filter(pk__in=counted_order_periods(caps, as_of=as_of).values("pk"))
+    cap_ids = [cap.pk for cap in caps]
+    touching = AnnualCap.objects.filter(
+        pk__in=cap_ids,
+        category=OuterRef("category"),
+        period_start__lte=OuterRef("recognition_last"),
+        period_end__gte=OuterRef("recognition_first"),
+    )
+    invoiced = Invoice.objects.filter(
+        purchase_order=OuterRef("pk"),
+        invoice_date__lte=as_of,
+        # The invoice's own order's category's cap, one join within this one filter.
+        purchase_order__category__caps__in=cap_ids,
+        purchase_order__category__caps__period_start__lte=F("invoice_date"),
+        purchase_order__category__caps__period_end__gte=F("invoice_date"),
+    )
+    return (
+        PurchaseOrder.objects.filter(status=APPROVED)
+        .alias(**_recognition_bounds())
+        .alias(touches=Exists(touching), invoiced=Exists(invoiced))
+        .filter(Q(order_date__lte=as_of, touches=True) | Q(invoiced=True))
+    )
 
 
 def order_evidence(caps: list[AnnualCap], *, as_of: datetime.date) -> dict[str, int]:
@@ -342,26 +336,27 @@ def order_evidence(caps: list[AnnualCap], *, as_of: datetime.date) -> dict[str, 
 # --- The quote rule of many orders ---------------------------------------------------------------
 
 
-def quote_assessments(orders: QuerySet[PurchaseOrder]) -> Iterator[tuple[PurchaseOrder, QuoteRuleResult]]:
+def quote_assessments(
+    orders: QuerySet[PurchaseOrder], *, currencies: set[str] | None = None, with_people: bool = False
+) -> Iterator[tuple[PurchaseOrder, QuoteRuleResult]]:
     """Each order with its quote rule assessed as compliance.selectors.assess_quote_rule does for one
-    order, streamed in order of id. Four queries for any number of orders: the orders, their quotes,
-    the suppliers, the exchange rates."""
-    orders = orders.select_related("category__agreement", "counterparty", "created_by", "approved_by", "cancelled_by")
+    order, streamed in order of id. Four queries for any number of orders (five without `currencies`):
+    the orders, their quotes, the counterparties, the exchange rates of the categories' currencies.
+
+    `with_people` also loads who entered, approved and cancelled each order."""
+    related = ["category__agreement", "counterparty"]
+    if with_people:
+        related += ["created_by", "approved_by", "cancelled_by"]
+    orders = orders.select_related(*related)
     quotes = Quote.objects.filter(purchase_order__in=orders.values("pk")).only(
         "id", "purchase_order_id", "supplier_id", "quoted_on", "amount", "currency"
     )
-    suppliers = {
-        supplier.pk: supplier
-        for supplier in Counterparty.objects.filter(pk__in=quotes.values("supplier_id")).select_related(
-            "connected_person"
-        )
-    }
-    rate_keys = (
-        orders.order_by()
-        .values_list("currency", "category__currency", "order_date")
-        .union(quotes.order_by().values_list("currency", "purchase_order__category__currency", "quoted_on"))
-    )
-    rates = RateBook(rate_keys)
+    # Counterparties and rates are reference data, bounded by the calendar and the suppliers, not by
+    # the orders: loading them whole is cheaper than listing which of them the orders need.
+    suppliers = {supplier.pk: supplier for supplier in Counterparty.objects.select_related("connected_person")}
+    if currencies is None:
+        currencies = set(TransactionCategory.objects.values_list("currency", flat=True).distinct())
+    rates = RateBook.of_currencies(currencies)
 
     stream = quotes.order_by("purchase_order_id", "quoted_on", "id").iterator(chunk_size=CHUNK)
     pending = next(stream, None)
@@ -374,6 +369,15 @@ def quote_assessments(orders: QuerySet[PurchaseOrder]) -> Iterator[tuple[Purchas
                 own.append(pending)
             pending = next(stream, None)
         yield order, assess_quote_rule(order, own, rates, order.category)
+
+
+def counted_quote_assessments(
+    caps: list[AnnualCap], *, as_of: datetime.date
+) -> Iterator[tuple[PurchaseOrder, QuoteRuleResult]]:
+    """quote_assessments of the counted_orders (four queries)."""
+    if not caps:
+        return iter(())
+    return quote_assessments(counted_orders(caps, as_of=as_of), currencies={cap.category.currency for cap in caps})
 
 
 def quote_rule_exception(result: QuoteRuleResult) -> str:
@@ -414,9 +418,9 @@ def report_exceptions(*, start: datetime.date, end: datetime.date) -> Iterator[E
     """Orders dated from `start` to `end` that did not go through as the policy wants: cancelled orders,
     approved orders whose quote rule is not met as the records stand now, and drafts that would be
     refused (quote rule or term). Refused approvals leave the order a draft; they are not stored apart.
-    Streamed; four queries."""
+    Streamed; five queries."""
     orders = PurchaseOrder.objects.filter(order_date__gte=start, order_date__lte=end)
-    for order, result in quote_assessments(orders):
+    for order, result in quote_assessments(orders, with_people=True):
         if order.status == PurchaseOrder.Status.CANCELLED:
             reason = order.cancellation_reason or "no reason given"
             yield ExceptionRow(order, result, "Cancelled · 已取消", f"Cancelled: {reason}.")

@@ -26,13 +26,13 @@ from compliance.models import Alert, AnnualCap
 from compliance.report_selectors import (
     ExceptionRow,
     OrderRow,
-    counted_orders,
+    counted_quote_assessments,
     order_evidence,
-    quote_assessments,
     report_alerts,
     report_caps,
     report_exceptions,
     report_order_rows,
+    report_reading,
 )
 from compliance.selectors import QuoteRuleResult
 from transactions.models import PurchaseOrder
@@ -88,16 +88,17 @@ def annual_review_filename(year: int) -> str:
 def write_annual_review(year: int, output: BinaryIO) -> None:
     """Write the annual review pack of the financial year `year` to `output`."""
     start, end = year_bounds(year)
-    caps = report_caps(start=start, end=end, as_of=end)
-    report = build_annual_review(
-        year=year,
-        caps=caps,
-        evidence=order_evidence(caps, as_of=end),
-        orders=report_order_rows(caps, as_of=end),
-        quotes=quote_assessments(counted_orders(caps, as_of=end)),
-        exceptions=report_exceptions(start=start, end=end),
-        alerts=report_alerts(start=start, end=end),
-    )
+    with report_reading():
+        caps = report_caps(start=start, end=end, as_of=end)
+        report = build_annual_review(
+            year=year,
+            caps=caps,
+            evidence=order_evidence(caps, as_of=end),
+            orders=report_order_rows(caps, as_of=end),
+            quotes=counted_quote_assessments(caps, as_of=end),
+            exceptions=report_exceptions(start=start, end=end),
+            alerts=report_alerts(start=start, end=end),
+        )
     report.save(output)
 
 

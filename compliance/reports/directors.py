@@ -21,12 +21,12 @@ from compliance.report_selectors import (
     ExceptionRow,
     OrderRow,
     connected_person_totals,
-    counted_orders,
-    quote_assessments,
+    counted_quote_assessments,
     report_alerts,
     report_caps_with_movement,
     report_exceptions,
     report_order_rows,
+    report_reading,
 )
 from compliance.selectors import QuoteRuleResult
 from transactions.models import PurchaseOrder
@@ -82,15 +82,16 @@ def directors_report_filename(half: datetime.date) -> str:
 def write_directors_report(half: datetime.date, output: BinaryIO) -> None:
     """Write the directors' report of the half year containing `half` (any day of it) to `output`."""
     start, end = half_bounds(half)
-    caps = report_caps_with_movement(start=start, end=end)
-    report = build_directors_report(
-        half=start,
-        caps=caps,
-        alerts=report_alerts(start=start, end=end),
-        exceptions=list(report_exceptions(start=start, end=end)),
-        orders=report_order_rows(caps, as_of=end),
-        quotes=quote_assessments(counted_orders(caps, as_of=end)),
-    )
+    with report_reading():
+        caps = report_caps_with_movement(start=start, end=end)
+        report = build_directors_report(
+            half=start,
+            caps=caps,
+            alerts=report_alerts(start=start, end=end),
+            exceptions=list(report_exceptions(start=start, end=end)),
+            orders=report_order_rows(caps, as_of=end),
+            quotes=counted_quote_assessments(caps, as_of=end),
+        )
     report.save(output)
 
 

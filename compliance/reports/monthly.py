@@ -21,11 +21,11 @@ from django.conf import settings
 from compliance.models import Alert, AnnualCap
 from compliance.report_selectors import (
     OrderRow,
-    counted_orders,
-    quote_assessments,
+    counted_quote_assessments,
     report_alerts,
     report_caps,
     report_order_rows,
+    report_reading,
 )
 from compliance.selectors import QuoteRuleResult
 from transactions.models import PurchaseOrder
@@ -48,14 +48,15 @@ def write_monthly_report(month: datetime.date, output: BinaryIO) -> None:
     """Write the monthly cap report of the month containing `month` (any day of it) to `output`, a
     binary file open for writing. Figures are as at the month's last day."""
     first, last = month_bounds(month)
-    caps = report_caps(start=first, end=last, as_of=last)
-    report = build_monthly_report(
-        month=first,
-        caps=caps,
-        orders=report_order_rows(caps, as_of=last),
-        quotes=quote_assessments(counted_orders(caps, as_of=last)),
-        alerts=report_alerts(start=first, end=last),
-    )
+    with report_reading():
+        caps = report_caps(start=first, end=last, as_of=last)
+        report = build_monthly_report(
+            month=first,
+            caps=caps,
+            orders=report_order_rows(caps, as_of=last),
+            quotes=counted_quote_assessments(caps, as_of=last),
+            alerts=report_alerts(start=first, end=last),
+        )
     report.save(output)
 
 

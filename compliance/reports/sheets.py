@@ -9,11 +9,11 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from compliance.forecast import cap_forecast
 from compliance.models import Alert, AnnualCap
 from compliance.report_selectors import (
     ExceptionRow,
     OrderRow,
-    cap_forecast,
     cap_status,
     quote_rule_exception,
 )
@@ -68,6 +68,22 @@ SUMMARY_COLUMNS = [
 ]
 
 
+def summary_rows(caps: list[AnnualCap], *, as_of: datetime.date, movement: bool = False) -> Iterable[list]:
+    """The cells of the Summary sheet, in column order."""
+    for cap in caps:
+        forecast = cap_forecast(cap, as_of=as_of)
+        category = cap.category
+        row = [
+            cap_label(cap), category.agreement.connected_person.name, category.agreement.title, category.name,
+            cap.period_start, cap.period_end, category.currency, cap.amount, cap.actual, cap.committed,
+            fraction(cap.actual_pct), fraction(cap.committed_pct), fraction(cap.used_pct), cap.remaining,
+            forecast.amount, fraction(forecast.pct), cap_status(cap).label,
+        ]  # fmt: skip
+        if movement:
+            row += [cap.actual_in_range, cap.committed_in_range]
+        yield row
+
+
 def summary_sheet(
     report: ReportWorkbook,
     caps: list[AnnualCap],
@@ -87,18 +103,7 @@ def summary_sheet(
         columns += [Column(f"Actual in the {en}", f"{zh}實際交易", M, 16)]
         columns += [Column(f"Committed in the {en}", f"{zh}新承諾", M, 16)]
     sheet = report.table("Summary", columns, heading=heading, note=note)
-    for cap in caps:
-        forecast = cap_forecast(cap, as_of=as_of)
-        category = cap.category
-        row = [
-            cap_label(cap), category.agreement.connected_person.name, category.agreement.title, category.name,
-            cap.period_start, cap.period_end, category.currency, cap.amount, cap.actual, cap.committed,
-            fraction(cap.actual_pct), fraction(cap.committed_pct), fraction(cap.used_pct), cap.remaining,
-            forecast.amount, fraction(forecast.pct), cap_status(cap).label,
-        ]  # fmt: skip
-        if movement:
-            row += [cap.actual_in_range, cap.committed_in_range]
-        sheet.append(row)
+    sheet.extend(summary_rows(caps, as_of=as_of, movement=bool(movement)))
     sheet.finish()
     threshold = settings.CCT_DEFAULT_ALERT_THRESHOLD
     sheet.colour_utilisation("Actual %", "Committed %", "Utilisation %", "Forecast %", threshold=threshold)
@@ -271,27 +276,20 @@ ALERT_COLUMNS = [
 ]
 
 
+def alert_rows(alerts: list[Alert]) -> Iterable[list]:
+    for alert in alerts:
+        yield [
+            alert.created_at, cap_label(alert.cap), BASIS.get(alert.basis, alert.basis), fraction(alert.threshold),
+            fraction(alert.utilisation_pct), alert.used_amount, alert.cap_amount, alert.cap.category.currency,
+            alert.triggered_by.number if alert.triggered_by else None,
+            "Yes · 已發送" if alert.sent_at is not None else "Pending · 待發送", alert.sent_at, alert.send_attempts,
+            alert.last_error or None,
+        ]  # fmt: skip
+
+
 def alerts_sheet(report: ReportWorkbook, alerts: list[Alert], *, heading: str, note: str) -> TableSheet:
     sheet = report.table("Alerts", ALERT_COLUMNS, heading=heading, note=note)
-    for alert in alerts:
-        sent = alert.sent_at is not None
-        sheet.append(
-            [
-                alert.created_at,
-                cap_label(alert.cap),
-                BASIS.get(alert.basis, alert.basis),
-                fraction(alert.threshold),
-                fraction(alert.utilisation_pct),
-                alert.used_amount,
-                alert.cap_amount,
-                alert.cap.category.currency,
-                alert.triggered_by.number if alert.triggered_by else None,
-                "Yes · 已發送" if sent else "Pending · 待發送",
-                alert.sent_at,
-                alert.send_attempts,
-                alert.last_error or None,
-            ]
-        )
+    sheet.extend(alert_rows(alerts))
     sheet.finish()
     return sheet
 

@@ -2,8 +2,9 @@
 
 from decimal import Decimal
 
+from compliance.forecast import cap_forecast
 from compliance.models import AnnualCap
-from compliance.report_selectors import cap_forecast, cap_status
+from compliance.report_selectors import cap_status
 from tests.factories import D
 
 

@@ -4,11 +4,13 @@ API to the cent, numeric cells and formats, the chart, text that looks like a fo
 import datetime
 import io
 import re
+import threading
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 from django.utils import timezone
 
 from compliance.models import Alert, AnnualCap
@@ -381,3 +383,31 @@ def test_the_monthly_report_command_refuses_a_malformed_month(db):
 
     with pytest.raises(CommandError, match="use YYYY-MM"):
         call_command("monthly_report", "--month", "2026-13", "--output", "unused.xlsx")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_report_reads_one_snapshot_while_orders_are_being_approved(ledger, monkeypatch):
+    from compliance.reports import monthly as module
+
+    approved_order(ledger, "100.00", number="PO-BEFORE", order_date=D("2026-03-02"))
+    list_orders = module.report_order_rows
+
+    def approved_meanwhile(caps, *, as_of):
+        # Another user's approval commits after the Summary was read and before the orders are.
+        def approve() -> None:
+            approved_order(ledger, "900.00", number="PO-MEANWHILE", order_date=D("2026-03-03"))
+            connections.close_all()
+
+        thread = threading.Thread(target=approve)
+        thread.start()
+        thread.join()
+        return list_orders(caps, as_of=as_of)
+
+    monkeypatch.setattr(module, "report_order_rows", approved_meanwhile)
+    book = load(monthly(MARCH))
+
+    assert PurchaseOrder.objects.filter(number="PO-MEANWHILE").exists()
+    assert money(rows(book["Summary"])[0]["Committed"]) == Decimal("100.00")
+    assert [row["Order"].value for row in rows(book["Orders"])] == ["PO-BEFORE"]
+    assert {row["Order"].value for row in rows(book["Quotes"])} == {"PO-BEFORE"}
