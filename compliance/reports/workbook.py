@@ -6,9 +6,15 @@ column widths, frozen panes and the header row height are set before the first r
 conditional formats, print setup and charts are written when the workbook is saved.
 
 Every figure is a value, never a formula. Money is numeric with `#,##0.00`, percentages are
-fractions shown as `0.00%`, dates are dates. Text that Excel or LibreOffice could take for a formula
-(it starts with =, +, - or @) is written as a text cell with a quote prefix, so it shows as typed and
-is never evaluated; characters XML cannot carry are dropped.
+fractions shown as `0.00%`, dates are dates. Text is always written as text: a value that Excel or
+LibreOffice could take for a formula (it starts with =, +, - or @) also gets a quote prefix, so it
+shows as typed and is never evaluated; characters XML cannot carry are dropped.
+
+Speed: writing a cell is most of a report's time. Each sheet writes every value through one reused
+cell whose type and style are set directly from the column's kind, with the style's index looked up
+once per style rather than once per cell (`_ReusedCell`, installed as the worksheet's
+`_values_to_row`). This leans on openpyxl 3.1's write-only internals (pinned in requirements.txt); the
+tests that read the workbooks back check types, formats and text cells, and fail if that changes.
 """
 
 import datetime
@@ -99,8 +105,72 @@ def local_naive(moment: datetime.datetime | None) -> datetime.datetime | None:
     return timezone.localtime(moment).replace(tzinfo=None) if timezone.is_aware(moment) else moment
 
 
+MAX_TEXT = 32767  # the most characters a cell holds
+
+
 def safe_text(value: str) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
+    if ILLEGAL_CHARACTERS_RE.search(value):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value if len(value) <= MAX_TEXT else value[:MAX_TEXT]
+
+
+class _Style:
+    """A cell style registered with the workbook once: its style array and its index."""
+
+    __slots__ = ("array", "id")
+
+    def __init__(self, array, index: int) -> None:
+        self.array, self.id = array, index
+
+
+class _ReusedCell(Cell):
+    """The cell a sheet writes every value through: the writer serialises each cell before asking for
+    the next one, so one object serves the whole sheet."""
+
+    __slots__ = ("_style_id",)
+
+    @property
+    def style_id(self) -> int:
+        if self._style_id is None:  # a value bound by openpyxl itself (see _bind)
+            return Cell.style_id.fget(self)
+        return self._style_id
+
+
+def _bind(cell: _ReusedCell, value: Any, style: _Style | None) -> None:
+    """Any other value: openpyxl decides its type (as a plain append would)."""
+    cell._style = None
+    cell.value = value
+    if style is not None and not cell.has_style:
+        cell._style, cell._style_id = style.array, style.id
+    else:
+        cell._style_id = None
+
+
+def _filler(kind: Kind, style: _Style | None, guarded: _Style):
+    """How a column of `kind` puts a value into the reused cell."""
+    if kind is Kind.TEXT:
+
+        def fill(cell: _ReusedCell, value: Any) -> None:
+            if value.__class__ is not str:
+                return _bind(cell, value, style)
+            value = safe_text(value)
+            chosen = guarded if value.startswith(FORMULA_TRIGGERS) else style
+            cell._value, cell.data_type = value, "s"
+            cell._style, cell._style_id = (chosen.array, chosen.id) if chosen else (None, 0)
+
+        return fill
+    numeric = kind in (Kind.MONEY, Kind.PERCENT, Kind.INTEGER)
+    types = (Decimal, int) if numeric else (datetime.date, datetime.datetime)
+
+    def fill(cell: _ReusedCell, value: Any) -> None:
+        if kind is Kind.DATETIME:
+            value = local_naive(value)
+        if not isinstance(value, types) or isinstance(value, bool):
+            return _bind(cell, value, style)
+        cell._value, cell.data_type = value, "n" if numeric else "d"
+        cell._style, cell._style_id = style.array, style.id
+
+    return fill
 
 
 class ReportWorkbook:
@@ -144,7 +214,7 @@ class _Sheet:
         self.ws.page_margins.left = self.ws.page_margins.right = 0.4
         # One shared style per kind of cell: building a style per cell would cost as much as writing it.
         self._styles = {kind: self._style_of(number_format=fmt) for kind, fmt in _FORMATS.items()}
-        self._text_style = self._style_of(quote_prefix=True)
+        self._guarded = self._style_of(quote_prefix=True)
         self._bold_style = self._style_of(font=Font(bold=True))
         self._title_style = self._style_of(font=Font(bold=True, size=14))
         self._note_style = self._style_of(font=Font(italic=True, color="555555"))
@@ -154,8 +224,14 @@ class _Sheet:
             alignment=Alignment(wrap_text=True, vertical="center"),
             border=Border(bottom=Side(style="thin", color="7F7F7F")),
         )
+        self._cell = _ReusedCell(self.ws)
+        self._cell._style_id = None
+        self._fillers: list = []
+        self.ws._values_to_row = self._cells
 
-    def _style_of(self, *, number_format=None, font=None, fill=None, alignment=None, border=None, quote_prefix=False):
+    def _style_of(
+        self, *, number_format=None, font=None, fill=None, alignment=None, border=None, quote_prefix=False
+    ) -> _Style:
         prototype = WriteOnlyCell(self.ws)
         if number_format:
             prototype.number_format = number_format
@@ -169,42 +245,41 @@ class _Sheet:
             prototype.border = border
         if quote_prefix:
             prototype.quotePrefix = True
-        return prototype._style
+        return _Style(prototype._style, prototype.style_id)
 
-    def _cell(self, value: Any, style) -> Cell:
-        cell = WriteOnlyCell(self.ws)
-        cell._style = style  # shared, never changed afterwards
-        cell.value = value
-        return cell
+    def fillers(self, kinds: Sequence[Kind], styles: Sequence[_Style | None] | None = None) -> list:
+        """Fillers for a row of `kinds`; `styles` replaces the style of text columns (None: plain)."""
+        styles = styles or [None] * len(kinds)
+        return [
+            _filler(kind, style if kind is Kind.TEXT else self._styles[kind], self._guarded)
+            for kind, style in zip(kinds, styles, strict=True)
+        ]
 
-    def text_cell(self, value: str) -> Cell | str:
-        value = safe_text(value)
-        if value.startswith(FORMULA_TRIGGERS):
-            cell = self._cell(value, self._text_style)
-            cell.data_type = "s"  # openpyxl would otherwise write "=..." as a formula
-            return cell
-        return value
+    def _cells(self, values: Sequence[Any], row_index: int):
+        """The worksheet's own conversion of a row into cells, replaced (see the module docstring)."""
+        cell, fillers = self._cell, self._fillers
+        for column, (value, fill) in enumerate(zip(values, fillers, strict=False), 1):
+            if value is None:
+                continue
+            fill(cell, value)
+            cell.row, cell.column = row_index, column
+            yield cell
 
-    def value_cell(self, value: Any, kind: Kind) -> Any:
-        if value is None:
-            return None
-        if kind is Kind.TEXT:
-            return self.text_cell(value) if isinstance(value, str) else value
-        if kind is Kind.DATETIME:
-            value = local_naive(value)
-        return self._cell(value, self._styles[kind])
-
-    def _append(self, cells: list) -> None:
-        self.ws.append(cells)
+    def _append(self, values: Sequence[Any], fillers: list) -> None:
+        self._fillers = fillers
+        self.ws.append(values)
         self.rows_written += 1
+
+    def _text_row(self, text: str, style: _Style) -> None:
+        self._append([text], self.fillers([Kind.TEXT], [style]))
 
     def start(self) -> None:
         """The heading rows; must come before any other row."""
         if self._started:
             return
         self._started = True
-        self._append([self._cell(safe_text(self._heading), self._title_style)])
-        self._append([self._cell(safe_text(self._note), self._note_style)])
+        self._text_row(self._heading, self._title_style)
+        self._text_row(self._note, self._note_style)
 
 
 class TableSheet(_Sheet):
@@ -215,7 +290,7 @@ class TableSheet(_Sheet):
     def __init__(self, report: ReportWorkbook, title: str, columns: Sequence[Column], *, heading: str, note: str):
         super().__init__(report, title, [c.width for c in columns], heading=heading, note=note)
         self.columns = list(columns)
-        self._kinds = [c.kind for c in self.columns]
+        self._row_fillers = self.fillers([c.kind for c in self.columns])
         self.ws.freeze_panes = f"A{self.HEADER_ROW + 1}"
         self.ws.row_dimensions[self.HEADER_ROW].height = 32
         self.ws.print_title_rows = f"{self.HEADER_ROW}:{self.HEADER_ROW}"
@@ -226,7 +301,8 @@ class TableSheet(_Sheet):
         if self._started:
             return
         super().start()
-        self._append([self._cell(safe_text(c.header), self._header_style) for c in self.columns])
+        header = [Kind.TEXT] * len(self.columns)
+        self._append([c.header for c in self.columns], self.fillers(header, [self._header_style] * len(header)))
 
     @property
     def first_data_row(self) -> int:
@@ -244,10 +320,11 @@ class TableSheet(_Sheet):
         return get_column_letter(self._index(en))
 
     def append(self, values: Sequence[Any]) -> None:
+        if len(values) != len(self.columns):
+            raise ValueError(f"{self.ws.title}: {len(values)} values for {len(self.columns)} columns")
         if not self._started:
             self.start()
-        value_cell = self.value_cell
-        self._append([value_cell(value, kind) for value, kind in zip(values, self._kinds, strict=True)])
+        self._append(values, self._row_fillers)
 
     def extend(self, rows: Iterable[Sequence[Any]]) -> None:
         for row in rows:
@@ -330,15 +407,16 @@ class FreeSheet(_Sheet):
 
     def blank(self) -> None:
         self.start()
-        self._append([])
+        self._append([], [])
 
     def section(self, text: str) -> None:
         self.start()
-        self._append([self._cell(safe_text(text), self._title_style)])
+        self._text_row(text, self._title_style)
 
     def header(self, columns: Sequence[Column]) -> None:
         self.start()
-        self._append([self._cell(safe_text(c.header), self._header_style) for c in columns])
+        kinds = [Kind.TEXT] * len(columns)
+        self._append([c.header for c in columns], self.fillers(kinds, [self._header_style] * len(columns)))
 
     def row(
         self, values: Sequence[Any], kinds: Sequence[Kind], *, bold_first: bool = False, wrap: bool = False
@@ -346,11 +424,9 @@ class FreeSheet(_Sheet):
         """One row. `wrap` wraps the text of every cell but the last, which may run on into the empty
         cells to its right."""
         self.start()
-        cells = [self.value_cell(value, kind) for value, kind in zip(values, kinds, strict=True)]
+        styles: list[_Style | None] = [self._wrap_style if wrap else None] * len(kinds)
         if wrap:
-            for index, (value, kind) in enumerate(zip(values[:-1], kinds[:-1], strict=True)):
-                if kind is Kind.TEXT and isinstance(value, str) and not isinstance(cells[index], Cell):
-                    cells[index] = self._cell(value, self._wrap_style)
-        if bold_first and isinstance(values[0], str) and not isinstance(cells[0], Cell):
-            cells[0] = self._cell(values[0], self._bold_wrap_style if wrap else self._bold_style)
-        self._append(cells)
+            styles[-1] = None
+        if bold_first:
+            styles[0] = self._bold_wrap_style if wrap else self._bold_style
+        self._append(values, self.fillers(kinds, styles))
