@@ -39,6 +39,10 @@ format: $(DEV)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+## bench: the monthly report's benchmark (PostgreSQL from DATABASE_URL; 10,000 and 100,000 orders, a few minutes)
+bench: $(DEV)
+	$(BIN)/python bench/monthly_report.py $(BENCH_ARGS)
+
 ## services: start PostgreSQL and Redis on this machine when they are not running
 services:
 	scripts/start-services
