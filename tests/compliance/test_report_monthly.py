@@ -14,7 +14,7 @@ from django.db import connections
 from django.utils import timezone
 
 from compliance.models import Alert, AnnualCap
-from compliance.reports.monthly import monthly_report_filename
+from compliance.reports.monthly import month_bounds, monthly_report_filename
 from tests.compliance.workbooks import approved_order, headers, load, money, monthly, percent, rows, sheet_xml
 from tests.conftest import client_for
 from tests.factories import CapFactory, CategoryFactory, D, InvoiceFactory, QuoteFactory
@@ -411,3 +411,29 @@ def test_a_report_reads_one_snapshot_while_orders_are_being_approved(ledger, mon
     assert money(rows(book["Summary"])[0]["Committed"]) == Decimal("100.00")
     assert [row["Order"].value for row in rows(book["Orders"])] == ["PO-BEFORE"]
     assert {row["Order"].value for row in rows(book["Quotes"])} == {"PO-BEFORE"}
+
+
+def test_every_month_of_the_demo_reconciles_with_the_caps_api_to_the_cent(demo, auditor_user):
+    api = client_for(auditor_user)
+    names = dict(TransactionCategory.objects.values_list("pk", "name"))
+    month, checked = D("2025-07-01"), 0
+    while month <= D("2028-07-01"):
+        first, last = month_bounds(month)
+        expected = {
+            (names[c["category"]], c["period_start"], c["period_end"]): (c["actual"], c["committed"], c["remaining"])
+            for c in api.get("/api/caps/", {"as_of": last.isoformat()}).json()["results"]
+            if c["period_start"] <= last.isoformat() and c["period_end"] >= first.isoformat()
+        }
+        summary = rows(load(monthly(month))["Summary"])
+        got = {
+            (
+                row["Category"].value,
+                row["Period start"].value.date().isoformat(),
+                row["Period end"].value.date().isoformat(),
+            ): tuple(f"{money(row[column])}" for column in ("Actual", "Committed", "Remaining"))
+            for row in summary
+        }
+        assert got == expected, month
+        checked += len(got)
+        month = last + datetime.timedelta(days=1)
+    assert checked == 13 + 37  # network hardware from July 2025 to July 2026, IDC services to July 2028
