@@ -46,6 +46,10 @@ check-deploy: $(RUNTIME)
 	DJANGO_ALLOWED_HOSTS=cct.example.com DATABASE_URL=postgres://cct@127.0.0.1:5432/cct \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
+## bench: the monthly report's benchmark (PostgreSQL from DATABASE_URL; 10,000 and 100,000 orders, a few minutes)
+bench: $(DEV)
+	$(BIN)/python bench/monthly_report.py $(BENCH_ARGS)
+
 ## services: start PostgreSQL and Redis on this machine when they are not running
 services:
 	scripts/start-services

@@ -1,10 +1,15 @@
-"""The admin site: its index opens with every live cap's utilisation at a glance."""
+"""The admin site: its index opens with every live cap's utilisation at a glance; the management
+dashboard is one of its pages."""
+
+from functools import partial
 
 from django.contrib import admin
+from django.urls import path
 
 from transactions.permissions import has_any_role
 
 from .access import SignInForm
+from .dashboard import dashboard_view
 from .selectors import live_caps_with_utilisation
 
 
@@ -19,6 +24,10 @@ class ComplianceAdminSite(admin.AdminSite):
     def has_permission(self, request) -> bool:
         # A role (group) is enough to use the admin; nobody needs the staff flag set by hand.
         return super().has_permission(request) or has_any_role(request.user)
+
+    def get_urls(self):
+        dashboard = self.admin_view(partial(dashboard_view, site=self))
+        return [path("dashboard/", dashboard, name="dashboard"), *super().get_urls()]
 
     def index(self, request, extra_context=None):
         context = {"live_caps": []}

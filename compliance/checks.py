@@ -17,11 +17,13 @@ Each records what it creates in the same transaction and queues the e-mail after
 
 import contextlib
 import datetime
+import io
 import logging
 from collections.abc import Iterator
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -34,6 +36,7 @@ from . import outbox
 from .forecast import forecast_cap
 from .models import AnnualCap, HeadroomWarning, JobRun, Mailing, QuoteRuleException, QuoteRuleFinding, TermWarning
 from .quote_exceptions import quote_rule_exception_list
+from .reports.monthly import monthly_report_filename, write_monthly_report
 from .selectors import assess_quote_rule, caps_with_utilisation, live_caps_for_forecast, order_allocation
 from .services import alerts_record, quote_rule_refusal
 from .terms import category_terms
@@ -202,7 +205,12 @@ def monthly_mailing(*, month: datetime.date) -> tuple[Mailing, bool]:
                 }
                 for cap in caps
             ]
-            context = {"month": month, "month_end": month_end, "rows": rows, "attachment_name": ""}
+            # The workbook is the report; the body repeats its summary for a reader without Excel.
+            workbook = io.BytesIO()
+            write_monthly_report(month, workbook)
+            mailing.attachment_name = monthly_report_filename(month)
+            mailing.attachment.save(mailing.attachment_name, ContentFile(workbook.getvalue()), save=False)
+            context = {"month": month, "month_end": month_end, "rows": rows, "attachment_name": mailing.attachment_name}
             mailing.subject = f"Monthly cap report {month:%Y-%m} · 每月年度上限報告"
             mailing.body = render_to_string("compliance/mail/monthly.txt", context).strip() + "\n"
             mailing.body_html = render_to_string("compliance/mail/monthly.html", context)

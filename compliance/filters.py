@@ -6,16 +6,20 @@ from django.utils import timezone
 from transactions.models import CategoryRenewal
 
 from .models import Alert, AlertRecipient, AnnualCap, CapRevision, FinancialYear, QuoteRuleException
+from .selectors import caps_with_utilisation
 
 
 class AnnualCapFilter(django_filters.FilterSet):
     agreement = django_filters.NumberFilter(field_name="category__agreement")
     live = django_filters.BooleanFilter(method="filter_live", label="Period contains today")
     on = django_filters.DateFilter(method="filter_on", label="Period contains this day")
+    as_of = django_filters.DateFilter(
+        method="filter_as_of", label="Figures as at this day: invoices and orders dated on or before it"
+    )
 
     class Meta:
         model = AnnualCap
-        fields = ["category", "agreement", "live", "on"]
+        fields = ["category", "agreement", "live", "on", "as_of"]
 
     def filter_live(self, queryset, name, value):
         today = timezone.localdate()
@@ -24,6 +28,10 @@ class AnnualCapFilter(django_filters.FilterSet):
 
     def filter_on(self, queryset, name, value):
         return queryset.filter(period_start__lte=value, period_end__gte=value)
+
+    def filter_as_of(self, queryset, name, value):
+        # Annotating again replaces today's figures with those as at the day (what the reports show).
+        return caps_with_utilisation(queryset, as_of=value)
 
 
 class AlertFilter(django_filters.FilterSet):

@@ -9,7 +9,11 @@ From the figures of a cap as at a business day:
   the forecast says on which day the cap would be reached at that pace.
 
 Run rates need a few weeks of history to mean anything: before `min_days` have elapsed in the
-period, only the figures already known count. Pure arithmetic on Decimals, no queries.
+period, only the figures already known count. Before a period starts the forecast is what is
+committed; once it has ended, what was used. Pure arithmetic on Decimals, no queries.
+
+`forecast_cap` is the arithmetic; `cap_forecast` applies it to a cap as the selectors give it
+(compliance.selectors.caps_with_forecast_inputs) for the headroom job, the reports and the dashboard.
 """
 
 import datetime
@@ -17,7 +21,11 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from transactions.money import mul_div_round, to_cents
+from django.conf import settings
+
+from transactions.money import ZERO, mul_div_round
+
+from .models import AnnualCap
 
 
 @dataclass(frozen=True)
@@ -78,8 +86,9 @@ def forecast_cap(
     else:
         actual_rate = actual / elapsed
         commitment_rate = placed_on_order_date / elapsed
-    projected_actual = actual + to_cents(actual_rate * left)
-    projected_committed = committed + to_cents(commitment_rate * left)
+    # actual x period days / days elapsed, and the placements' pace over the days left, rounded once.
+    projected_actual = actual if not actual_rate else mul_div_round(actual, elapsed + left, elapsed)
+    projected_committed = committed + (mul_div_round(placed_on_order_date, left, elapsed) if commitment_rate else ZERO)
     candidates = [
         day
         for day in (
@@ -99,3 +108,51 @@ def forecast_cap(
         projected_committed=projected_committed,
         reached_on=min(candidates) if candidates else None,
     )
+
+
+@dataclass(frozen=True)
+class CapForecast:
+    """The projected use of a cap at the end of its period."""
+
+    cap_amount: Decimal
+    amount: Decimal
+
+    @property
+    def pct(self) -> Decimal:
+        return mul_div_round(self.amount, 100, self.cap_amount)
+
+    @property
+    def headroom(self) -> Decimal:
+        return self.cap_amount - self.amount
+
+    @property
+    def excess(self) -> Decimal:
+        """By how much the forecast goes above the cap (0.00 when it stays within)."""
+        return max(self.amount - self.cap_amount, ZERO)
+
+    @property
+    def exceeds(self) -> bool:
+        """The remaining cap is expected to be insufficient (internal control 4: report to the board)."""
+        return self.amount > self.cap_amount
+
+
+def cap_forecast(cap: AnnualCap, *, as_of: datetime.date) -> CapForecast:
+    """The projected use of a cap at its period end, from its figures as at `as_of` (a cap from
+    caps_with_forecast_inputs(as_of=as_of)): forecast_cap during the period; before it starts, what is
+    committed; once it has ended, what was used."""
+    if as_of < cap.period_start:
+        projected = cap.committed
+    elif as_of > cap.period_end:
+        projected = cap.used
+    else:
+        projected = forecast_cap(
+            period_start=cap.period_start,
+            period_end=cap.period_end,
+            cap_amount=cap.amount,
+            as_of=as_of,
+            actual=cap.actual,
+            committed=cap.committed,
+            placed_on_order_date=cap.placed_on_order_date,
+            min_days=settings.CCT_FORECAST_MIN_DAYS,
+        ).projected_used
+    return CapForecast(cap_amount=cap.amount, amount=projected)

@@ -47,10 +47,19 @@ def orders_with_allocation(
 ) -> QuerySet[PurchaseOrder]:
     """`orders` that touch the period, annotated with `converted` (in the category currency at the
     order date) and `allocation` (their part of it that falls in the period)."""
+    return annotate_allocation(orders, period_start=period_start, period_end=period_end).filter(
+        recognition_first__lte=period_end, recognition_last__gte=period_start
+    )
+
+
+def annotate_allocation(
+    orders: QuerySet[PurchaseOrder], *, period_start: Expression, period_end: Expression
+) -> QuerySet[PurchaseOrder]:
+    """`orders` annotated as by orders_with_allocation, without leaving out those that do not touch
+    the period (their allocation is 0.00); `recognition_first` and `recognition_last` are annotated too."""
     total_days = DaysBetween(F("recognition_last"), F("recognition_first")) + 1
     return (
         orders.annotate(**_recognition_bounds())
-        .filter(recognition_first__lte=period_end, recognition_last__gte=period_start)
         .annotate(
             converted=converted_amount_expression(target_currency="category__currency", on="order_date"),
             total_days=total_days,
@@ -112,24 +121,29 @@ def live_caps_with_utilisation(*, on: datetime.date | None = None) -> QuerySet[A
     )
 
 
-def live_caps_for_forecast(*, on: datetime.date) -> QuerySet[AnnualCap]:
-    """Caps live on the day `on`, with their figures as at that day and `placed_on_order_date`: the
-    committed amount from orders recognised on their order date and placed in the period so far
-    (the pace of new commitments, compliance.forecast)."""
+def caps_with_forecast_inputs(caps: QuerySet[AnnualCap] | None = None, *, as_of: datetime.date) -> QuerySet[AnnualCap]:
+    """caps_with_utilisation as at `as_of`, each also with `placed_on_order_date`: the committed amount
+    from orders recognised on their order date and placed in the period up to `as_of` (the pace of new
+    commitments, compliance.forecast). Still one query."""
     placed = orders_with_allocation(
         PurchaseOrder.objects.filter(
             category=OuterRef("category"),
             status=APPROVED,
             recognition=PurchaseOrder.Recognition.ON_ORDER_DATE,
             order_date__gte=OuterRef("period_start"),
-            order_date__lte=on,
+            order_date__lte=as_of,
         ),
         period_start=OuterRef("period_start"),
         period_end=OuterRef("period_end"),
     )
-    return caps_with_utilisation(AnnualCap.objects.filter(period_start__lte=on, period_end__gte=on), as_of=on).annotate(
+    return caps_with_utilisation(caps, as_of=as_of).annotate(
         placed_on_order_date=_sum(placed, "category", "allocation")
     )
+
+
+def live_caps_for_forecast(*, on: datetime.date) -> QuerySet[AnnualCap]:
+    """Caps live on the day `on`, with their forecast inputs as at that day."""
+    return caps_with_forecast_inputs(AnnualCap.objects.filter(period_start__lte=on, period_end__gte=on), as_of=on)
 
 
 @dataclass(frozen=True)

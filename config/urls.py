@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 from compliance import api as policy
 from compliance import lifecycle_api as lifecycle
 from compliance.access import two_factor
+from compliance.reports import api as reports
 from compliance.views import exception_evidence
 from config.health import healthz
 from transactions import api as facts
@@ -34,6 +35,7 @@ router.register("financial-years", lifecycle.FinancialYearViewSet, basename="fin
 router.register("renewals", lifecycle.CategoryRenewalViewSet, basename="categoryrenewal")
 router.register("cap-revisions", lifecycle.CapRevisionViewSet, basename="caprevision")
 router.register("quote-rule-exceptions", lifecycle.QuoteRuleExceptionViewSet, basename="quoteruleexception")
+router.register("reports", reports.ReportViewSet, basename="report")
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),

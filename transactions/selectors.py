@@ -32,6 +32,18 @@ class RateBook:
         ).values_list("currency", "target_currency", "rate_date", "rate")
         self._rates = {(c, t, d): rate for c, t, d, rate in rows}
 
+    @classmethod
+    def of_currencies(cls, currencies: Iterable[str]) -> "RateBook":
+        """Every rate recorded into or out of `currencies`, in one query: for reports that convert many
+        documents, where listing the wanted rates first would cost a pass over the documents."""
+        book = cls([])
+        currencies = set(currencies)
+        rows = ExchangeRate.objects.filter(Q(currency__in=currencies) | Q(target_currency__in=currencies)).values_list(
+            "currency", "target_currency", "rate_date", "rate"
+        )
+        book._rates = {(c, t, d): rate for c, t, d, rate in rows}
+        return book
+
     def ratio(self, currency: str, target_currency: str, on: datetime.date) -> tuple[Decimal, Decimal] | None:
         """(numerator, denominator) turning `currency` into `target_currency` on `on`, or None."""
         if currency == target_currency:

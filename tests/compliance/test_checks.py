@@ -1,7 +1,9 @@
 """The periodic checks: each records what it finds once, however often it runs."""
 
+import io
 from decimal import Decimal
 
+import openpyxl
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
@@ -129,6 +131,13 @@ def test_the_send_monthly_report_command_sends_once_to_the_monthly_lists(ledger)
     assert email.to == ["finance@example.com"]
     assert email.subject.startswith("Monthly cap report 2026-03")
     assert Mailing.objects.get().sent_at is not None
+    [(name, content, mimetype)] = email.attachments
+    assert (name, mimetype.split("/")[1]) == (
+        "cct-monthly-report-2026-03.xlsx",
+        "vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    assert "Summary" in workbook.sheetnames
 
 
 def test_the_send_monthly_report_command_explains_a_bad_month(db):

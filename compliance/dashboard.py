@@ -1,0 +1,90 @@
+"""The management dashboard (admin, /admin/dashboard/): each live cap's actual and committed amounts
+against the cap as bars, the run-rate forecast at its period end, the latest alerts, the reports to
+download, and links into the admin. Figures are as at today (business dates).
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from .forecast import CapForecast, cap_forecast
+from .models import AnnualCap
+from .report_selectors import (
+    CapStatus,
+    cap_status,
+    draft_order_count,
+    live_caps_as_at,
+    recent_alerts,
+)
+
+
+def _width(pct: Decimal) -> str:
+    """A bar's CSS width: the percentage kept between 0 and 100, with a dot whatever the language."""
+    return f"{min(max(pct, Decimal(0)), Decimal(100)):.2f}"
+
+
+def _level(pct: Decimal) -> str:
+    if pct >= 100:
+        return "full"
+    return "warning" if pct >= settings.CCT_DEFAULT_ALERT_THRESHOLD else "ok"
+
+
+@dataclass
+class CapPanel:
+    cap: AnnualCap
+    forecast: CapForecast
+    status: CapStatus
+
+    @property
+    def bars(self) -> list[dict]:
+        cap = self.cap
+        return [
+            {"name": "Actual · 實際", "key": "actual", "amount": cap.actual, "pct": cap.actual_pct,
+             "width": _width(cap.actual_pct), "level": _level(cap.actual_pct)},
+            {"name": "Committed · 已承諾", "key": "committed", "amount": cap.committed, "pct": cap.committed_pct,
+             "width": _width(cap.committed_pct), "level": _level(cap.committed_pct)},
+            {"name": "Forecast · 預測", "key": "forecast", "amount": self.forecast.amount, "pct": self.forecast.pct,
+             "width": _width(self.forecast.pct), "level": _level(self.forecast.pct)},
+        ]  # fmt: skip
+
+
+def dashboard_view(request: HttpRequest, *, site) -> TemplateResponse:
+    if not request.user.has_perm("compliance.view_annualcap"):
+        raise PermissionDenied
+    today = timezone.localdate()
+    panels = [
+        CapPanel(cap=cap, forecast=cap_forecast(cap, as_of=today), status=cap_status(cap))
+        for cap in live_caps_as_at(today)
+    ]
+    context = {
+        **site.each_context(request),
+        "title": "Management dashboard · 管理層儀表板",
+        "today": today,
+        "panels": panels,
+        "alerts": recent_alerts() if request.user.has_perm("compliance.view_alert") else [],
+        "drafts": draft_order_count(),
+        "threshold": settings.CCT_DEFAULT_ALERT_THRESHOLD,
+        "threshold_width": _width(settings.CCT_DEFAULT_ALERT_THRESHOLD),
+    }
+    return TemplateResponse(request, "admin/cct_dashboard.html", context)
+
+
+def default_report_periods(today: datetime.date) -> dict:
+    """What the report forms offer first: last month, the last complete half year, the last financial year."""
+    last_month = today.replace(day=1) - datetime.timedelta(days=1)
+    half = f"{today.year - 1}-H2" if today.month <= 6 else f"{today.year}-H1"
+    halves = []
+    for year in range(today.year, today.year - 3, -1):
+        halves += [f"{year}-H2", f"{year}-H1"]
+    return {
+        "month": f"{last_month:%Y-%m}",
+        "half": half,
+        "halves": [h for h in halves if h <= f"{today.year}-H{1 if today.month <= 6 else 2}"],
+        "year": str(today.year - 1),  # a string: numbers in templates get thousands separators
+    }

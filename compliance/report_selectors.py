@@ -1,0 +1,470 @@
+"""Reads for the reports (compliance.reports): the caps of a date range with their figures as at a date,
+the orders counted in their periods, each order's quote rule, alerts, exceptions, and a run-rate forecast.
+
+Figures follow the contract's "As at a date": invoices dated on or before the date, orders dated on
+or before it with their whole allocation to the period, statuses as they stand now; they are the
+figures of compliance.selectors.caps_with_utilisation(as_of=...), and the per-order rows add up to them.
+
+Every selector runs a fixed number of queries whatever the number of orders. The long lists (orders,
+quotes) are streamed from the database in chunks (a server-side cursor on PostgreSQL), so that a
+report's memory does not grow with them: iterate them once.
+"""
+
+import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import NamedTuple
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import TruncDate
+
+from transactions.models import Counterparty, Invoice, PurchaseOrder, Quote, TransactionCategory
+from transactions.money import ZERO, CentsField, mul_div_round
+from transactions.selectors import RateBook, converted_amount_expression
+
+from .forecast import cap_forecast
+from .models import Alert, AnnualCap
+from .selectors import (
+    QuoteRuleResult,
+    _recognition_bounds,
+    _sum,
+    alert_list,
+    annotate_allocation,
+    assess_quote_rule,
+    caps_with_forecast_inputs,
+    caps_with_utilisation,
+)
+
+APPROVED = PurchaseOrder.Status.APPROVED
+CHUNK = 2000
+ONE_DAY = datetime.timedelta(days=1)
+
+# Caps, and the orders under them, in the order a reader looks for them.
+CAP_ORDER = (
+    "category__agreement__connected_person__name", "category__agreement__title", "category__name", "period_start",
+)  # fmt: skip
+
+
+ORDER_ROW_ORDER = (
+    "category__agreement__connected_person__name", "category__agreement__title", "category__name",
+    "cap_period_start", "order_date", "number",
+)  # fmt: skip
+
+
+@contextmanager
+def report_reading() -> Iterator[None]:
+    """Read a whole report in one transaction.
+
+    On PostgreSQL, a report that starts its own transaction reads one snapshot (REPEATABLE READ, read
+    only), so its sheets agree with each other even while orders are being approved; and the JIT
+    compiler is off for it, because compiling the per-row money arithmetic took about a second per
+    query, longer than running it."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                if outermost:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                cursor.execute("SET LOCAL jit = off")
+        yield
+
+
+# --- Caps ----------------------------------------------------------------------------------------
+
+
+def report_caps(*, start: datetime.date, end: datetime.date, as_of: datetime.date) -> list[AnnualCap]:
+    """Caps whose period overlaps `start`..`end`, with `committed`, `actual` and the forecast's inputs as
+    at `as_of` (one query)."""
+    caps = AnnualCap.objects.filter(period_start__lte=end, period_end__gte=start)
+    return list(
+        caps_with_forecast_inputs(caps, as_of=as_of)
+        .select_related("category__agreement__connected_person")
+        .order_by(*CAP_ORDER)
+    )
+
+
+def report_caps_with_movement(*, start: datetime.date, end: datetime.date) -> list[AnnualCap]:
+    """report_caps as at `end`, each also with `actual_in_range` and `committed_in_range`: what the
+    invoices and orders dated from `start` to `end` added (two queries)."""
+    caps = report_caps(start=start, end=end, as_of=end)
+    before = {
+        cap.pk: cap
+        for cap in caps_with_utilisation(AnnualCap.objects.filter(pk__in=[c.pk for c in caps]), as_of=start - ONE_DAY)
+    }
+    for cap in caps:
+        # As at the day before the range, less as at its end: exactly the documents dated in the range.
+        cap.actual_in_range = cap.actual - before[cap.pk].actual
+        cap.committed_in_range = cap.committed - before[cap.pk].committed
+    return caps
+
+
+class CapStatus(NamedTuple):
+    level: str  # "below", "warning" (at or above the alert threshold), "full" (at or above 100%)
+    label: str
+
+
+def percent_label(value: Decimal) -> str:
+    """80.00 -> "80", 92.50 -> "92.5"."""
+    return f"{value.normalize():f}"
+
+
+def cap_status(cap: AnnualCap) -> CapStatus:
+    """Where the cap stands against the alert threshold (80%) and the cap, compared exactly as alerts are
+    (79.996% has not reached 80%)."""
+    threshold = settings.CCT_DEFAULT_ALERT_THRESHOLD
+    label = percent_label(threshold)
+    if cap.used >= cap.amount:
+        return CapStatus("full", "At 100% · 已達上限")
+    if cap.used * 100 >= threshold * cap.amount:
+        return CapStatus("warning", f"At or above {label}% · 已達{label}%")
+    return CapStatus("below", f"Below {label}% · 低於{label}%")
+
+
+# --- Aggregated per connected person --------------------------------------------------------------
+
+
+@dataclass
+class PersonTotals:
+    """The caps of one connected person in one currency, added up across its agreements and categories
+    (the Listing Rules aggregate transactions with the same connected person)."""
+
+    connected_person_id: int
+    name: str
+    currency: str
+    caps: int = 0
+    amount: Decimal = ZERO
+    actual: Decimal = ZERO
+    committed: Decimal = ZERO
+    used: Decimal = ZERO
+    forecast: Decimal = ZERO
+    actual_in_range: Decimal = ZERO
+    committed_in_range: Decimal = ZERO
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.amount - self.used
+
+    @property
+    def used_pct(self) -> Decimal:
+        return mul_div_round(self.used, 100, self.amount)
+
+    @property
+    def forecast_pct(self) -> Decimal:
+        return mul_div_round(self.forecast, 100, self.amount)
+
+
+def connected_person_totals(caps: list[AnnualCap], *, as_of: datetime.date) -> list[PersonTotals]:
+    """report_caps_with_movement added up per connected person and currency (never across currencies).
+
+    The few caps of a report are already computed by the database; adding them here runs no query.
+    """
+    totals: dict[tuple[int, str], PersonTotals] = {}
+    for cap in caps:
+        person = cap.category.agreement.connected_person
+        key = (person.pk, cap.category.currency)
+        total = totals.setdefault(key, PersonTotals(person.pk, person.name, cap.category.currency))
+        total.caps += 1
+        total.amount += cap.amount
+        total.actual += cap.actual
+        total.committed += cap.committed
+        total.used += cap.used
+        total.forecast += cap_forecast(cap, as_of=as_of).amount
+        total.actual_in_range += getattr(cap, "actual_in_range", ZERO)
+        total.committed_in_range += getattr(cap, "committed_in_range", ZERO)
+    return sorted(totals.values(), key=lambda t: (t.name, t.currency))
+
+
+# --- Orders counted in the caps' periods ---------------------------------------------------------
+
+
+def _within_term() -> Case:
+    inside = Q(
+        order_date__gte=F("category__term_start"),
+        order_date__lte=F("category__term_end"),
+        recognition_first__gte=F("category__term_start"),
+        recognition_last__lte=F("category__term_end"),
+    )
+    return Case(When(inside, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def _in_group() -> Case:
+    """The counterparty belongs to the group of the agreement's connected person."""
+    same = Q(counterparty__connected_person=F("category__agreement__connected_person"))
+    return Case(When(same, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def counted_order_periods(caps: list[AnnualCap], *, as_of: datetime.date) -> QuerySet[PurchaseOrder]:
+    """One row per approved order and cap period in which it counts as at `as_of` (an order spread over
+    two periods gives two rows), annotated with `cap_id`, `committed` (its allocation to the period when
+    dated on or before `as_of`, else 0.00) and `actual` (its invoices dated in the period and on or before
+    `as_of`). Per cap, the rows add up to the cap's committed and actual amounts as at `as_of`."""
+    orders = PurchaseOrder.objects.filter(status=APPROVED, category__caps__in=[cap.pk for cap in caps]).annotate(
+        # The same joined cap row as the filter above: each order once per period of its category.
+        cap_id=F("category__caps__id"),
+        cap_period_start=F("category__caps__period_start"),
+        cap_period_end=F("category__caps__period_end"),
+    )
+    orders = annotate_allocation(orders, period_start=F("cap_period_start"), period_end=F("cap_period_end"))
+    invoices = Invoice.objects.filter(
+        Q(invoice_date__lte=as_of),
+        purchase_order=OuterRef("pk"),
+        invoice_date__gte=OuterRef("cap_period_start"),
+        invoice_date__lte=OuterRef("cap_period_end"),
+    )
+    invoiced = invoices.annotate(
+        converted=converted_amount_expression(target_currency="purchase_order__category__currency", on="invoice_date")
+    )
+    committed = Q(order_date__lte=as_of, recognition_first__lte=F("cap_period_end")) & Q(
+        recognition_last__gte=F("cap_period_start")
+    )
+    return (
+        orders.annotate(
+            invoiced_in_period=Exists(invoices),
+            committed=Case(When(committed, then=F("allocation")), default=Value(ZERO), output_field=CentsField()),
+            actual=_sum(invoiced, "purchase_order", "converted"),
+        )
+        .filter(committed | Q(invoiced_in_period=True))
+        .order_by(*ORDER_ROW_ORDER)
+    )
+
+
+class OrderRow(NamedTuple):
+    cap_id: int
+    period_start: datetime.date
+    period_end: datetime.date
+    category: str
+    cap_currency: str
+    number: str
+    counterparty: str
+    description: str
+    order_date: datetime.date
+    recognition: str
+    service_start: datetime.date | None
+    service_end: datetime.date | None
+    amount: Decimal
+    currency: str
+    converted: Decimal | None
+    committed: Decimal
+    actual: Decimal
+    status: str
+    entered_by: str
+    approved_by: str | None
+    approved_on: datetime.date | None
+    agreement: str
+    board_approved_on: datetime.date
+    within_term: bool
+    in_group: bool
+
+
+def report_order_rows(caps: list[AnnualCap], *, as_of: datetime.date) -> Iterator[OrderRow]:
+    """counted_order_periods as rows, streamed (one query)."""
+    if not caps:
+        return iter(())
+    rows = counted_order_periods(caps, as_of=as_of).annotate(
+        period_start=F("cap_period_start"),
+        period_end=F("cap_period_end"),
+        category_name=F("category__name"),
+        cap_currency=F("category__currency"),
+        counterparty_name=F("counterparty__name"),
+        entered_by=F("created_by__username"),
+        approver=F("approved_by__username"),
+        approved_on=TruncDate("approved_at"),
+        agreement=F("category__agreement__title"),
+        board_approved_on=F("category__agreement__board_approved_on"),
+        within_term=_within_term(),
+        in_group=_in_group(),
+    )
+    fields = [
+        "cap_id", "period_start", "period_end", "category_name", "cap_currency", "number", "counterparty_name",
+        "description", "order_date", "recognition", "service_start", "service_end", "amount", "currency",
+        "converted", "committed", "actual", "status", "entered_by", "approver", "approved_on", "agreement",
+        "board_approved_on", "within_term", "in_group",
+    ]  # fmt: skip
+    return (OrderRow._make(values) for values in rows.values_list(*fields).iterator(chunk_size=CHUNK))
+
+
+def counted_orders(caps: list[AnnualCap], *, as_of: datetime.date) -> QuerySet[PurchaseOrder]:
+    """The orders of counted_order_periods, each once: approved orders dated on or before `as_of` whose
+    recognition touches one of the caps' periods, and those with an invoice dated in one of them on or
+    before `as_of`. Decided without computing allocations, so it is cheap to use as a subquery."""
+    if not caps:
+        return PurchaseOrder.objects.none()
+    cap_ids = [cap.pk for cap in caps]
+    touching = AnnualCap.objects.filter(
+        pk__in=cap_ids,
+        category=OuterRef("category"),
+        period_start__lte=OuterRef("recognition_last"),
+        period_end__gte=OuterRef("recognition_first"),
+    )
+    invoiced = Invoice.objects.filter(
+        purchase_order=OuterRef("pk"),
+        invoice_date__lte=as_of,
+        # The invoice's own order's category's cap, one join within this one filter.
+        purchase_order__category__caps__in=cap_ids,
+        purchase_order__category__caps__period_start__lte=F("invoice_date"),
+        purchase_order__category__caps__period_end__gte=F("invoice_date"),
+    )
+    return (
+        PurchaseOrder.objects.filter(status=APPROVED)
+        .alias(**_recognition_bounds())
+        .alias(touches=Exists(touching), invoiced=Exists(invoiced))
+        .filter(Q(order_date__lte=as_of, touches=True) | Q(invoiced=True))
+    )
+
+
+def order_evidence(caps: list[AnnualCap], *, as_of: datetime.date) -> dict[str, int]:
+    """Counts over the counted orders that the annual review's matters rest on (one query)."""
+    empty = {"orders": 0, "before_board": 0, "outside_term": 0, "outside_group": 0, "self_approved": 0}
+    if not caps:
+        return empty
+    orders = (
+        counted_orders(caps, as_of=as_of)
+        .alias(**_recognition_bounds())
+        .alias(within_term=_within_term(), in_group=_in_group())
+    )
+    return orders.aggregate(
+        orders=Count("pk"),
+        before_board=Count("pk", filter=Q(order_date__lt=F("category__agreement__board_approved_on"))),
+        outside_term=Count("pk", filter=Q(within_term=False)),
+        outside_group=Count("pk", filter=Q(in_group=False)),
+        self_approved=Count("pk", filter=Q(approved_by=F("created_by"))),
+    )
+
+
+# --- The quote rule of many orders ---------------------------------------------------------------
+
+
+def quote_assessments(
+    orders: QuerySet[PurchaseOrder], *, currencies: set[str] | None = None, with_people: bool = False
+) -> Iterator[tuple[PurchaseOrder, QuoteRuleResult]]:
+    """Each order with its quote rule assessed as compliance.selectors.assess_quote_rule does for one
+    order, streamed in order of id. Four queries for any number of orders (five without `currencies`):
+    the orders, their quotes, the counterparties, the exchange rates of the categories' currencies.
+
+    `with_people` also loads who entered, approved and cancelled each order."""
+    related = ["category__agreement", "counterparty"]
+    if with_people:
+        related += ["created_by", "approved_by", "cancelled_by"]
+    orders = orders.select_related(*related)
+    quotes = Quote.objects.filter(purchase_order__in=orders.values("pk")).only(
+        "id", "purchase_order_id", "supplier_id", "quoted_on", "amount", "currency"
+    )
+    # Counterparties and rates are reference data, bounded by the calendar and the suppliers, not by
+    # the orders: loading them whole is cheaper than listing which of them the orders need.
+    suppliers = {supplier.pk: supplier for supplier in Counterparty.objects.select_related("connected_person")}
+    if currencies is None:
+        currencies = set(TransactionCategory.objects.values_list("currency", flat=True).distinct())
+    rates = RateBook.of_currencies(currencies)
+
+    stream = quotes.order_by("purchase_order_id", "quoted_on", "id").iterator(chunk_size=CHUNK)
+    pending = next(stream, None)
+    for order in orders.order_by("pk").iterator(chunk_size=CHUNK):
+        own = []
+        # Both streams are in order of the order's id: take this order's quotes off the front.
+        while pending is not None and pending.purchase_order_id <= order.pk:
+            if pending.purchase_order_id == order.pk:
+                pending.supplier = suppliers[pending.supplier_id]
+                own.append(pending)
+            pending = next(stream, None)
+        yield order, assess_quote_rule(order, own, rates, order.category)
+
+
+def counted_quote_assessments(
+    caps: list[AnnualCap], *, as_of: datetime.date
+) -> Iterator[tuple[PurchaseOrder, QuoteRuleResult]]:
+    """quote_assessments of the counted_orders (four queries)."""
+    if not caps:
+        return iter(())
+    return quote_assessments(counted_orders(caps, as_of=as_of), currencies={cap.category.currency for cap in caps})
+
+
+def quote_rule_exception(result: QuoteRuleResult) -> str:
+    """Why an order does not meet the quote rule, in a sentence; empty when it does."""
+    if result.passes:
+        return ""
+    if result.order_converted is None:
+        return "No exchange rate for the order's date."
+    if result.missing_rates:
+        quote = result.missing_rates[0].quote
+        return f"No exchange rate for the date of the quote from {quote.supplier.name}."
+    if not result.enough_quotes:
+        text = f"{result.independent_suppliers} of the {result.required} required independent quotes."
+        ignored = [f"{a.quote.supplier.name}: {a.reason}" for a in result.assessments if not a.counted]
+        return text + (" Not counted: " + "; ".join(ignored) + "." if ignored else "")
+    lowest = result.lowest_counted
+    return f"Not cheaper than the independent quote from {lowest.quote.supplier.name}."
+
+
+# --- Exceptions ----------------------------------------------------------------------------------
+
+
+class ExceptionRow(NamedTuple):
+    order: PurchaseOrder
+    result: QuoteRuleResult
+    kind: str
+    detail: str
+
+
+def _outside_term(order: PurchaseOrder) -> bool:
+    category = order.category
+    return not (category.term_start <= order.recognition_start and order.recognition_end <= category.term_end) or not (
+        category.term_start <= order.order_date <= category.term_end
+    )
+
+
+def report_exceptions(*, start: datetime.date, end: datetime.date) -> Iterator[ExceptionRow]:
+    """Orders dated from `start` to `end` that did not go through as the policy wants: cancelled orders,
+    approved orders whose quote rule is not met as the records stand now, and drafts that would be
+    refused (quote rule or term). Refused approvals leave the order a draft; they are not stored apart.
+    Streamed; five queries."""
+    orders = PurchaseOrder.objects.filter(order_date__gte=start, order_date__lte=end)
+    for order, result in quote_assessments(orders, with_people=True):
+        if order.status == PurchaseOrder.Status.CANCELLED:
+            reason = order.cancellation_reason or "no reason given"
+            yield ExceptionRow(order, result, "Cancelled · 已取消", f"Cancelled: {reason}.")
+        elif order.status == APPROVED and not result.passes:
+            yield ExceptionRow(
+                order, result, "Approved, quote rule not met · 已批准但不符合報價規則", quote_rule_exception(result)
+            )
+        elif order.is_draft and (not result.passes or _outside_term(order)):
+            detail = quote_rule_exception(result)
+            if _outside_term(order):
+                detail = " ".join(filter(None, ["Outside the category's term.", detail]))
+            yield ExceptionRow(order, result, "Draft, would be refused · 草稿，將被拒絕", detail)
+
+
+# --- Alerts --------------------------------------------------------------------------------------
+
+
+def report_alerts(*, start: datetime.date, end: datetime.date) -> list[Alert]:
+    """Alerts raised from `start` to `end` (business dates), oldest first (one query)."""
+    return list(
+        alert_list()
+        .select_related("cap__category__agreement__connected_person")
+        .filter(created_at__date__gte=start, created_at__date__lte=end)
+        .order_by("created_at", "id")
+    )
+
+
+# --- The management dashboard --------------------------------------------------------------------
+
+
+def live_caps_as_at(on: datetime.date) -> list[AnnualCap]:
+    """Caps whose period contains `on`, with their figures as at `on` (one query)."""
+    return report_caps(start=on, end=on, as_of=on)
+
+
+def recent_alerts(limit: int = 10) -> list[Alert]:
+    """The latest alerts, newest first (one query)."""
+    return list(
+        alert_list().select_related("cap__category__agreement__connected_person").order_by("-created_at", "-id")[:limit]
+    )
+
+
+def draft_order_count() -> int:
+    """Orders entered and waiting for approval (one query)."""
+    return PurchaseOrder.objects.filter(status=PurchaseOrder.Status.DRAFT).count()

@@ -1,0 +1,288 @@
+"""The annual review pack (internal control 5): what the INEDs and the auditors need to confirm, for a
+financial year, that every continuing connected transaction was approved, priced by the policy, under
+its agreement and within its cap.
+
+The financial year runs from 1 January to 31 December (the issuer's year end); figures are as at its
+last day. Sheets:
+- INED summary: one printable page: per category the caps of the year, the actual total and whether it
+  stayed within cap; the four matters the auditors report on, each with its finding; the INEDs' four
+  confirmations and what the product holds for each;
+- Summary: every cap of the year as in the monthly report;
+- Auditor matters: the four matters with the evidence the product holds and where to find it;
+- Orders: every order counted in the year's periods with its board-approved agreement, who entered and
+  approved it, whether it lies in the term and the counterparty belongs to the connected person's group;
+- Quotes: each of those orders' quotes and the margin by which the connected party's price is lower;
+- Exceptions: orders dated in the year that were cancelled, approved without meeting the quote rule as
+  the records stand now, or drafts that would be refused (a refused approval leaves the order a draft);
+- Alerts raised in the year.
+"""
+
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import BinaryIO
+
+from compliance.models import Alert, AnnualCap
+from compliance.report_selectors import (
+    ExceptionRow,
+    OrderRow,
+    counted_quote_assessments,
+    order_evidence,
+    report_alerts,
+    report_caps,
+    report_exceptions,
+    report_order_rows,
+    report_reading,
+)
+from compliance.selectors import QuoteRuleResult
+from transactions.models import PurchaseOrder
+
+from .sheets import (
+    QuoteTally,
+    alerts_sheet,
+    cap_label,
+    day,
+    exception_rows,
+    exceptions_sheet,
+    order_rows,
+    orders_sheet,
+    quote_rows,
+    quotes_sheet,
+    summary_sheet,
+)
+from .workbook import Column, FreeSheet, Kind, ReportWorkbook, TableSheet, yes_no
+
+T, M, N = Kind.TEXT, Kind.MONEY, Kind.INTEGER
+
+CAP_COLUMNS = [
+    Column("Category", "交易類別", T, 30),
+    Column("Cap of the year", "本年度上限", T, 34),
+    Column("Currency", "貨幣", T, 9),
+    Column("Annual cap", "年度上限", M, 17),
+    Column("Actual", "實際交易金額", M, 17),
+    Column("Committed", "已承諾金額", M, 17),
+    Column("Within cap", "未超出上限", T, 12),
+]
+MATTER_COLUMNS = [
+    Column("Matter", "事項", T, 30),
+    Column("Finding", "結果", T, 34),
+    Column("Evidence the product holds", "系統所持證據", T, 60),
+    Column("Where to look", "參閱", T, 28),
+    Column("Orders examined", "審閱訂單數目", N, 11),
+    Column("Exceptions", "例外數目", N, 11),
+]
+
+
+# The one-page summary holds three small tables; these widths suit all three.
+INED_WIDTHS = [42, 40, 12, 17, 17, 17, 12]
+
+
+def year_bounds(year: int) -> tuple[datetime.date, datetime.date]:
+    return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+
+
+def annual_review_filename(year: int) -> str:
+    return f"cct-annual-review-{year}.xlsx"
+
+
+def write_annual_review(year: int, output: BinaryIO) -> None:
+    """Write the annual review pack of the financial year `year` to `output`."""
+    start, end = year_bounds(year)
+    with report_reading():
+        caps = report_caps(start=start, end=end, as_of=end)
+        report = build_annual_review(
+            year=year,
+            caps=caps,
+            evidence=order_evidence(caps, as_of=end),
+            orders=report_order_rows(caps, as_of=end),
+            quotes=counted_quote_assessments(caps, as_of=end),
+            exceptions=report_exceptions(start=start, end=end),
+            alerts=report_alerts(start=start, end=end),
+        )
+    report.save(output)
+
+
+def build_annual_review(
+    *,
+    year: int,
+    caps: list[AnnualCap],
+    evidence: dict[str, int],
+    orders: Iterable[OrderRow],
+    quotes: Iterable[tuple[PurchaseOrder, QuoteRuleResult]],
+    exceptions: Iterable[ExceptionRow],
+    alerts: list[Alert],
+) -> ReportWorkbook:
+    """The workbook, from selector output; runs no query of its own."""
+    end = year_bounds(year)[1]
+    name = f"financial year {year} · {year}財政年度"
+    as_at = (
+        f"Figures as at {end:%-d %b %Y}: invoices and orders dated on or before it; statuses as they stand now · "
+        f"數字截至{end:%Y-%m-%d}"
+    )
+    report = ReportWorkbook()
+    # Created first so that they come first; filled once the orders and quotes have been through.
+    ined = report.sheet(
+        "INED summary",
+        INED_WIDTHS,
+        heading=f"Annual review of continuing connected transactions · 持續關連交易年度審閱 — {name}",
+        note=as_at,
+    )
+    summary_sheet(report, caps, as_of=end, heading=f"Annual caps of the year · 本年度年度上限 — {name}", note=as_at)
+    matters = report.table(
+        "Auditor matters",
+        MATTER_COLUMNS,
+        heading=f"The matters the auditors report on · 核數師須匯報的事項 — {name}",
+        note="Rule 14A.56: whether anything suggests the transactions were not approved by the board, not in line "
+        "with the pricing policies, not under the governing agreements, or exceeded the annual cap",
+    )
+    orders_sheet(
+        report,
+        order_rows(orders),
+        heading=f"Orders counted in the year's periods · 本年度計入的訂單 — {name}",
+        note=as_at,
+    )
+    tally = QuoteTally()
+    quotes_sheet(
+        report,
+        quote_rows(quotes, tally),
+        heading=f"Quotes and favourability · 獨立報價及優惠程度 — {name}",
+        note="Amounts compared in the cap currency at the rate of each document's date",
+    )
+    exceptions = list(exceptions)
+    exceptions_sheet(
+        report,
+        exception_rows(exceptions),
+        heading=f"Exceptions and refusals · 例外及拒絕 — {name}",
+        note="Orders dated in the year: cancelled, approved without meeting the quote rule as the records stand "
+        "now, or drafts that would be refused (a refused approval leaves the order a draft)",
+    )
+    alerts_sheet(report, alerts, heading=f"Alerts raised in the year · 本年度發出的警示 — {name}", note=as_at)
+
+    findings = _matters(caps, evidence, tally)
+    _write_matters(matters, findings)
+    _write_ined_summary(ined, caps, findings, tally, exceptions, alerts)
+    return report
+
+
+def _matters(caps: list[AnnualCap], evidence: dict[str, int], tally: QuoteTally) -> list[list]:
+    """The four matters (a) to (d), each: matter, finding, evidence, where, orders examined, exceptions."""
+    examined = evidence["orders"]
+    exceeded = [cap for cap in caps if cap.used > cap.amount]
+    smallest = (
+        f"; the smallest margin below the lowest independent quote was {tally.smallest_margin_pct}%"
+        if tally.smallest_margin_pct is not None
+        else ""
+    )
+    before_board, outside = evidence["before_board"], evidence["outside_term"] + evidence["outside_group"]
+    failed = len(tally.failed)
+
+    def finding(count: int, what: str) -> str:
+        return "Nothing found · 未發現" if count == 0 else f"{count} {what} · 發現{count}項"
+
+    return [
+        [
+            "(a) Not approved by the board · 未經董事會批准",
+            finding(before_board, "orders dated before the board approved their agreement"),
+            "Each order names its framework agreement and the day the board approved it; each was approved in "
+            f"the product by a compliance user other than the person who entered it "
+            f"({evidence['self_approved']} approved by the person who entered them).",
+            "Orders: Agreement, Board approved on, Entered by, Approved by",
+            examined,
+            before_board + evidence["self_approved"],
+        ],
+        [
+            "(b) Not in line with the pricing policies · 不符合定價政策",
+            finding(failed, "orders not meeting the quote rule"),
+            f"{tally.passed} of {tally.orders} orders had the required independent quotes, dated within the "
+            f"validity before the order, and the connected party's price below every one of them, compared in "
+            f"the cap currency at each document's own rate{smallest}.",
+            "Quotes: Quote rule, More favourable by; Exceptions",
+            tally.orders,
+            failed,
+        ],
+        [
+            "(c) Not entered into under the governing agreements · 未根據規管協議進行",
+            finding(outside, "orders outside the term or with a counterparty outside the group"),
+            "Each order is placed under a category of a framework agreement; its dates lie within the category's "
+            f"term ({evidence['outside_term']} outside) and its counterparty belongs to the group of the "
+            f"agreement's connected person ({evidence['outside_group']} outside).",
+            "Orders: Agreement, Within term, Counterparty in the group",
+            examined,
+            outside,
+        ],
+        [
+            "(d) Exceeded the annual cap · 超出年度上限",
+            finding(len(exceeded), "caps exceeded"),
+            "Committed (approved orders allocated to each period) and actual (their invoices) as at the year end "
+            "against every cap of the year; approvals that would exceed a cap are refused by the product."
+            + (" Exceeded: " + "; ".join(cap_label(cap) for cap in exceeded) + "." if exceeded else ""),
+            "Summary: Annual cap, Actual, Committed, Status",
+            len(caps),
+            len(exceeded),
+        ],
+    ]
+
+
+def _write_matters(sheet: TableSheet, findings: list[list]) -> None:
+    sheet.extend(findings)
+    sheet.finish()
+
+
+def _write_ined_summary(
+    sheet: FreeSheet,
+    caps: list[AnnualCap],
+    findings: list[list],
+    tally: QuoteTally,
+    exceptions: list[ExceptionRow],
+    alerts: list[Alert],
+) -> None:
+    sheet.blank()
+    sheet.section("Caps of the year · 本年度上限")
+    sheet.header(CAP_COLUMNS)
+    kinds = [c.kind for c in CAP_COLUMNS]
+    by_category: dict[int, list[AnnualCap]] = {}
+    for cap in caps:
+        by_category.setdefault(cap.category_id, []).append(cap)
+    for category_caps in by_category.values():
+        for cap in category_caps:
+            period = f"{day(cap.period_start)} to {day(cap.period_end)}"
+            sheet.row(
+                [str(cap.category), period, cap.category.currency, cap.amount, cap.actual, cap.committed,
+                 yes_no(cap.used <= cap.amount)],
+                kinds,
+            )  # fmt: skip
+        if len(category_caps) > 1:
+            sheet.row(
+                [f"{category_caps[0].category.name}: the year · 全年", "All caps of the year · 全年合計",
+                 category_caps[0].category.currency, sum((c.amount for c in category_caps), Decimal(0)),
+                 sum((c.actual for c in category_caps), Decimal(0)),
+                 sum((c.committed for c in category_caps), Decimal(0)),
+                 yes_no(all(c.used <= c.amount for c in category_caps))],
+                kinds,
+                bold_first=True,
+            )  # fmt: skip
+    if not caps:
+        sheet.row(["No cap period falls in this year · 本年度沒有年度上限", None], [T, T])
+
+    sheet.blank()
+    sheet.section("What the auditors report on · 核數師須匯報的事項")
+    sheet.header([MATTER_COLUMNS[0], MATTER_COLUMNS[1], MATTER_COLUMNS[5], MATTER_COLUMNS[3]])
+    for matter, finding, _evidence, where, _examined, count in findings:
+        sheet.row([matter, finding, count, where], [T, T, N, T], bold_first=True, wrap=True)
+
+    sheet.blank()
+    sheet.section("The INEDs' confirmations · 獨立非執行董事的確認")
+    sheet.header([Column("Confirmation", "確認事項", T), Column("What the product holds", "系統所持資料", T)])
+    confirmations = [
+        ("(1) In the ordinary and usual course of business · 屬日常及一般業務",
+         f"Every order of the year with its description, category and counterparty ({tally.orders} in Orders)."),
+        ("(2) On normal commercial terms or better · 按一般或更佳商業條款",
+         f"{tally.passed} of {tally.orders} orders priced below every counted independent quote (Quotes)."),
+        ("(3) Under the governing agreement, on fair and reasonable terms · 根據規管協議進行，條款公平合理",
+         f"{findings[2][1]} (Orders: Within term, Counterparty in the group)."),
+        ("(4) In the interests of the shareholders as a whole · 符合股東整體利益",
+         f"Caps: {findings[3][1]}; {len(exceptions)} exceptions or refusals (Exceptions); "
+         f"{len(alerts)} alerts raised in the year (Alerts)."),
+    ]  # fmt: skip
+    for confirmation, holds in confirmations:
+        sheet.row([confirmation, holds], [T, T], bold_first=True, wrap=True)

@@ -1,0 +1,175 @@
+"""The semi-annual directors' report (internal control 2: finance reports to the directors, the INEDs
+included, every six months).
+
+One workbook per half year (January to June, July to December), figures as at the half year's last day:
+- Connected persons: each connected person's caps added up across its agreements and categories (per
+  currency), with what the half year itself added, its alerts and its exceptions;
+- Summary: each cap whose period overlaps the half year, as in the monthly report, plus what the half
+  year added;
+- Alerts raised in the half year; Exceptions: orders dated in it that were cancelled, or approved or
+  pending without meeting the quote rule;
+- Orders and Quotes, as in the monthly report.
+"""
+
+import datetime
+from collections import Counter
+from collections.abc import Iterable
+from typing import BinaryIO
+
+from compliance.models import Alert, AnnualCap
+from compliance.report_selectors import (
+    ExceptionRow,
+    OrderRow,
+    connected_person_totals,
+    counted_quote_assessments,
+    report_alerts,
+    report_caps_with_movement,
+    report_exceptions,
+    report_order_rows,
+    report_reading,
+)
+from compliance.selectors import QuoteRuleResult
+from transactions.models import PurchaseOrder
+
+from .sheets import (
+    alerts_sheet,
+    exception_rows,
+    exceptions_sheet,
+    order_rows,
+    orders_sheet,
+    quote_rows,
+    quotes_sheet,
+    summary_sheet,
+)
+from .workbook import Column, Kind, ReportWorkbook, fraction
+
+T, M, P, N = Kind.TEXT, Kind.MONEY, Kind.PERCENT, Kind.INTEGER
+
+PERSON_COLUMNS = [
+    Column("Connected person", "關連人士", T, 34),
+    Column("Currency", "貨幣", T, 9),
+    Column("Caps", "年度上限數目", N, 9),
+    Column("Annual caps", "年度上限總額", M, 17),
+    Column("Actual", "實際交易金額", M, 17),
+    Column("Committed", "已承諾金額", M, 17),
+    Column("Used", "已使用（各上限較高者合計）", M, 17),
+    Column("Utilisation %", "使用率", P, 12),
+    Column("Remaining", "剩餘額度", M, 17),
+    Column("Forecast at period ends", "期末預測", M, 17),
+    Column("Forecast %", "期末預測使用率", P, 12),
+    Column("Actual in the half year", "本半年實際交易", M, 17),
+    Column("Committed in the half year", "本半年新承諾", M, 17),
+    Column("Alerts in the half year", "本半年警示", N, 11),
+    Column("Exceptions in the half year", "本半年例外情況", N, 11),
+]
+
+
+def half_bounds(half: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """January to June or July to December: the half year containing `half`."""
+    if half.month <= 6:
+        return datetime.date(half.year, 1, 1), datetime.date(half.year, 6, 30)
+    return datetime.date(half.year, 7, 1), datetime.date(half.year, 12, 31)
+
+
+def half_name(half: datetime.date) -> str:
+    return f"{half.year}-H{1 if half.month <= 6 else 2}"
+
+
+def directors_report_filename(half: datetime.date) -> str:
+    return f"cct-directors-report-{half_name(half)}.xlsx"
+
+
+def write_directors_report(half: datetime.date, output: BinaryIO) -> None:
+    """Write the directors' report of the half year containing `half` (any day of it) to `output`."""
+    start, end = half_bounds(half)
+    with report_reading():
+        caps = report_caps_with_movement(start=start, end=end)
+        report = build_directors_report(
+            half=start,
+            caps=caps,
+            alerts=report_alerts(start=start, end=end),
+            exceptions=list(report_exceptions(start=start, end=end)),
+            orders=report_order_rows(caps, as_of=end),
+            quotes=counted_quote_assessments(caps, as_of=end),
+        )
+    report.save(output)
+
+
+def build_directors_report(
+    *,
+    half: datetime.date,
+    caps: list[AnnualCap],
+    alerts: list[Alert],
+    exceptions: list[ExceptionRow],
+    orders: Iterable[OrderRow],
+    quotes: Iterable[tuple[PurchaseOrder, QuoteRuleResult]],
+) -> ReportWorkbook:
+    """The workbook, from selector output; runs no query of its own."""
+    start, end = half_bounds(half)
+    half_label = "January to June" if start.month == 1 else "July to December"
+    half_zh = "上半年" if start.month == 1 else "下半年"
+    name = f"{half_label} {start.year} · {start.year}年{half_zh}"
+    as_at = (
+        f"Figures as at {end:%-d %b %Y}: invoices and orders dated on or before it; statuses as they stand now · "
+        f"數字截至{end:%Y-%m-%d}"
+    )
+    report = ReportWorkbook()
+
+    alerts_per_person = Counter(alert.cap.category.agreement.connected_person_id for alert in alerts)
+    exceptions_per_person = Counter(row.order.category.agreement.connected_person_id for row in exceptions)
+    people = report.table(
+        "Connected persons",
+        PERSON_COLUMNS,
+        heading=f"Directors' report on continuing connected transactions · 董事持續關連交易報告 — {name}",
+        note=as_at + " · Per connected person, across its agreements; never across currencies",
+    )
+    for total in connected_person_totals(caps, as_of=end):
+        people.append(
+            [
+                total.name,
+                total.currency,
+                total.caps,
+                total.amount,
+                total.actual,
+                total.committed,
+                total.used,
+                fraction(total.used_pct),
+                total.remaining,
+                total.forecast,
+                fraction(total.forecast_pct),
+                total.actual_in_range,
+                total.committed_in_range,
+                alerts_per_person[total.connected_person_id],
+                exceptions_per_person[total.connected_person_id],
+            ]
+        )
+    people.finish()
+    summary_sheet(
+        report,
+        caps,
+        as_of=end,
+        heading=f"Annual caps · 年度上限 — {name}",
+        note=as_at,
+        movement=("half year", "本半年"),
+    )
+    alerts_sheet(report, alerts, heading=f"Alerts raised in the half year · 本半年發出的警示 — {name}", note=as_at)
+    exceptions_sheet(
+        report,
+        exception_rows(exceptions),
+        heading=f"Exceptions of the half year · 本半年例外情況 — {name}",
+        note="Orders dated in the half year: cancelled, approved without meeting the quote rule as the records "
+        "stand now, or drafts that would be refused",
+    )
+    orders_sheet(
+        report,
+        order_rows(orders),
+        heading=f"Orders counted in the caps' periods · 計入各期間的訂單 — {name}",
+        note=as_at,
+    )
+    quotes_sheet(
+        report,
+        quote_rows(quotes),
+        heading=f"Quotes of those orders · 訂單的獨立報價 — {name}",
+        note="Amounts compared in the cap currency at the rate of each document's date",
+    )
+    return report
