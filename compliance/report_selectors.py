@@ -19,11 +19,27 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
-from django.db.models.functions import TruncDate
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.expressions import Expression
+from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
+from django.db.models.lookups import Exact
 
-from transactions.models import Counterparty, Invoice, PurchaseOrder, Quote, TransactionCategory
-from transactions.money import ZERO, CentsField, mul_div_round
+from transactions.models import CategoryRenewal, Counterparty, Invoice, PurchaseOrder, Quote, TransactionCategory
+from transactions.money import ZERO, CentsField, DaysBetween, mul_div_round
 from transactions.selectors import RateBook, converted_amount_expression
 
 from .forecast import cap_forecast
@@ -38,6 +54,7 @@ from .selectors import (
     caps_with_forecast_inputs,
     caps_with_utilisation,
 )
+from .terms import category_terms, order_inside_terms
 
 APPROVED = PurchaseOrder.Status.APPROVED
 CHUNK = 2000
@@ -181,13 +198,38 @@ def connected_person_totals(caps: list[AnnualCap], *, as_of: datetime.date) -> l
 # --- Orders counted in the caps' periods ---------------------------------------------------------
 
 
+def _days_inside(start: Expression, end: Expression, first: Expression, last: Expression) -> Expression:
+    """How many days from `first` to `last` fall from `start` to `end` (0 when none do)."""
+    return Greatest(Value(0), DaysBetween(Least(last, end), Greatest(first, start)) + 1)
+
+
 def _within_term() -> Case:
-    inside = Q(
-        order_date__gte=F("category__term_start"),
-        order_date__lte=F("category__term_end"),
-        recognition_first__gte=F("category__term_start"),
-        recognition_last__lte=F("category__term_end"),
+    """The order date and every day the order counts on fall inside the category's recorded terms: its first
+    term and its renewals (compliance.terms, the approval gate's rule). Terms never overlap, so the days they
+    cover add up: the order's days are all inside when the terms cover as many of them as there are.
+
+    Needs `recognition_first` and `recognition_last` on the query (compliance.selectors._recognition_bounds)."""
+    renewals = CategoryRenewal.objects.filter(category=OuterRef("category"))
+    dated_in_renewal = Exists(
+        renewals.filter(term_start__lte=OuterRef("order_date"), term_end__gte=OuterRef("order_date"))
     )
+    days_in_renewals = (
+        renewals.order_by()
+        .annotate(
+            days=_days_inside(
+                F("term_start"), F("term_end"), OuterRef("recognition_first"), OuterRef("recognition_last")
+            )
+        )
+        .values("category")
+        .annotate(total=Sum("days"))
+        .values("total")
+    )
+    days_in_terms = _days_inside(
+        F("category__term_start"), F("category__term_end"), F("recognition_first"), F("recognition_last")
+    ) + Coalesce(Subquery(days_in_renewals, output_field=IntegerField()), Value(0))
+    days = DaysBetween(F("recognition_last"), F("recognition_first")) + 1
+    dated_in_first = Q(order_date__gte=F("category__term_start"), order_date__lte=F("category__term_end"))
+    inside = (dated_in_first | Q(dated_in_renewal)) & Q(Exact(days_in_terms, days))
     return Case(When(inside, then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
@@ -409,19 +451,27 @@ class ExceptionRow(NamedTuple):
     detail: str
 
 
-def _outside_term(order: PurchaseOrder) -> bool:
-    category = order.category
-    return not (category.term_start <= order.recognition_start and order.recognition_end <= category.term_end) or not (
-        category.term_start <= order.order_date <= category.term_end
-    )
+def _renewals_by_category(orders: QuerySet[PurchaseOrder]) -> dict[int, list[CategoryRenewal]]:
+    """The renewals of the orders' categories, per category in date order (one query)."""
+    renewals: dict[int, list[CategoryRenewal]] = {}
+    for renewal in CategoryRenewal.objects.filter(category__in=orders.values("category")).order_by("term_start"):
+        renewals.setdefault(renewal.category_id, []).append(renewal)
+    return renewals
+
+
+def _outside_term(order: PurchaseOrder, renewals: dict[int, list[CategoryRenewal]]) -> bool:
+    """Outside every recorded term of the order's category, as the approval gate decides it."""
+    terms = category_terms(order.category, renewals=renewals.get(order.category_id, []))
+    return not order_inside_terms(order, terms)
 
 
 def report_exceptions(*, start: datetime.date, end: datetime.date) -> Iterator[ExceptionRow]:
     """Orders dated from `start` to `end` that did not go through as the policy wants: cancelled orders,
     approved orders whose quote rule is not met as the records stand now, and drafts that would be
     refused (quote rule or term). Refused approvals leave the order a draft; they are not stored apart.
-    Streamed; five queries."""
+    Streamed; six queries."""
     orders = PurchaseOrder.objects.filter(order_date__gte=start, order_date__lte=end)
+    renewals = _renewals_by_category(orders)
     for order, result in quote_assessments(orders, with_people=True):
         if order.status == PurchaseOrder.Status.CANCELLED:
             reason = order.cancellation_reason or "no reason given"
@@ -430,11 +480,13 @@ def report_exceptions(*, start: datetime.date, end: datetime.date) -> Iterator[E
             yield ExceptionRow(
                 order, result, "Approved, quote rule not met · 已批准但不符合報價規則", quote_rule_exception(result)
             )
-        elif order.is_draft and (not result.passes or _outside_term(order)):
-            detail = quote_rule_exception(result)
-            if _outside_term(order):
-                detail = " ".join(filter(None, ["Outside the category's term.", detail]))
-            yield ExceptionRow(order, result, "Draft, would be refused · 草稿，將被拒絕", detail)
+        elif order.is_draft:
+            outside = _outside_term(order, renewals)
+            if outside or not result.passes:
+                detail = quote_rule_exception(result)
+                if outside:
+                    detail = " ".join(filter(None, ["Outside the category's term.", detail]))
+                yield ExceptionRow(order, result, "Draft, would be refused · 草稿，將被拒絕", detail)
 
 
 # --- Alerts --------------------------------------------------------------------------------------
