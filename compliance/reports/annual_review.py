@@ -12,8 +12,9 @@ last day. Sheets:
 - Orders: every order counted in the year's periods with its board-approved agreement, who entered and
   approved it, whether it lies in the term and the counterparty belongs to the connected person's group;
 - Quotes: each of those orders' quotes and the margin by which the connected party's price is lower;
-- Exceptions: orders dated in the year that were cancelled, approved without meeting the quote rule as
-  the records stand now, or drafts that would be refused (a refused approval leaves the order a draft);
+- Exceptions: orders dated in the year that were cancelled, approved under a documented quote-rule
+  exception, approved without meeting the quote rule otherwise (as the records stand now), or drafts that
+  would be refused (a refused approval leaves the order a draft);
 - Alerts raised in the year.
 """
 
@@ -153,8 +154,9 @@ def build_annual_review(
         report,
         exception_rows(exceptions),
         heading=f"Exceptions and refusals · 例外及拒絕 — {name}",
-        note="Orders dated in the year: cancelled, approved without meeting the quote rule as the records stand "
-        "now, or drafts that would be refused (a refused approval leaves the order a draft)",
+        note="Orders dated in the year: cancelled, approved under a documented quote-rule exception, approved "
+        "without meeting the quote rule otherwise as the records stand now, or drafts that would be refused (a "
+        "refused approval leaves the order a draft)",
     )
     alerts_sheet(report, alerts, heading=f"Alerts raised in the year · 本年度發出的警示 — {name}", note=as_at)
 
@@ -174,7 +176,13 @@ def _matters(caps: list[AnnualCap], evidence: dict[str, int], tally: QuoteTally)
         else ""
     )
     before_board, outside = evidence["before_board"], evidence["outside_term"] + evidence["outside_group"]
-    failed = len(tally.failed)
+    failed, documented = len(tally.failed), len(tally.documented)
+    under_exceptions = (
+        f" {documented} approved under a documented quote-rule exception: a reason, evidence and a second "
+        "person's approval (Quote-rule exceptions)."
+        if documented
+        else ""
+    )
 
     def finding(count: int, what: str) -> str:
         return "Nothing found · 未發現" if count == 0 else f"{count} {what} · 發現{count}項"
@@ -192,13 +200,14 @@ def _matters(caps: list[AnnualCap], evidence: dict[str, int], tally: QuoteTally)
         ],
         [
             "(b) Not in line with the pricing policies · 不符合定價政策",
-            finding(failed, "orders not meeting the quote rule"),
+            finding(failed, "orders not meeting the quote rule")
+            + (f"; {documented} under a documented exception · {documented}項已記錄例外" if documented else ""),
             f"{tally.passed} of {tally.orders} orders had the required independent quotes, dated within the "
             f"validity before the order, and the connected party's price below every one of them, compared in "
-            f"the cap currency at each document's own rate{smallest}.",
-            "Quotes: Quote rule, More favourable by; Exceptions",
+            f"the cap currency at each document's own rate{smallest}.{under_exceptions}",
+            "Quotes: Quote rule, More favourable by; Exceptions; Quote-rule exceptions",
             tally.orders,
-            failed,
+            failed + documented,
         ],
         [
             "(c) Not entered into under the governing agreements · 未根據規管協議進行",
@@ -277,7 +286,8 @@ def _write_ined_summary(
         ("(1) In the ordinary and usual course of business · 屬日常及一般業務",
          f"Every order of the year with its description, category and counterparty ({tally.orders} in Orders)."),
         ("(2) On normal commercial terms or better · 按一般或更佳商業條款",
-         f"{tally.passed} of {tally.orders} orders priced below every counted independent quote (Quotes)."),
+         f"{tally.passed} of {tally.orders} orders priced below every counted independent quote (Quotes)"
+         + (f"; {len(tally.documented)} under a documented quote-rule exception." if tally.documented else ".")),
         ("(3) Under the governing agreement, on fair and reasonable terms · 根據規管協議進行，條款公平合理",
          f"{findings[2][1]} (Orders: Within term, Counterparty in the group)."),
         ("(4) In the interests of the shareholders as a whole · 符合股東整體利益",

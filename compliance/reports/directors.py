@@ -6,8 +6,8 @@ One workbook per half year (January to June, July to December), figures as at th
   currency), with what the half year itself added, its alerts and its exceptions;
 - Summary: each cap whose period overlaps the half year, as in the monthly report, plus what the half
   year added;
-- Alerts raised in the half year; Exceptions: orders dated in it that were cancelled, or approved or
-  pending without meeting the quote rule;
+- Alerts raised in the half year; Exceptions: orders dated in it that were cancelled, approved under a
+  documented quote-rule exception, or approved or pending without meeting the quote rule otherwise;
 - Orders and Quotes, as in the monthly report.
 """
 
@@ -157,8 +157,9 @@ def build_directors_report(
         report,
         exception_rows(exceptions),
         heading=f"Exceptions of the half year · 本半年例外情況 — {name}",
-        note="Orders dated in the half year: cancelled, approved without meeting the quote rule as the records "
-        "stand now, or drafts that would be refused",
+        note="Orders dated in the half year: cancelled, approved under a documented quote-rule exception, "
+        "approved without meeting the quote rule otherwise as the records stand now, or drafts that would be "
+        "refused",
     )
     orders_sheet(
         report,

@@ -3,9 +3,24 @@ exceptions, cap revisions and their breaches, and the classification of each cat
 
 from decimal import Decimal
 
+import pytest
+
+from compliance.quote_exceptions import (
+    quote_rule_exception_approve,
+    quote_rule_exception_reject,
+    quote_rule_exception_request,
+)
 from compliance.renewals import category_renewal_record
-from tests.compliance.workbooks import annual, approved_order, load, quoted, rows
+from compliance.services import purchase_order_approve
+from tests.compliance.test_quote_exceptions import evidence
+from tests.compliance.workbooks import annual, approved_order, directors, load, monthly, quoted, rows
+from tests.conftest import make_user
 from tests.factories import D
+from transactions.models import PurchaseOrder
+
+DOCUMENTED = "Approved under a documented quote-rule exception · 按已記錄的報價規則例外批准"
+NOT_MET = "Approved, quote rule not met · 已批准但不符合報價規則"
+SOLE_SUPPLIER = "Only one vendor makes this switch model; the search found no other supplier."
 
 RENEWAL_CAPS = [{"period_start": D("2027-01-01"), "period_end": D("2027-12-31"), "amount": Decimal("3000000.00")}]
 
@@ -56,3 +71,98 @@ def test_an_order_in_a_gap_between_two_terms_is_flagged_outside_the_term(ledger,
     assert matters(book)["(c)"]["Exceptions"].value == 1
     exceptions = {row["Order"].value: row["Detail"].value for row in rows(book["Exceptions"])}
     assert exceptions == {"PO-DRAFT-GAP": "Outside the category's term."}
+
+
+# --- Documented quote-rule exceptions ---------------------------------------------------------------
+
+
+@pytest.fixture
+def second_officer(db):
+    return make_user("sam.second", "compliance")
+
+
+def request_exception(order, user, reason=SOLE_SUPPLIER):
+    return quote_rule_exception_request(user=user, purchase_order=order, reason=reason, evidence=evidence())
+
+
+@pytest.fixture
+def under_exception(ledger, finance_user, compliance_user, second_officer, time_machine):
+    """PO-SOLE (2 Mar 2026, one independent quote) approved under an exception requested on 5 Mar and approved
+    on 6 Mar; PO-UNEXPLAINED approved with no quotes and no exception."""
+    order = ledger.order("100000.00", number="PO-SOLE", quotes=("120000.00",), created_by=finance_user)
+    time_machine.move_to("2026-03-05 10:00 +08:00")
+    exception = request_exception(order, compliance_user)
+    time_machine.move_to("2026-03-06 10:00 +08:00")
+    quote_rule_exception_approve(exception_id=exception.pk, user=second_officer)
+    purchase_order_approve(order_id=order.pk, user=compliance_user)
+    approved_order(ledger, "100.00", number="PO-UNEXPLAINED", order_date=D("2026-03-03"))
+    return order
+
+
+WHO_AND_WHEN = "Requested by connie.compliance on 5 Mar 2026; approved by sam.second on 6 Mar 2026."
+
+
+def test_an_order_approved_under_a_documented_exception_shows_as_such_in_the_monthly_quotes_sheet(under_exception):
+    quotes = {row["Order"].value: row for row in rows(load(monthly(D("2026-03-01")))["Quotes"])}
+
+    sole, unexplained = quotes["PO-SOLE"], quotes["PO-UNEXPLAINED"]
+    assert sole["Quote rule"].value == "Not met: documented exception · 不符合：已記錄例外"
+    assert sole["Exception"].value == (
+        f"{DOCUMENTED}: {SOLE_SUPPLIER} {WHO_AND_WHEN} Quote rule: 1 of the 2 required independent quotes."
+    )
+    assert unexplained["Quote rule"].value == "Not met · 不符合"
+    assert unexplained["Exception"].value == "0 of the 2 required independent quotes."
+
+
+def test_an_order_approved_under_a_documented_exception_is_not_an_unexplained_breach_in_the_annual_review(
+    under_exception,
+):
+    book = load(annual(2026))
+
+    exceptions = {row["Order"].value: row for row in rows(book["Exceptions"])}
+    assert {number: row["Exception"].value for number, row in exceptions.items()} == {
+        "PO-SOLE": DOCUMENTED, "PO-UNEXPLAINED": NOT_MET,
+    }  # fmt: skip
+    assert exceptions["PO-SOLE"]["Detail"].value == (
+        f"{SOLE_SUPPLIER} {WHO_AND_WHEN} Quote rule: 1 of the 2 required independent quotes."
+    )
+    pricing = matters(book)["(b)"]
+    assert pricing["Finding"].value == (
+        "1 orders not meeting the quote rule · 發現1項; 1 under a documented exception · 1項已記錄例外"
+    )
+    assert "1 approved under a documented quote-rule exception" in pricing["Evidence the product holds"].value
+
+
+def test_the_directors_exceptions_sheet_shows_a_documented_exception_as_a_row_of_its_own_kind(under_exception):
+    exceptions = {
+        row["Order"].value: row["Exception"].value for row in rows(load(directors(D("2026-01-01")))["Exceptions"])
+    }
+
+    assert exceptions == {"PO-SOLE": DOCUMENTED, "PO-UNEXPLAINED": NOT_MET}
+
+
+def test_an_exception_that_no_longer_covers_its_order_does_not_explain_it(under_exception):
+    # The order is no longer the one the exception was approved for.
+    PurchaseOrder.objects.filter(pk=under_exception.pk).update(amount=Decimal("110000.00"))
+
+    exceptions = {row["Order"].value: row for row in rows(load(annual(2026))["Exceptions"])}
+
+    assert exceptions["PO-SOLE"]["Exception"].value == NOT_MET
+    assert exceptions["PO-SOLE"]["Detail"].value == (
+        "1 of the 2 required independent quotes. The quote-rule exception approved for CNY 100,000.00 does not "
+        "cover the order as it stands."
+    )
+
+
+def test_a_draft_under_an_approved_exception_would_not_be_refused_but_one_under_a_rejected_one_would(
+    ledger, finance_user, compliance_user, second_officer
+):
+    waived = ledger.order("100.00", number="PO-WAIVED", quotes=(), created_by=finance_user)
+    quote_rule_exception_approve(exception_id=request_exception(waived, compliance_user).pk, user=second_officer)
+    turned_down = ledger.order("100.00", number="PO-TURNED-DOWN", quotes=(), created_by=finance_user)
+    quote_rule_exception_reject(exception_id=request_exception(turned_down, compliance_user).pk, user=second_officer)
+
+    exceptions = {row["Order"].value: row for row in rows(load(annual(2026))["Exceptions"])}
+
+    assert set(exceptions) == {"PO-TURNED-DOWN"}
+    assert exceptions["PO-TURNED-DOWN"]["Detail"].value == "0 of the 2 required independent quotes."
