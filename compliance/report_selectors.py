@@ -45,6 +45,7 @@ from transactions.selectors import RateBook, converted_amount_expression
 
 from .forecast import cap_forecast
 from .models import Alert, AnnualCap, QuoteRuleException
+from .quote_exceptions import quote_rule_exception_list
 from .selectors import (
     QuoteRuleResult,
     _recognition_bounds,
@@ -564,6 +565,14 @@ def report_exceptions(*, start: datetime.date, end: datetime.date) -> Iterator[E
                 reasons = ["Outside the category's term." if outside else ""]
                 reasons += [quote_rule_exception(result), _stale_exception_note(order)] if refused_on_quotes else []
                 yield ExceptionRow(order, result, WOULD_BE_REFUSED, " ".join(filter(None, reasons)))
+
+
+def report_quote_rule_exceptions(*, start: datetime.date, end: datetime.date) -> list[QuoteRuleException]:
+    """Every quote-rule exception requested from `start` to `end`, or for an order dated in that range, whatever
+    its status (pending, approved, rejected), oldest first, with its order and people (one query)."""
+    requested = Q(requested_at__date__gte=start, requested_at__date__lte=end)
+    for_order = Q(purchase_order__order_date__gte=start, purchase_order__order_date__lte=end)
+    return list(quote_rule_exception_list().filter(requested | for_order).order_by("requested_at", "id"))
 
 
 # --- Alerts --------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ last day. Sheets:
 - Exceptions: orders dated in the year that were cancelled, approved under a documented quote-rule
   exception, approved without meeting the quote rule otherwise (as the records stand now), or drafts that
   would be refused (a refused approval leaves the order a draft);
+- Quote-rule exceptions: every exception requested in the year or for an order dated in it, pending,
+  approved or rejected, with who requested and decided it, when, why and its evidence;
 - Alerts raised in the year.
 """
 
@@ -23,7 +25,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import BinaryIO
 
-from compliance.models import Alert, AnnualCap
+from compliance.models import Alert, AnnualCap, QuoteRuleException
 from compliance.report_selectors import (
     ExceptionRow,
     OrderRow,
@@ -33,6 +35,7 @@ from compliance.report_selectors import (
     report_caps,
     report_exceptions,
     report_order_rows,
+    report_quote_rule_exceptions,
     report_reading,
 )
 from compliance.selectors import QuoteRuleResult
@@ -48,6 +51,7 @@ from .sheets import (
     order_rows,
     orders_sheet,
     quote_rows,
+    quote_rule_exceptions_sheet,
     quotes_sheet,
     summary_sheet,
 )
@@ -98,6 +102,7 @@ def write_annual_review(year: int, output: BinaryIO) -> None:
             orders=report_order_rows(caps, as_of=end),
             quotes=counted_quote_assessments(caps, as_of=end),
             exceptions=report_exceptions(start=start, end=end),
+            quote_rule_exceptions=report_quote_rule_exceptions(start=start, end=end),
             alerts=report_alerts(start=start, end=end),
         )
     report.save(output)
@@ -111,6 +116,7 @@ def build_annual_review(
     orders: Iterable[OrderRow],
     quotes: Iterable[tuple[PurchaseOrder, QuoteRuleResult]],
     exceptions: Iterable[ExceptionRow],
+    quote_rule_exceptions: list[QuoteRuleException],
     alerts: list[Alert],
 ) -> ReportWorkbook:
     """The workbook, from selector output; runs no query of its own."""
@@ -158,11 +164,18 @@ def build_annual_review(
         "without meeting the quote rule otherwise as the records stand now, or drafts that would be refused (a "
         "refused approval leaves the order a draft)",
     )
+    quote_rule_exceptions_sheet(
+        report,
+        quote_rule_exceptions,
+        heading=f"Quote-rule exceptions · 報價規則例外 — {name}",
+        note="Every exception requested in the year or for an order dated in it, whatever its status; amount, "
+        "currency and counterparty as requested, which is what an exception covers",
+    )
     alerts_sheet(report, alerts, heading=f"Alerts raised in the year · 本年度發出的警示 — {name}", note=as_at)
 
     findings = _matters(caps, evidence, tally)
     _write_matters(matters, findings)
-    _write_ined_summary(ined, caps, findings, tally, exceptions, alerts)
+    _write_ined_summary(ined, caps, findings, tally, exceptions, quote_rule_exceptions, alerts)
     return report
 
 
@@ -243,6 +256,7 @@ def _write_ined_summary(
     findings: list[list],
     tally: QuoteTally,
     exceptions: list[ExceptionRow],
+    quote_rule_exceptions: list[QuoteRuleException],
     alerts: list[Alert],
 ) -> None:
     sheet.blank()
@@ -279,6 +293,7 @@ def _write_ined_summary(
     for matter, finding, _evidence, where, _examined, count in findings:
         sheet.row([matter, finding, count, where], [T, T, N, T], bold_first=True, wrap=True)
 
+    approved = sum(1 for exception in quote_rule_exceptions if exception.is_approved)
     sheet.blank()
     sheet.section("The INEDs' confirmations · 獨立非執行董事的確認")
     sheet.header([Column("Confirmation", "確認事項", T), Column("What the product holds", "系統所持資料", T)])
@@ -292,7 +307,8 @@ def _write_ined_summary(
          f"{findings[2][1]} (Orders: Within term, Counterparty in the group)."),
         ("(4) In the interests of the shareholders as a whole · 符合股東整體利益",
          f"Caps: {findings[3][1]}; {len(exceptions)} exceptions or refusals (Exceptions); "
-         f"{len(alerts)} alerts raised in the year (Alerts)."),
+         f"{len(quote_rule_exceptions)} quote-rule exceptions recorded, {approved} approved (Quote-rule "
+         f"exceptions); {len(alerts)} alerts raised in the year (Alerts)."),
     ]  # fmt: skip
     for confirmation, holds in confirmations:
         sheet.row([confirmation, holds], [T, T], bold_first=True, wrap=True)

@@ -8,6 +8,7 @@ One workbook per half year (January to June, July to December), figures as at th
   year added;
 - Alerts raised in the half year; Exceptions: orders dated in it that were cancelled, approved under a
   documented quote-rule exception, or approved or pending without meeting the quote rule otherwise;
+  Quote-rule exceptions: every exception requested in the half year or for an order dated in it;
 - Orders and Quotes, as in the monthly report.
 """
 
@@ -16,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import BinaryIO
 
-from compliance.models import Alert, AnnualCap
+from compliance.models import Alert, AnnualCap, QuoteRuleException
 from compliance.report_selectors import (
     ExceptionRow,
     OrderRow,
@@ -26,6 +27,7 @@ from compliance.report_selectors import (
     report_caps_with_movement,
     report_exceptions,
     report_order_rows,
+    report_quote_rule_exceptions,
     report_reading,
 )
 from compliance.selectors import QuoteRuleResult
@@ -38,6 +40,7 @@ from .sheets import (
     order_rows,
     orders_sheet,
     quote_rows,
+    quote_rule_exceptions_sheet,
     quotes_sheet,
     summary_sheet,
 )
@@ -89,6 +92,7 @@ def write_directors_report(half: datetime.date, output: BinaryIO) -> None:
             caps=caps,
             alerts=report_alerts(start=start, end=end),
             exceptions=list(report_exceptions(start=start, end=end)),
+            quote_rule_exceptions=report_quote_rule_exceptions(start=start, end=end),
             orders=report_order_rows(caps, as_of=end),
             quotes=counted_quote_assessments(caps, as_of=end),
         )
@@ -101,6 +105,7 @@ def build_directors_report(
     caps: list[AnnualCap],
     alerts: list[Alert],
     exceptions: list[ExceptionRow],
+    quote_rule_exceptions: list[QuoteRuleException],
     orders: Iterable[OrderRow],
     quotes: Iterable[tuple[PurchaseOrder, QuoteRuleResult]],
 ) -> ReportWorkbook:
@@ -160,6 +165,13 @@ def build_directors_report(
         note="Orders dated in the half year: cancelled, approved under a documented quote-rule exception, "
         "approved without meeting the quote rule otherwise as the records stand now, or drafts that would be "
         "refused",
+    )
+    quote_rule_exceptions_sheet(
+        report,
+        quote_rule_exceptions,
+        heading=f"Quote-rule exceptions · 報價規則例外 — {name}",
+        note="Every exception requested in the half year or for an order dated in it, whatever its status; amount, "
+        "currency and counterparty as requested, which is what an exception covers",
     )
     orders_sheet(
         report,

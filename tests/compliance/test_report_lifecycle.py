@@ -1,6 +1,7 @@
 """The reports know the cap lifecycle: every recorded term (renewals included), documented quote-rule
 exceptions, cap revisions and their breaches, and the classification of each category and connected person."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -13,7 +14,7 @@ from compliance.quote_exceptions import (
 from compliance.renewals import category_renewal_record
 from compliance.services import purchase_order_approve
 from tests.compliance.test_quote_exceptions import evidence
-from tests.compliance.workbooks import annual, approved_order, directors, load, monthly, quoted, rows
+from tests.compliance.workbooks import annual, approved_order, directors, load, money, monthly, quoted, rows
 from tests.conftest import make_user
 from tests.factories import D
 from transactions.models import PurchaseOrder
@@ -166,3 +167,52 @@ def test_a_draft_under_an_approved_exception_would_not_be_refused_but_one_under_
 
     assert set(exceptions) == {"PO-TURNED-DOWN"}
     assert exceptions["PO-TURNED-DOWN"]["Detail"].value == "0 of the 2 required independent quotes."
+
+
+def test_the_annual_review_lists_every_quote_rule_exception_of_the_year_pending_and_rejected_too(
+    under_exception, ledger, finance_user, compliance_user, second_officer, time_machine
+):
+    pending = ledger.order("100.00", number="PO-PENDING", quotes=(), created_by=finance_user)
+    request_exception(pending, compliance_user, reason="The only licensed reseller in Hong Kong")
+    turned_down = ledger.order("100.00", number="PO-TURNED-DOWN", quotes=(), created_by=finance_user)
+    time_machine.move_to("2026-03-09 10:00 +08:00")
+    exception = request_exception(turned_down, second_officer, reason="Sole importer")
+    quote_rule_exception_reject(exception_id=exception.pk, user=compliance_user, reason="Ask a third vendor")
+    time_machine.move_to("2027-01-05 10:00 +08:00")
+    next_year = ledger.order("100.00", number="PO-2027", quotes=(), order_date=D("2027-01-05"), created_by=finance_user)
+    request_exception(next_year, compliance_user)
+
+    book = load(annual(2026))
+    listed = rows(book["Quote-rule exceptions"])
+
+    def cells(row, *names):
+        return tuple(row[name].value for name in names)
+
+    assert [
+        cells(row, "Order", "Status", "Requested by", "Approved or rejected by", "Reason", "Why rejected")
+        for row in listed
+    ] == [
+        ("PO-SOLE", "Approved · 已批准", "connie.compliance", "sam.second", SOLE_SUPPLIER, None),
+        ("PO-PENDING", "Pending: awaiting a second approver · 待第二人批准", "connie.compliance", None,
+         "The only licensed reseller in Hong Kong", None),
+        ("PO-TURNED-DOWN", "Rejected · 已拒絕", "sam.second", "connie.compliance", "Sole importer",
+         "Ask a third vendor"),
+    ]  # fmt: skip
+    sole = listed[0]
+    assert cells(sole, "Evidence", "Currency", "Counterparty", "Covers the order as it stands") == (
+        "sole supplier search.pdf", "CNY", "Xiaomi Corporation", "Yes · 是",
+    )  # fmt: skip
+    assert money(sole["Amount"]) == Decimal("100000.00")
+    assert (sole["Requested at"].value, sole["Decided at"].value) == (
+        datetime.datetime(2026, 3, 5, 10, 0), datetime.datetime(2026, 3, 6, 10, 0),
+    )  # fmt: skip
+    assert sole["Order date"].value.date() == D("2026-03-02")
+    summary = [str(cell.value) for row in book["INED summary"].iter_rows() for cell in row if cell.value]
+    assert any("3 quote-rule exceptions recorded, 1 approved (Quote-rule exceptions)" in text for text in summary)
+
+
+def test_the_directors_report_lists_the_half_years_quote_rule_exceptions(under_exception):
+    listed = rows(load(directors(D("2026-01-01")))["Quote-rule exceptions"])
+
+    assert [(row["Order"].value, row["Status"].value) for row in listed] == [("PO-SOLE", "Approved · 已批准")]
+    assert rows(load(directors(D("2026-07-01")))["Quote-rule exceptions"]) == []
