@@ -44,8 +44,9 @@ from transactions.money import ZERO, CentsField, DaysBetween, format_money, mul_
 from transactions.selectors import RateBook, converted_amount_expression
 
 from .forecast import cap_forecast
-from .models import Alert, AnnualCap, QuoteRuleException
+from .models import Alert, AnnualCap, CapRevision, QuoteRuleException
 from .quote_exceptions import quote_rule_exception_list
+from .revisions import cap_revision_list
 from .selectors import (
     QuoteRuleResult,
     _recognition_bounds,
@@ -573,6 +574,19 @@ def report_quote_rule_exceptions(*, start: datetime.date, end: datetime.date) ->
     requested = Q(requested_at__date__gte=start, requested_at__date__lte=end)
     for_order = Q(purchase_order__order_date__gte=start, purchase_order__order_date__lte=end)
     return list(quote_rule_exception_list().filter(requested | for_order).order_by("requested_at", "id"))
+
+
+# --- Cap revisions --------------------------------------------------------------------------------
+
+
+def report_cap_revisions(caps: list[AnnualCap]) -> list[CapRevision]:
+    """Every revision of the caps, whatever its status, in the caps' order and then as proposed, with who
+    proposed, completed or withdrew it (one query)."""
+    if not caps:
+        return []
+    order = [f"cap__{field}" for field in CAP_ORDER]
+    revisions = cap_revision_list().select_related("cap__category__agreement__connected_person")
+    return list(revisions.filter(cap__in=[cap.pk for cap in caps]).order_by(*order, "proposed_at", "id"))
 
 
 # --- Alerts --------------------------------------------------------------------------------------

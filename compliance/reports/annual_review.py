@@ -8,6 +8,9 @@ last day. Sheets:
   stayed within cap; the four matters the auditors report on, each with its finding; the INEDs' four
   confirmations and what the product holds for each;
 - Summary: every cap of the year as in the monthly report;
+- Cap revisions: every revision of a cap of the year, its amounts, reason, classification, the steps it
+  needs with their dates, its status, and whether it is a breach (proposed or completed when the cap was
+  already exceeded);
 - Auditor matters: the four matters with the evidence the product holds and where to find it;
 - Orders: every order counted in the year's periods with its board-approved agreement, who entered and
   approved it, whether it lies in the term and the counterparty belongs to the connected person's group;
@@ -25,13 +28,14 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import BinaryIO
 
-from compliance.models import Alert, AnnualCap, QuoteRuleException
+from compliance.models import Alert, AnnualCap, CapRevision, QuoteRuleException
 from compliance.report_selectors import (
     ExceptionRow,
     OrderRow,
     counted_quote_assessments,
     order_evidence,
     report_alerts,
+    report_cap_revisions,
     report_caps,
     report_exceptions,
     report_order_rows,
@@ -41,6 +45,7 @@ from compliance.report_selectors import (
 from compliance.selectors import QuoteRuleResult
 from transactions.models import PurchaseOrder
 
+from .lifecycle import quote_rule_exceptions_sheet, revisions_sheet
 from .sheets import (
     QuoteTally,
     alerts_sheet,
@@ -51,7 +56,6 @@ from .sheets import (
     order_rows,
     orders_sheet,
     quote_rows,
-    quote_rule_exceptions_sheet,
     quotes_sheet,
     summary_sheet,
 )
@@ -98,6 +102,7 @@ def write_annual_review(year: int, output: BinaryIO) -> None:
         report = build_annual_review(
             year=year,
             caps=caps,
+            revisions=report_cap_revisions(caps),
             evidence=order_evidence(caps, as_of=end),
             orders=report_order_rows(caps, as_of=end),
             quotes=counted_quote_assessments(caps, as_of=end),
@@ -112,6 +117,7 @@ def build_annual_review(
     *,
     year: int,
     caps: list[AnnualCap],
+    revisions: list[CapRevision],
     evidence: dict[str, int],
     orders: Iterable[OrderRow],
     quotes: Iterable[tuple[PurchaseOrder, QuoteRuleResult]],
@@ -135,6 +141,13 @@ def build_annual_review(
         note=as_at,
     )
     summary_sheet(report, caps, as_of=end, heading=f"Annual caps of the year · 本年度年度上限 — {name}", note=as_at)
+    revisions_sheet(
+        report,
+        revisions,
+        heading=f"Revisions of the year's caps · 本年度年度上限的修訂 — {name}",
+        note="Every revision, whatever its status; a revision proposed or completed when the cap was already "
+        "exceeded is a breach of the Listing Rules",
+    )
     matters = report.table(
         "Auditor matters",
         MATTER_COLUMNS,
@@ -173,13 +186,28 @@ def build_annual_review(
     )
     alerts_sheet(report, alerts, heading=f"Alerts raised in the year · 本年度發出的警示 — {name}", note=as_at)
 
-    findings = _matters(caps, evidence, tally)
+    breached = _breached_caps(caps, revisions)
+    findings = _matters(caps, breached, evidence, tally)
     _write_matters(matters, findings)
-    _write_ined_summary(ined, caps, findings, tally, exceptions, quote_rule_exceptions, alerts)
+    _write_ined_summary(ined, caps, breached, findings, tally, exceptions, quote_rule_exceptions, revisions, alerts)
     return report
 
 
-def _matters(caps: list[AnnualCap], evidence: dict[str, int], tally: QuoteTally) -> list[list]:
+def _breached_caps(caps: list[AnnualCap], revisions: list[CapRevision]) -> list[AnnualCap]:
+    """Caps within their amount now only because a revision raised them after they were exceeded."""
+    breached = {revision.cap_id for revision in revisions if revision.breach}
+    return [cap for cap in caps if cap.pk in breached and cap.used <= cap.amount]
+
+
+def _within(cap: AnnualCap, breached: list[AnnualCap]) -> str:
+    if cap in breached:
+        return "No: revised after it was exceeded · 否：超出後才修訂"
+    return yes_no(cap.used <= cap.amount)
+
+
+def _matters(
+    caps: list[AnnualCap], breached: list[AnnualCap], evidence: dict[str, int], tally: QuoteTally
+) -> list[list]:
     """The four matters (a) to (d), each: matter, finding, evidence, where, orders examined, exceptions."""
     examined = evidence["orders"]
     exceeded = [cap for cap in caps if cap.used > cap.amount]
@@ -234,13 +262,18 @@ def _matters(caps: list[AnnualCap], evidence: dict[str, int], tally: QuoteTally)
         ],
         [
             "(d) Exceeded the annual cap · 超出年度上限",
-            finding(len(exceeded), "caps exceeded"),
+            finding(len(exceeded) + len(breached), "caps exceeded"),
             "Committed (approved orders allocated to each period) and actual (their invoices) as at the year end "
             "against every cap of the year; approvals that would exceed a cap are refused by the product."
-            + (" Exceeded: " + "; ".join(cap_label(cap) for cap in exceeded) + "." if exceeded else ""),
-            "Summary: Annual cap, Actual, Committed, Status",
+            + (" Exceeded: " + "; ".join(cap_label(cap) for cap in exceeded) + "." if exceeded else "")
+            + (
+                " Revised only after it was exceeded, a breach: " + "; ".join(cap_label(cap) for cap in breached) + "."
+                if breached
+                else ""
+            ),
+            "Summary: Annual cap, Actual, Committed, Status; Cap revisions: Breach",
             len(caps),
-            len(exceeded),
+            len(exceeded) + len(breached),
         ],
     ]
 
@@ -253,10 +286,12 @@ def _write_matters(sheet: TableSheet, findings: list[list]) -> None:
 def _write_ined_summary(
     sheet: FreeSheet,
     caps: list[AnnualCap],
+    breached: list[AnnualCap],
     findings: list[list],
     tally: QuoteTally,
     exceptions: list[ExceptionRow],
     quote_rule_exceptions: list[QuoteRuleException],
+    revisions: list[CapRevision],
     alerts: list[Alert],
 ) -> None:
     sheet.blank()
@@ -271,7 +306,7 @@ def _write_ined_summary(
             period = f"{day(cap.period_start)} to {day(cap.period_end)}"
             sheet.row(
                 [str(cap.category), period, cap.category.currency, cap.amount, cap.actual, cap.committed,
-                 yes_no(cap.used <= cap.amount)],
+                 _within(cap, breached)],
                 kinds,
             )  # fmt: skip
         if len(category_caps) > 1:
@@ -280,7 +315,7 @@ def _write_ined_summary(
                  category_caps[0].category.currency, sum((c.amount for c in category_caps), Decimal(0)),
                  sum((c.actual for c in category_caps), Decimal(0)),
                  sum((c.committed for c in category_caps), Decimal(0)),
-                 yes_no(all(c.used <= c.amount for c in category_caps))],
+                 yes_no(all(c.used <= c.amount and c not in breached for c in category_caps))],
                 kinds,
                 bold_first=True,
             )  # fmt: skip
@@ -294,6 +329,7 @@ def _write_ined_summary(
         sheet.row([matter, finding, count, where], [T, T, N, T], bold_first=True, wrap=True)
 
     approved = sum(1 for exception in quote_rule_exceptions if exception.is_approved)
+    breaches = sum(1 for revision in revisions if revision.breach)
     sheet.blank()
     sheet.section("The INEDs' confirmations · 獨立非執行董事的確認")
     sheet.header([Column("Confirmation", "確認事項", T), Column("What the product holds", "系統所持資料", T)])
@@ -308,7 +344,8 @@ def _write_ined_summary(
         ("(4) In the interests of the shareholders as a whole · 符合股東整體利益",
          f"Caps: {findings[3][1]}; {len(exceptions)} exceptions or refusals (Exceptions); "
          f"{len(quote_rule_exceptions)} quote-rule exceptions recorded, {approved} approved (Quote-rule "
-         f"exceptions); {len(alerts)} alerts raised in the year (Alerts)."),
+         f"exceptions); {len(revisions)} cap revisions, {breaches} flagged as a breach (Cap revisions); "
+         f"{len(alerts)} alerts raised in the year (Alerts)."),
     ]  # fmt: skip
     for confirmation, holds in confirmations:
         sheet.row([confirmation, holds], [T, T], bold_first=True, wrap=True)

@@ -6,6 +6,7 @@ One workbook per half year (January to June, July to December), figures as at th
   currency), with what the half year itself added, its alerts and its exceptions;
 - Summary: each cap whose period overlaps the half year, as in the monthly report, plus what the half
   year added;
+- Cap revisions: every revision of those caps, with the steps it needs, their dates and any breach;
 - Alerts raised in the half year; Exceptions: orders dated in it that were cancelled, approved under a
   documented quote-rule exception, or approved or pending without meeting the quote rule otherwise;
   Quote-rule exceptions: every exception requested in the half year or for an order dated in it;
@@ -17,13 +18,14 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import BinaryIO
 
-from compliance.models import Alert, AnnualCap, QuoteRuleException
+from compliance.models import Alert, AnnualCap, CapRevision, QuoteRuleException
 from compliance.report_selectors import (
     ExceptionRow,
     OrderRow,
     connected_person_totals,
     counted_quote_assessments,
     report_alerts,
+    report_cap_revisions,
     report_caps_with_movement,
     report_exceptions,
     report_order_rows,
@@ -33,6 +35,7 @@ from compliance.report_selectors import (
 from compliance.selectors import QuoteRuleResult
 from transactions.models import PurchaseOrder
 
+from .lifecycle import quote_rule_exceptions_sheet, revisions_sheet
 from .sheets import (
     alerts_sheet,
     exception_rows,
@@ -40,7 +43,6 @@ from .sheets import (
     order_rows,
     orders_sheet,
     quote_rows,
-    quote_rule_exceptions_sheet,
     quotes_sheet,
     summary_sheet,
 )
@@ -90,6 +92,7 @@ def write_directors_report(half: datetime.date, output: BinaryIO) -> None:
         report = build_directors_report(
             half=start,
             caps=caps,
+            revisions=report_cap_revisions(caps),
             alerts=report_alerts(start=start, end=end),
             exceptions=list(report_exceptions(start=start, end=end)),
             quote_rule_exceptions=report_quote_rule_exceptions(start=start, end=end),
@@ -103,6 +106,7 @@ def build_directors_report(
     *,
     half: datetime.date,
     caps: list[AnnualCap],
+    revisions: list[CapRevision],
     alerts: list[Alert],
     exceptions: list[ExceptionRow],
     quote_rule_exceptions: list[QuoteRuleException],
@@ -156,6 +160,13 @@ def build_directors_report(
         heading=f"Annual caps · 年度上限 — {name}",
         note=as_at,
         movement=("half year", "本半年"),
+    )
+    revisions_sheet(
+        report,
+        revisions,
+        heading=f"Revisions of the caps · 年度上限的修訂 — {name}",
+        note="Every revision, whatever its status; a revision proposed or completed when the cap was already "
+        "exceeded is a breach of the Listing Rules",
     )
     alerts_sheet(report, alerts, heading=f"Alerts raised in the half year · 本半年發出的警示 — {name}", note=as_at)
     exceptions_sheet(

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from compliance.forecast import cap_forecast
-from compliance.models import Alert, AnnualCap, QuoteRuleException
+from compliance.models import Alert, AnnualCap
 from compliance.report_selectors import (
     DOCUMENTED_EXCEPTION,
     ExceptionRow,
@@ -342,57 +342,5 @@ def exception_rows(exceptions: Iterable[ExceptionRow]) -> Iterable[list]:
 def exceptions_sheet(report: ReportWorkbook, rows: Iterable[list], *, heading: str, note: str) -> TableSheet:
     sheet = report.table("Exceptions", EXCEPTION_COLUMNS, heading=heading, note=note)
     sheet.extend(rows)
-    sheet.finish()
-    return sheet
-
-
-# --- Quote-rule exceptions: every one recorded, whatever its status -------------------------------
-
-EXCEPTION_STATUS = {
-    QuoteRuleException.Status.PENDING: "Pending: awaiting a second approver · 待第二人批准",
-    QuoteRuleException.Status.APPROVED: "Approved · 已批准",
-    QuoteRuleException.Status.REJECTED: "Rejected · 已拒絕",
-}
-
-QUOTE_RULE_EXCEPTION_COLUMNS = [
-    Column("Order", "訂單編號", T, 16),
-    Column("Category", "交易類別", T, 18),
-    Column("Order date", "訂單日期", D, 12),
-    Column("Order status", "訂單狀態", T, 14),
-    Column("Counterparty", "交易對手", T, 26),
-    Column("Amount", "金額", M, 16),
-    Column("Currency", "貨幣", T, 9),
-    Column("Reason", "原因", T, 50),
-    Column("Evidence", "證明文件", T, 24),
-    Column("Requested by", "申請人", T, 14),
-    Column("Requested at", "申請時間", DT, 17),
-    Column("Status", "狀態", T, 22),
-    Column("Approved or rejected by", "批准或拒絕人", T, 14),
-    Column("Decided at", "處理時間", DT, 17),
-    Column("Why rejected", "拒絕原因", T, 30),
-    Column("Covers the order as it stands", "涵蓋現時訂單", T, 14),
-]
-
-
-def quote_rule_exception_rows(exceptions: Iterable[QuoteRuleException]) -> Iterable[list]:
-    """The cells of the Quote-rule exceptions sheet; amount, currency and counterparty are those of the order
-    when the exception was requested, which is what it covers."""
-    for exception in exceptions:
-        order = exception.purchase_order
-        yield [
-            order.number, order.category.name, order.order_date, STATUS.get(order.status, order.status),
-            exception.order_counterparty.name, exception.order_amount, exception.order_currency, exception.reason,
-            exception.evidence_name or None, exception.requested_by.username, exception.requested_at,
-            EXCEPTION_STATUS.get(exception.status, exception.status),
-            exception.decided_by.username if exception.decided_by else None, exception.decided_at,
-            exception.rejection_reason or None, yes_no(exception.covers(order)),
-        ]  # fmt: skip
-
-
-def quote_rule_exceptions_sheet(
-    report: ReportWorkbook, exceptions: list[QuoteRuleException], *, heading: str, note: str
-) -> TableSheet:
-    sheet = report.table("Quote-rule exceptions", QUOTE_RULE_EXCEPTION_COLUMNS, heading=heading, note=note)
-    sheet.extend(quote_rule_exception_rows(exceptions))
     sheet.finish()
     return sheet

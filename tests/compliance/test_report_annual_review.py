@@ -29,8 +29,8 @@ def matters(book) -> dict[str, dict]:
 
 def test_the_pack_opens_with_the_ined_summary_and_holds_the_evidence_sheets(clean_year):
     assert load(annual(YEAR)).sheetnames == [
-        "INED summary", "Summary", "Auditor matters", "Orders", "Quotes", "Exceptions", "Quote-rule exceptions",
-        "Alerts",
+        "INED summary", "Summary", "Cap revisions", "Auditor matters", "Orders", "Quotes", "Exceptions",
+        "Quote-rule exceptions", "Alerts",
     ]  # fmt: skip
 
 

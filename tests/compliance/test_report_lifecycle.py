@@ -12,11 +12,12 @@ from compliance.quote_exceptions import (
     quote_rule_exception_request,
 )
 from compliance.renewals import category_renewal_record
+from compliance.revisions import cap_revision_propose, cap_revision_record_steps
 from compliance.services import purchase_order_approve
 from tests.compliance.test_quote_exceptions import evidence
 from tests.compliance.workbooks import annual, approved_order, directors, load, money, monthly, quoted, rows
 from tests.conftest import make_user
-from tests.factories import D
+from tests.factories import D, FinancialYearFactory, InvoiceFactory, RateFactory, UserFactory
 from transactions.models import PurchaseOrder
 
 DOCUMENTED = "Approved under a documented quote-rule exception · 按已記錄的報價規則例外批准"
@@ -36,6 +37,10 @@ def renew(ledger, user, start: str, end: str = "2027-12-31"):
 
 def matters(book) -> dict[str, dict]:
     return {row["Matter"].value[:3]: row for row in rows(book["Auditor matters"])}
+
+
+def headers_at(sheet, letter: str) -> str:
+    return str(sheet[f"{letter}3"].value).split("\n")[0]
 
 
 # --- Terms: the first term and every renewal ------------------------------------------------------
@@ -216,3 +221,80 @@ def test_the_directors_report_lists_the_half_years_quote_rule_exceptions(under_e
 
     assert [(row["Order"].value, row["Status"].value) for row in listed] == [("PO-SOLE", "Approved · 已批准")]
     assert rows(load(directors(D("2026-07-01")))["Quote-rule exceptions"]) == []
+
+
+# --- Cap revisions ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def revised_after_a_breach(ledger, compliance_user, time_machine):
+    """The 2026 cap of CNY 2,000,000 exceeded by an invoice of CNY 2,100,000, then revised to CNY 3,000,000
+    (announcement tier: 0.3% of revenue, above HK$3m); then a second revision to CNY 3,500,000 proposed."""
+    FinancialYearFactory(market_cap=Decimal("5000000000.00"), market_cap_currency="CNY")
+    RateFactory(currency="HKD", target_currency="CNY", rate_date=D("2026-01-02"), rate=Decimal("0.9"))
+    order = ledger.approved("2000000.00", approver=UserFactory(username="first.approver"), order_date=D("2026-02-01"))
+    InvoiceFactory(purchase_order=order, amount=Decimal("2100000.00"), invoice_date=D("2026-04-30"))
+    time_machine.move_to("2026-05-10 10:00 +08:00")
+    breach = cap_revision_propose(user=compliance_user, cap=ledger.caps[1], new_amount=Decimal("3000000.00"),
+                                  reason="Invoices above the order")  # fmt: skip
+    cap_revision_record_steps(revision_id=breach.pk, user=compliance_user, board_approved_on=D("2026-05-04"),
+                              announced_on=D("2026-05-05"))  # fmt: skip
+    time_machine.move_to("2026-09-01 10:00 +08:00")
+    cap_revision_propose(user=compliance_user, cap=ledger.caps[1], new_amount=Decimal("3500000.00"),
+                         reason="A second data hall")  # fmt: skip
+    return ledger
+
+
+def test_a_revision_proposed_after_the_cap_was_exceeded_shows_as_a_breach(revised_after_a_breach):
+    sheet = load(annual(2026))["Cap revisions"]
+    revisions = rows(sheet)
+
+    def cells(row, *names):
+        return tuple(row[name].value for name in names)
+
+    assert [cells(row, "Cap", "Status", "Breach") for row in revisions] == [
+        ("IDC services 2026-01-01 to 2026-12-31", "Completed: in force · 已生效", "BREACH · 違規"),
+        ("IDC services 2026-01-01 to 2026-12-31", "Pending: steps to record · 待記錄步驟", "No · 否"),
+    ]
+    breach, pending = revisions
+    assert [money(breach[name]) for name in ("Cap before", "Revised cap", "Used when proposed")] == [
+        Decimal("2000000.00"), Decimal("3000000.00"), Decimal("2100000.00"),
+    ]  # fmt: skip
+    assert cells(breach, "Reason", "Tier", "Steps required", "Steps outstanding", "Completed or withdrawn by") == (
+        "Invoices above the order", "Announcement, reporting and annual review · 公告、申報及年度審核",
+        "Board approval · 董事會批准; Announcement · 公告", None, "connie.compliance",
+    )  # fmt: skip
+    assert [breach[name].value.date() for name in ("Board approval", "Announcement")] == [
+        D("2026-05-04"), D("2026-05-05"),
+    ]  # fmt: skip
+    assert breach["Independent shareholders' approval"].value is None
+    assert cells(pending, "Steps outstanding", "Board approval") == (
+        "Board approval · 董事會批准; Announcement · 公告", None,
+    )  # fmt: skip
+    # The breach is red, as a cap at 100%.
+    [rule] = [rule for cf in sheet.conditional_formatting for rule in cf.rules if str(cf.sqref).startswith("P")]
+    assert rule.formula == ['$P4="BREACH · 違規"']
+    assert headers_at(sheet, "P") == "Breach"
+
+
+def test_a_cap_revised_only_after_it_was_exceeded_is_reported_as_exceeded(revised_after_a_breach):
+    book = load(annual(2026))
+
+    exceeded = matters(book)["(d)"]
+    assert (exceeded["Finding"].value, exceeded["Exceptions"].value) == ("1 caps exceeded · 發現1項", 1)
+    assert (
+        "Revised only after it was exceeded, a breach: IDC services 2026-01-01 to 2026-12-31."
+        in exceeded["Evidence the product holds"].value
+    )
+    lines = [[cell.value for cell in row if cell.value is not None] for row in book["INED summary"].iter_rows()]
+    [cap] = [line for line in lines if line and line[0] == "IDC services" and "2026" in str(line[1])]
+    assert cap[-1] == "No: revised after it was exceeded · 否：超出後才修訂"
+    assert any(
+        "2 cap revisions, 1 flagged as a breach (Cap revisions)" in str(value) for line in lines for value in line
+    )
+
+
+def test_the_directors_report_shows_the_revisions_of_the_half_years_caps(revised_after_a_breach):
+    first_half = rows(load(directors(D("2026-01-01")))["Cap revisions"])
+
+    assert [row["Breach"].value for row in first_half] == ["BREACH · 違規", "No · 否"]

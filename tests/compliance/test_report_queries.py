@@ -9,13 +9,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from compliance.models import QuoteRuleException
+from compliance.models import CapRevision, QuoteRuleException
 from compliance.reports.annual_review import write_annual_review
 from compliance.reports.directors import write_directors_report
 from compliance.reports.monthly import write_monthly_report
 from tests.compliance.workbooks import load, money, rows
 from tests.factories import D, UserFactory
 from transactions.models import Invoice, PurchaseOrder, Quote
+from transactions.money import ZERO
 
 REPORTS = {
     "monthly": lambda output: write_monthly_report(D("2026-03-01"), output),
@@ -24,12 +25,12 @@ REPORTS = {
 }
 # The most each report may run here, three of them the transaction's own (a savepoint inside the test's
 # transaction, its release, and `SET LOCAL jit = off`).
-MOST_QUERIES = {"monthly": 11, "directors": 20, "annual review": 20}
+MOST_QUERIES = {"monthly": 11, "directors": 21, "annual review": 21}
 
 
 def bulk_orders(ledger, count: int, prefix: str) -> None:
     """`count` approved orders in the first quarter of 2026, each with an invoice and two quotes, but every
-    third with one quote and an approved quote-rule exception."""
+    third with one quote and an approved quote-rule exception; and a withdrawn revision of the 2026 cap."""
     orders = PurchaseOrder.objects.bulk_create(
         PurchaseOrder(
             number=f"{prefix}-{i}", category=ledger.category, counterparty=ledger.connected,
@@ -57,6 +58,11 @@ def bulk_orders(ledger, count: int, prefix: str) -> None:
                            decided_by=approver, decided_at=timezone.now())
         for order in orders[::3]
     )  # fmt: skip
+    CapRevision.objects.create(
+        cap=ledger.caps[1], previous_amount=Decimal("2000000.00"), new_amount=Decimal("2500000.00"),
+        reason="Forecast", status="withdrawn", tier="announcement_and_annual_review", used_when_proposed=ZERO,
+        proposed_by=ledger.clerk, withdrawn_by=approver, withdrawn_at=timezone.now(),
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("report", sorted(REPORTS))
@@ -82,3 +88,4 @@ def test_the_report_runs_the_same_number_of_queries_for_few_and_many_orders(ledg
     assert len(documented) == 51  # and each one's exception
     if "Quote-rule exceptions" in book.sheetnames:
         assert len(rows(book["Quote-rule exceptions"])) == 51
+        assert len(rows(book["Cap revisions"])) == 2
