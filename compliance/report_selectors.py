@@ -43,6 +43,7 @@ from transactions.models import CategoryRenewal, Counterparty, Invoice, Purchase
 from transactions.money import ZERO, CentsField, DaysBetween, format_money, mul_div_round
 from transactions.selectors import RateBook, converted_amount_expression
 
+from .classification import Classification, category_classification, connected_person_classification
 from .forecast import cap_forecast
 from .models import Alert, AnnualCap, CapRevision, QuoteRuleException
 from .quote_exceptions import quote_rule_exception_list
@@ -587,6 +588,39 @@ def report_cap_revisions(caps: list[AnnualCap]) -> list[CapRevision]:
     order = [f"cap__{field}" for field in CAP_ORDER]
     revisions = cap_revision_list().select_related("cap__category__agreement__connected_person")
     return list(revisions.filter(cap__in=[cap.pk for cap in caps]).order_by(*order, "proposed_at", "id"))
+
+
+# --- Classification ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClassificationRow:
+    """The classification of one category, or of one connected person across all its agreements."""
+
+    subject: str
+    connected_person: str
+    agreement: str | None  # None: the connected person's aggregated classification
+    classification: Classification
+
+
+def report_classifications(caps: list[AnnualCap], *, on: datetime.date) -> list[ClassificationRow]:
+    """Each connected person of the caps, aggregated across its agreements, then each of its categories
+    that has one of the caps, classified as at `on` by compliance.classification. A few queries per
+    connected person and category (their caps, the financial year, the rates), none per order."""
+    people: dict[int, list[TransactionCategory]] = {}
+    for cap in caps:
+        categories = people.setdefault(cap.category.agreement.connected_person_id, [])
+        if cap.category not in categories:
+            categories.append(cap.category)
+    rows: list[ClassificationRow] = []
+    for categories in people.values():
+        person = categories[0].agreement.connected_person
+        aggregated = connected_person_classification(person, on=on)
+        rows.append(ClassificationRow(f"{person.name}: all its agreements", person.name, None, aggregated))
+        for category in categories:
+            own = category_classification(category, on=on)
+            rows.append(ClassificationRow(category.name, person.name, category.agreement.title, own))
+    return rows
 
 
 # --- Alerts --------------------------------------------------------------------------------------

@@ -5,12 +5,16 @@ its agreement and within its cap.
 The financial year runs from 1 January to 31 December (the issuer's year end); figures are as at its
 last day. Sheets:
 - INED summary: one printable page: per category the caps of the year, the actual total and whether it
-  stayed within cap; the four matters the auditors report on, each with its finding; the INEDs' four
+  stayed within cap; the classification of each connected person and category at the year end; the four
+  matters the auditors report on, each with its finding; the INEDs' four
   confirmations and what the product holds for each;
 - Summary: every cap of the year as in the monthly report;
 - Cap revisions: every revision of a cap of the year, its amounts, reason, classification, the steps it
   needs with their dates, its status, and whether it is a breach (proposed or completed when the cap was
   already exceeded);
+- Classification: each connected person (across its agreements) and each category with a cap of the year,
+  classified under Rule 14A.76 as at the year end: the percentage ratios, the tier and its obligations,
+  and whether the result is provisional for want of an input, and which;
 - Auditor matters: the four matters with the evidence the product holds and where to find it;
 - Orders: every order counted in the year's periods with its board-approved agreement, who entered and
   approved it, whether it lies in the term and the counterparty belongs to the connected person's group;
@@ -30,6 +34,7 @@ from typing import BinaryIO
 
 from compliance.models import Alert, AnnualCap, CapRevision, QuoteRuleException
 from compliance.report_selectors import (
+    ClassificationRow,
     ExceptionRow,
     OrderRow,
     counted_quote_assessments,
@@ -37,6 +42,7 @@ from compliance.report_selectors import (
     report_alerts,
     report_cap_revisions,
     report_caps,
+    report_classifications,
     report_exceptions,
     report_order_rows,
     report_quote_rule_exceptions,
@@ -45,7 +51,7 @@ from compliance.report_selectors import (
 from compliance.selectors import QuoteRuleResult
 from transactions.models import PurchaseOrder
 
-from .lifecycle import quote_rule_exceptions_sheet, revisions_sheet
+from .lifecycle import TIER, classification_sheet, quote_rule_exceptions_sheet, ratio, revisions_sheet
 from .sheets import (
     QuoteTally,
     alerts_sheet,
@@ -61,7 +67,7 @@ from .sheets import (
 )
 from .workbook import Column, FreeSheet, Kind, ReportWorkbook, TableSheet, yes_no
 
-T, M, N = Kind.TEXT, Kind.MONEY, Kind.INTEGER
+T, M, P, N = Kind.TEXT, Kind.MONEY, Kind.PERCENT, Kind.INTEGER
 
 CAP_COLUMNS = [
     Column("Category", "交易類別", T, 30),
@@ -82,7 +88,15 @@ MATTER_COLUMNS = [
 ]
 
 
-# The one-page summary holds three small tables; these widths suit all three.
+CLASSIFICATION_COLUMNS = [
+    Column("Classified", "分類對象", T),
+    Column("Tier", "類別", T),
+    Column("Highest ratio", "最高比率", P),
+    Column("Provisional", "暫定", T),
+    Column("Missing inputs", "缺少資料", T),
+]
+
+# The one-page summary holds four small tables; these widths suit all four.
 INED_WIDTHS = [42, 40, 12, 17, 17, 17, 12]
 
 
@@ -103,6 +117,7 @@ def write_annual_review(year: int, output: BinaryIO) -> None:
             year=year,
             caps=caps,
             revisions=report_cap_revisions(caps),
+            classifications=report_classifications(caps, on=end),
             evidence=order_evidence(caps, as_of=end),
             orders=report_order_rows(caps, as_of=end),
             quotes=counted_quote_assessments(caps, as_of=end),
@@ -118,6 +133,7 @@ def build_annual_review(
     year: int,
     caps: list[AnnualCap],
     revisions: list[CapRevision],
+    classifications: list[ClassificationRow],
     evidence: dict[str, int],
     orders: Iterable[OrderRow],
     quotes: Iterable[tuple[PurchaseOrder, QuoteRuleResult]],
@@ -147,6 +163,14 @@ def build_annual_review(
         heading=f"Revisions of the year's caps · 本年度年度上限的修訂 — {name}",
         note="Every revision, whatever its status; a revision proposed or completed when the cap was already "
         "exceeded is a breach of the Listing Rules",
+    )
+    classification_sheet(
+        report,
+        classifications,
+        heading=f"Classification under Rule 14A.76 · 第14A.76條分類 — {name}",
+        note=f"As at {end:%-d %b %Y}: the largest annual cap (for a connected person, the largest sum of its caps "
+        "starting in one financial year) against the latest financial year ended by then; a provisional result "
+        "names the input it lacks",
     )
     matters = report.table(
         "Auditor matters",
@@ -189,7 +213,9 @@ def build_annual_review(
     breached = _breached_caps(caps, revisions)
     findings = _matters(caps, breached, evidence, tally)
     _write_matters(matters, findings)
-    _write_ined_summary(ined, caps, breached, findings, tally, exceptions, quote_rule_exceptions, revisions, alerts)
+    _write_ined_summary(
+        ined, caps, breached, classifications, findings, tally, exceptions, quote_rule_exceptions, revisions, alerts
+    )
     return report
 
 
@@ -287,6 +313,7 @@ def _write_ined_summary(
     sheet: FreeSheet,
     caps: list[AnnualCap],
     breached: list[AnnualCap],
+    classifications: list[ClassificationRow],
     findings: list[list],
     tally: QuoteTally,
     exceptions: list[ExceptionRow],
@@ -323,6 +350,19 @@ def _write_ined_summary(
         sheet.row(["No cap period falls in this year · 本年度沒有年度上限", None], [T, T])
 
     sheet.blank()
+    sheet.section("Classification under Rule 14A.76 · 第14A.76條分類")
+    sheet.header(CLASSIFICATION_COLUMNS)
+    for row in classifications:
+        result = row.classification
+        sheet.row(
+            [row.subject, TIER.get(result.tier, result.tier), ratio(result.highest_ratio),
+             yes_no(result.provisional), ", ".join(result.missing) or None],
+            [T, T, P, T, T],
+            bold_first=row.agreement is None,
+            wrap=True,
+        )  # fmt: skip
+
+    sheet.blank()
     sheet.section("What the auditors report on · 核數師須匯報的事項")
     sheet.header([MATTER_COLUMNS[0], MATTER_COLUMNS[1], MATTER_COLUMNS[5], MATTER_COLUMNS[3]])
     for matter, finding, _evidence, where, _examined, count in findings:
@@ -333,19 +373,22 @@ def _write_ined_summary(
     sheet.blank()
     sheet.section("The INEDs' confirmations · 獨立非執行董事的確認")
     sheet.header([Column("Confirmation", "確認事項", T), Column("What the product holds", "系統所持資料", T)])
+    # What the product holds, a line each, so that no line runs far beyond the page.
     confirmations = [
         ("(1) In the ordinary and usual course of business · 屬日常及一般業務",
-         f"Every order of the year with its description, category and counterparty ({tally.orders} in Orders)."),
+         [f"Every order of the year with its description, category and counterparty ({tally.orders} in Orders)."]),
         ("(2) On normal commercial terms or better · 按一般或更佳商業條款",
-         f"{tally.passed} of {tally.orders} orders priced below every counted independent quote (Quotes)"
-         + (f"; {len(tally.documented)} under a documented quote-rule exception." if tally.documented else ".")),
+         [f"{tally.passed} of {tally.orders} orders priced below every counted independent quote (Quotes)"
+          + (f"; {len(tally.documented)} under a documented quote-rule exception." if tally.documented else ".")]),
         ("(3) Under the governing agreement, on fair and reasonable terms · 根據規管協議進行，條款公平合理",
-         f"{findings[2][1]} (Orders: Within term, Counterparty in the group)."),
+         [f"{findings[2][1]} (Orders: Within term, Counterparty in the group)."]),
         ("(4) In the interests of the shareholders as a whole · 符合股東整體利益",
-         f"Caps: {findings[3][1]}; {len(exceptions)} exceptions or refusals (Exceptions); "
-         f"{len(quote_rule_exceptions)} quote-rule exceptions recorded, {approved} approved (Quote-rule "
-         f"exceptions); {len(revisions)} cap revisions, {breaches} flagged as a breach (Cap revisions); "
-         f"{len(alerts)} alerts raised in the year (Alerts)."),
+         [f"Caps: {findings[3][1]}; {len(revisions)} cap revisions, {breaches} flagged as a breach (Cap revisions).",
+          f"{len(exceptions)} exceptions or refusals (Exceptions); {len(quote_rule_exceptions)} quote-rule "
+          f"exceptions recorded, {approved} approved (Quote-rule exceptions).",
+          f"{len(alerts)} alerts raised in the year (Alerts)."]),
     ]  # fmt: skip
     for confirmation, holds in confirmations:
-        sheet.row([confirmation, holds], [T, T], bold_first=True, wrap=True)
+        sheet.row([confirmation, holds[0]], [T, T], bold_first=True, wrap=True)
+        for more in holds[1:]:
+            sheet.row([None, more], [T, T], wrap=True)

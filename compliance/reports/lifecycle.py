@@ -5,12 +5,15 @@ Each function writes one table from selector output (compliance.report_selectors
 """
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 from compliance import revisions
+from compliance.classification import ASSETS, CONSIDERATION, PROFITS, REVENUE, percent_text
 from compliance.models import CapRevision, QuoteRuleException, Tier
+from compliance.report_selectors import ClassificationRow
 
 from .sheets import STATUS, cap_label
-from .workbook import Column, Kind, ReportWorkbook, TableSheet, yes_no
+from .workbook import Column, Kind, ReportWorkbook, TableSheet, fraction, yes_no
 
 T, M, P, D, DT = Kind.TEXT, Kind.MONEY, Kind.PERCENT, Kind.DATE, Kind.DATETIME
 
@@ -137,4 +140,59 @@ def revisions_sheet(report: ReportWorkbook, cap_revisions: list[CapRevision], *,
     sheet.extend(revision_rows(cap_revisions))
     sheet.finish()
     sheet.highlight("Breach", BREACH)
+    return sheet
+
+
+# --- Classification -----------------------------------------------------------------------------
+
+CLASSIFICATION_COLUMNS = [
+    Column("Classified", "分類對象", T, 32),
+    Column("Connected person", "關連人士", T, 22),
+    Column("Agreement", "框架協議", T, 28),
+    Column("Amount classified", "分類金額", M, 17),
+    Column("Currency", "貨幣", T, 9),
+    Column("What the amount is", "金額說明", T, 44),
+    Column("Financial year ended", "財政年度結算日", D, 12),
+    Column("Assets ratio", "資產比率", P, 11),
+    Column("Revenue ratio", "收益比率", P, 11),
+    Column("Consideration ratio", "代價比率", P, 11),
+    Column("Profits ratio", "盈利比率", P, 14),
+    Column("Highest ratio", "最高比率", P, 11),
+    Column("Tier", "類別", T, 30),
+    Column("Provisional", "暫定", T, 10),
+    Column("Missing inputs", "缺少資料", T, 20),
+    Column("Obligations", "責任", T, 60),
+    Column("Notes", "附註", T, 60),
+]
+NOT_APPLICABLE = "Not applicable: a loss · 不適用：虧損"
+
+
+def ratio(value: Decimal | None) -> Decimal | None:
+    """An exact percentage as the API shows it (four places), as the fraction a percent cell holds."""
+    text = percent_text(value)
+    return None if text is None else fraction(Decimal(text))
+
+
+def classification_rows(classifications: Iterable[ClassificationRow]) -> Iterable[list]:
+    for row in classifications:
+        result = row.classification
+        year = result.financial_year
+        profits = ratio(result.ratios[PROFITS])
+        if profits is None and year is not None and year.is_loss:
+            profits = NOT_APPLICABLE
+        yield [
+            row.subject, row.connected_person, row.agreement, result.numerator, result.currency, result.basis,
+            year.year_end if year else None, ratio(result.ratios[ASSETS]), ratio(result.ratios[REVENUE]),
+            ratio(result.ratios[CONSIDERATION]), profits, ratio(result.highest_ratio),
+            TIER.get(result.tier, result.tier), yes_no(result.provisional), ", ".join(result.missing) or None,
+            " ".join(result.obligations), " ".join(result.notes) or None,
+        ]  # fmt: skip
+
+
+def classification_sheet(
+    report: ReportWorkbook, classifications: list[ClassificationRow], *, heading: str, note: str
+) -> TableSheet:
+    sheet = report.table("Classification", CLASSIFICATION_COLUMNS, heading=heading, note=note)
+    sheet.extend(classification_rows(classifications))
+    sheet.finish()
     return sheet

@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 
 from compliance.quote_exceptions import (
     quote_rule_exception_approve,
@@ -18,7 +19,7 @@ from tests.compliance.test_quote_exceptions import evidence
 from tests.compliance.workbooks import annual, approved_order, directors, load, money, monthly, quoted, rows
 from tests.conftest import make_user
 from tests.factories import D, FinancialYearFactory, InvoiceFactory, RateFactory, UserFactory
-from transactions.models import PurchaseOrder
+from transactions.models import ConnectedPerson, PurchaseOrder
 
 DOCUMENTED = "Approved under a documented quote-rule exception · 按已記錄的報價規則例外批准"
 NOT_MET = "Approved, quote rule not met · 已批准但不符合報價規則"
@@ -298,3 +299,50 @@ def test_the_directors_report_shows_the_revisions_of_the_half_years_caps(revised
     first_half = rows(load(directors(D("2026-01-01")))["Cap revisions"])
 
     assert [row["Breach"].value for row in first_half] == ["BREACH · 違規", "No · 否"]
+
+
+# --- Classification -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo(db):
+    """The 2025 Xiaomi agreement and the 2024 annual results, as loaded by `load_demo`."""
+    call_command("load_demo", verbosity=0)
+    return f"{ConnectedPerson.objects.get().name}: all its agreements"
+
+
+ANNOUNCEMENT_TIER = "Announcement, reporting and annual review · 公告、申報及年度審核"
+
+
+def test_the_demo_agreements_classification_appears_in_the_annual_review(demo):
+    book = load(annual(2026))
+
+    classified = {row["Classified"].value: row for row in rows(book["Classification"])}
+    assert list(classified) == [demo, "IDC services", "Network hardware"]
+    for row in classified.values():
+        assert row["Tier"].value == ANNOUNCEMENT_TIER
+        assert (row["Provisional"].value, row["Missing inputs"].value) == ("Yes · 是", "market_cap")
+        assert row["Profits ratio"].value == "Not applicable: a loss · 不適用：虧損"
+        assert row["Financial year ended"].value.date() == D("2024-12-31")
+        assert "Announce the transactions" in row["Obligations"].value
+    # 82.0m of IDC services is 1.0533% of the revenue; the 2026 caps together, 88.7m, 1.1393%.
+    assert percent4(classified["IDC services"]["Highest ratio"]) == Decimal("1.0533")
+    assert percent4(classified[demo]["Revenue ratio"]) == Decimal("1.1393")
+    assert money(classified[demo]["Amount classified"]) == Decimal("88700000.00")
+    assert classified["IDC services"]["Consideration ratio"].value is None
+
+
+def test_the_ined_summary_gives_each_classification_on_its_page(demo):
+    lines = [[cell for cell in row if cell.value is not None] for row in load(annual(2026))["INED summary"].iter_rows()]
+
+    classified = {line[0].value: line for line in lines if len(line) == 5 and line[1].value == ANNOUNCEMENT_TIER}
+    assert list(classified) == [demo, "IDC services", "Network hardware"]
+    idc = classified["IDC services"]
+    assert (percent4(idc[2]), idc[3].value, idc[4].value) == (Decimal("1.0533"), "Yes · 是", "market_cap")
+    assert idc[2].number_format == "0.00%"
+
+
+def percent4(cell) -> Decimal:
+    """A percent cell as the API's four-place percentage ("1.0533")."""
+    assert cell.data_type == "n"
+    return (Decimal(repr(cell.value)) * 100).quantize(Decimal("0.0001"))
