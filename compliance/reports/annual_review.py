@@ -6,8 +6,8 @@ The financial year runs from 1 January to 31 December (the issuer's year end); f
 last day. Sheets:
 - INED summary: one printable page: per category the caps of the year, the actual total and whether it
   stayed within cap; the classification of each connected person and category at the year end; the four
-  matters the auditors report on, each with its finding; the INEDs' four
-  confirmations and what the product holds for each;
+  matters the auditors report on, each with its finding; the INEDs' four confirmations and what the
+  product holds for each;
 - Summary: every cap of the year as in the monthly report;
 - Cap revisions: every revision of a cap of the year, its amounts, reason, classification, the steps it
   needs with their dates, its status, and whether it is a breach (proposed or completed when the cap was
@@ -88,7 +88,7 @@ MATTER_COLUMNS = [
 ]
 
 
-CLASSIFICATION_COLUMNS = [
+INED_CLASSIFICATION_COLUMNS = [
     Column("Classified", "分類對象", T),
     Column("Tier", "類別", T),
     Column("Highest ratio", "最高比率", P),
@@ -351,7 +351,7 @@ def _write_ined_summary(
 
     sheet.blank()
     sheet.section("Classification under Rule 14A.76 · 第14A.76條分類")
-    sheet.header(CLASSIFICATION_COLUMNS)
+    sheet.header(INED_CLASSIFICATION_COLUMNS)
     for row in classifications:
         result = row.classification
         sheet.row(
