@@ -19,15 +19,35 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
-from django.db.models.functions import TruncDate
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.expressions import Expression
+from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
+from django.db.models.lookups import Exact
+from django.utils import timezone
 
-from transactions.models import Counterparty, Invoice, PurchaseOrder, Quote, TransactionCategory
-from transactions.money import ZERO, CentsField, mul_div_round
+from transactions.models import CategoryRenewal, Counterparty, Invoice, PurchaseOrder, Quote, TransactionCategory
+from transactions.money import ZERO, CentsField, DaysBetween, format_money, mul_div_round
 from transactions.selectors import RateBook, converted_amount_expression
 
+from .classification import Classification, category_classification, connected_person_classification
 from .forecast import cap_forecast
-from .models import Alert, AnnualCap
+from .models import Alert, AnnualCap, CapRevision, QuoteRuleException
+from .quote_exceptions import quote_rule_exception_list
+from .revisions import cap_revision_list
 from .selectors import (
     QuoteRuleResult,
     _recognition_bounds,
@@ -38,6 +58,7 @@ from .selectors import (
     caps_with_forecast_inputs,
     caps_with_utilisation,
 )
+from .terms import category_terms, order_inside_terms
 
 APPROVED = PurchaseOrder.Status.APPROVED
 CHUNK = 2000
@@ -181,13 +202,38 @@ def connected_person_totals(caps: list[AnnualCap], *, as_of: datetime.date) -> l
 # --- Orders counted in the caps' periods ---------------------------------------------------------
 
 
+def _days_inside(start: Expression, end: Expression, first: Expression, last: Expression) -> Expression:
+    """How many days from `first` to `last` fall from `start` to `end` (0 when none do)."""
+    return Greatest(Value(0), DaysBetween(Least(last, end), Greatest(first, start)) + 1)
+
+
 def _within_term() -> Case:
-    inside = Q(
-        order_date__gte=F("category__term_start"),
-        order_date__lte=F("category__term_end"),
-        recognition_first__gte=F("category__term_start"),
-        recognition_last__lte=F("category__term_end"),
+    """The order date and every day the order counts on fall inside the category's recorded terms: its first
+    term and its renewals (compliance.terms, the approval gate's rule). Terms never overlap, so the days they
+    cover add up: the order's days are all inside when the terms cover as many of them as there are.
+
+    Needs `recognition_first` and `recognition_last` on the query (compliance.selectors._recognition_bounds)."""
+    renewals = CategoryRenewal.objects.filter(category=OuterRef("category"))
+    dated_in_renewal = Exists(
+        renewals.filter(term_start__lte=OuterRef("order_date"), term_end__gte=OuterRef("order_date"))
     )
+    days_in_renewals = (
+        renewals.order_by()
+        .annotate(
+            days=_days_inside(
+                F("term_start"), F("term_end"), OuterRef("recognition_first"), OuterRef("recognition_last")
+            )
+        )
+        .values("category")
+        .annotate(total=Sum("days"))
+        .values("total")
+    )
+    days_in_terms = _days_inside(
+        F("category__term_start"), F("category__term_end"), F("recognition_first"), F("recognition_last")
+    ) + Coalesce(Subquery(days_in_renewals, output_field=IntegerField()), Value(0))
+    days = DaysBetween(F("recognition_last"), F("recognition_first")) + 1
+    dated_in_first = Q(order_date__gte=F("category__term_start"), order_date__lte=F("category__term_end"))
+    inside = (dated_in_first | Q(dated_in_renewal)) & Q(Exact(days_in_terms, days))
     return Case(When(inside, then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
@@ -338,20 +384,43 @@ def order_evidence(caps: list[AnnualCap], *, as_of: datetime.date) -> dict[str, 
 # --- The quote rule of many orders ---------------------------------------------------------------
 
 
+class _ByOrder:
+    """A stream of rows in order of their purchase order's id, taken off the front one order at a time by a
+    loop over the orders in the same order."""
+
+    def __init__(self, rows: Iterator) -> None:
+        self._rows = rows
+        self._next = next(rows, None)
+
+    def take(self, order_id: int) -> list:
+        own = []
+        while self._next is not None and self._next.purchase_order_id <= order_id:
+            if self._next.purchase_order_id == order_id:
+                own.append(self._next)
+            self._next = next(self._rows, None)
+        return own
+
+
 def quote_assessments(
     orders: QuerySet[PurchaseOrder], *, currencies: set[str] | None = None, with_people: bool = False
 ) -> Iterator[tuple[PurchaseOrder, QuoteRuleResult]]:
     """Each order with its quote rule assessed as compliance.selectors.assess_quote_rule does for one
-    order, streamed in order of id. Four queries for any number of orders (five without `currencies`):
-    the orders, their quotes, the counterparties, the exchange rates of the categories' currencies.
+    order, streamed in order of id. Five queries for any number of orders (six without `currencies`):
+    the orders, their quotes, their quote-rule exceptions, the counterparties, the exchange rates of the
+    categories' currencies.
 
-    `with_people` also loads who entered, approved and cancelled each order."""
+    Each order carries its quote-rule exceptions, oldest first, with who requested and decided them, as
+    `order.quote_exceptions` (see documented_exception). `with_people` also loads who entered, approved
+    and cancelled each order."""
     related = ["category__agreement", "counterparty"]
     if with_people:
         related += ["created_by", "approved_by", "cancelled_by"]
     orders = orders.select_related(*related)
     quotes = Quote.objects.filter(purchase_order__in=orders.values("pk")).only(
         "id", "purchase_order_id", "supplier_id", "quoted_on", "amount", "currency"
+    )
+    exceptions = QuoteRuleException.objects.filter(purchase_order__in=orders.values("pk")).select_related(
+        "requested_by", "decided_by"
     )
     # Counterparties and rates are reference data, bounded by the calendar and the suppliers, not by
     # the orders: loading them whole is cheaper than listing which of them the orders need.
@@ -360,23 +429,25 @@ def quote_assessments(
         currencies = set(TransactionCategory.objects.values_list("currency", flat=True).distinct())
     rates = RateBook.of_currencies(currencies)
 
-    stream = quotes.order_by("purchase_order_id", "quoted_on", "id").iterator(chunk_size=CHUNK)
-    pending = next(stream, None)
+    # All three streams are in order of the order's id: each order takes its own rows off their fronts.
+    quote_stream = _ByOrder(quotes.order_by("purchase_order_id", "quoted_on", "id").iterator(chunk_size=CHUNK))
+    exception_stream = _ByOrder(
+        exceptions.order_by("purchase_order_id", "requested_at", "id").iterator(chunk_size=CHUNK)
+    )
     for order in orders.order_by("pk").iterator(chunk_size=CHUNK):
-        own = []
-        # Both streams are in order of the order's id: take this order's quotes off the front.
-        while pending is not None and pending.purchase_order_id <= order.pk:
-            if pending.purchase_order_id == order.pk:
-                pending.supplier = suppliers[pending.supplier_id]
-                own.append(pending)
-            pending = next(stream, None)
+        own = quote_stream.take(order.pk)
+        for quote in own:
+            quote.supplier = suppliers[quote.supplier_id]
+        order.quote_exceptions = exception_stream.take(order.pk)
+        for exception in order.quote_exceptions:
+            exception.purchase_order = order
         yield order, assess_quote_rule(order, own, rates, order.category)
 
 
 def counted_quote_assessments(
     caps: list[AnnualCap], *, as_of: datetime.date
 ) -> Iterator[tuple[PurchaseOrder, QuoteRuleResult]]:
-    """quote_assessments of the counted_orders (four queries)."""
+    """quote_assessments of the counted_orders (five queries)."""
     if not caps:
         return iter(())
     return quote_assessments(counted_orders(caps, as_of=as_of), currencies={cap.category.currency for cap in caps})
@@ -399,6 +470,47 @@ def quote_rule_exception(result: QuoteRuleResult) -> str:
     return f"Not cheaper than the independent quote from {lowest.quote.supplier.name}."
 
 
+# --- Documented quote-rule exceptions -------------------------------------------------------------
+
+
+def documented_exception(order: PurchaseOrder) -> QuoteRuleException | None:
+    """The approved quote-rule exception that covers the order as it stands, among the exceptions the order
+    carries from quote_assessments: the approval gate lets such an order through the quote rule
+    (compliance.services), so an order under it that does not meet the rule is documented, not a breach."""
+    return next((e for e in order.quote_exceptions if e.is_approved and e.covers(order)), None)
+
+
+def _stale_exception_note(order: PurchaseOrder) -> str:
+    """An approved exception that no longer covers the order (it changed since), in a sentence."""
+    stale = next((e for e in order.quote_exceptions if e.is_approved and not e.covers(order)), None)
+    if stale is None:
+        return ""
+    return (
+        f"The quote-rule exception approved for {format_money(stale.order_amount, stale.order_currency)} does not "
+        "cover the order as it stands."
+    )
+
+
+def _day(value: datetime.datetime) -> str:
+    return timezone.localdate(value).strftime("%-d %b %Y")
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+def documented_exception_detail(exception: QuoteRuleException, result: QuoteRuleResult) -> str:
+    """The exception's reason, who requested and approved it and when, and what it waived."""
+    text = (
+        f"{_sentence(exception.reason)} Requested by {exception.requested_by.username} on "
+        f"{_day(exception.requested_at)}; approved by {exception.decided_by.username} on "
+        f"{_day(exception.decided_at)}."
+    )
+    waived = quote_rule_exception(result)
+    return f"{text} Quote rule: {waived}" if waived else text
+
+
 # --- Exceptions ----------------------------------------------------------------------------------
 
 
@@ -409,32 +521,106 @@ class ExceptionRow(NamedTuple):
     detail: str
 
 
-def _outside_term(order: PurchaseOrder) -> bool:
-    category = order.category
-    return not (category.term_start <= order.recognition_start and order.recognition_end <= category.term_end) or not (
-        category.term_start <= order.order_date <= category.term_end
-    )
+def _renewals_by_category(orders: QuerySet[PurchaseOrder]) -> dict[int, list[CategoryRenewal]]:
+    """The renewals of the orders' categories, per category in date order (one query)."""
+    renewals: dict[int, list[CategoryRenewal]] = {}
+    for renewal in CategoryRenewal.objects.filter(category__in=orders.values("category")).order_by("term_start"):
+        renewals.setdefault(renewal.category_id, []).append(renewal)
+    return renewals
+
+
+def _outside_term(order: PurchaseOrder, renewals: dict[int, list[CategoryRenewal]]) -> bool:
+    """Outside every recorded term of the order's category, as the approval gate decides it."""
+    terms = category_terms(order.category, renewals=renewals.get(order.category_id, []))
+    return not order_inside_terms(order, terms)
+
+
+CANCELLED = "Cancelled · 已取消"
+QUOTE_RULE_NOT_MET = "Approved, quote rule not met · 已批准但不符合報價規則"
+DOCUMENTED_EXCEPTION = "Approved under a documented quote-rule exception · 按已記錄的報價規則例外批准"
+WOULD_BE_REFUSED = "Draft, would be refused · 草稿，將被拒絕"
 
 
 def report_exceptions(*, start: datetime.date, end: datetime.date) -> Iterator[ExceptionRow]:
     """Orders dated from `start` to `end` that did not go through as the policy wants: cancelled orders,
-    approved orders whose quote rule is not met as the records stand now, and drafts that would be
-    refused (quote rule or term). Refused approvals leave the order a draft; they are not stored apart.
-    Streamed; five queries."""
+    approved orders whose quote rule is not met as the records stand now (those an approved quote-rule
+    exception covers apart, as documented), and drafts that would be refused (quote rule or term).
+    Refused approvals leave the order a draft; they are not stored apart. Streamed; seven queries."""
     orders = PurchaseOrder.objects.filter(order_date__gte=start, order_date__lte=end)
+    renewals = _renewals_by_category(orders)
     for order, result in quote_assessments(orders, with_people=True):
+        documented = documented_exception(order)
         if order.status == PurchaseOrder.Status.CANCELLED:
             reason = order.cancellation_reason or "no reason given"
-            yield ExceptionRow(order, result, "Cancelled · 已取消", f"Cancelled: {reason}.")
+            yield ExceptionRow(order, result, CANCELLED, f"Cancelled: {reason}.")
         elif order.status == APPROVED and not result.passes:
-            yield ExceptionRow(
-                order, result, "Approved, quote rule not met · 已批准但不符合報價規則", quote_rule_exception(result)
-            )
-        elif order.is_draft and (not result.passes or _outside_term(order)):
-            detail = quote_rule_exception(result)
-            if _outside_term(order):
-                detail = " ".join(filter(None, ["Outside the category's term.", detail]))
-            yield ExceptionRow(order, result, "Draft, would be refused · 草稿，將被拒絕", detail)
+            if documented is not None:
+                yield ExceptionRow(order, result, DOCUMENTED_EXCEPTION, documented_exception_detail(documented, result))
+            else:
+                detail = " ".join(filter(None, [quote_rule_exception(result), _stale_exception_note(order)]))
+                yield ExceptionRow(order, result, QUOTE_RULE_NOT_MET, detail)
+        elif order.is_draft:
+            outside = _outside_term(order, renewals)
+            # An approved exception waives the quote rule, not the order's own exchange rate.
+            refused_on_quotes = not result.passes and (documented is None or result.order_converted is None)
+            if outside or refused_on_quotes:
+                reasons = ["Outside the category's term." if outside else ""]
+                reasons += [quote_rule_exception(result), _stale_exception_note(order)] if refused_on_quotes else []
+                yield ExceptionRow(order, result, WOULD_BE_REFUSED, " ".join(filter(None, reasons)))
+
+
+def report_quote_rule_exceptions(*, start: datetime.date, end: datetime.date) -> list[QuoteRuleException]:
+    """Every quote-rule exception requested from `start` to `end`, or for an order dated in that range, whatever
+    its status (pending, approved, rejected), oldest first, with its order and people (one query)."""
+    requested = Q(requested_at__date__gte=start, requested_at__date__lte=end)
+    for_order = Q(purchase_order__order_date__gte=start, purchase_order__order_date__lte=end)
+    return list(quote_rule_exception_list().filter(requested | for_order).order_by("requested_at", "id"))
+
+
+# --- Cap revisions --------------------------------------------------------------------------------
+
+
+def report_cap_revisions(caps: list[AnnualCap]) -> list[CapRevision]:
+    """Every revision of the caps, whatever its status, in the caps' order and then as proposed, with who
+    proposed, completed or withdrew it (one query)."""
+    if not caps:
+        return []
+    order = [f"cap__{field}" for field in CAP_ORDER]
+    revisions = cap_revision_list().select_related("cap__category__agreement__connected_person")
+    return list(revisions.filter(cap__in=[cap.pk for cap in caps]).order_by(*order, "proposed_at", "id"))
+
+
+# --- Classification ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClassificationRow:
+    """The classification of one category, or of one connected person across all its agreements."""
+
+    subject: str
+    connected_person: str
+    agreement: str | None  # None: the connected person's aggregated classification
+    classification: Classification
+
+
+def report_classifications(caps: list[AnnualCap], *, on: datetime.date) -> list[ClassificationRow]:
+    """Each connected person of the caps, aggregated across its agreements, then each of its categories
+    that has one of the caps, classified as at `on` by compliance.classification. A few queries per
+    connected person and category (their caps, the financial year, the rates), none per order."""
+    people: dict[int, list[TransactionCategory]] = {}
+    for cap in caps:
+        categories = people.setdefault(cap.category.agreement.connected_person_id, [])
+        if cap.category not in categories:
+            categories.append(cap.category)
+    rows: list[ClassificationRow] = []
+    for categories in people.values():
+        person = categories[0].agreement.connected_person
+        aggregated = connected_person_classification(person, on=on)
+        rows.append(ClassificationRow(f"{person.name}: all its agreements", person.name, None, aggregated))
+        for category in categories:
+            own = category_classification(category, on=on)
+            rows.append(ClassificationRow(category.name, person.name, category.agreement.title, own))
+    return rows
 
 
 # --- Alerts --------------------------------------------------------------------------------------

@@ -124,7 +124,7 @@ def terms_check(category: TransactionCategory, terms: list[Term], *, field: str 
     numbers = [
         order.number
         for order in approved.only("number", "order_date", "recognition", "service_start", "service_end")
-        if not _order_inside(order, terms)
+        if not order_inside_terms(order, terms)
     ]
     if numbers:
         errors.append(f"Approved orders would fall outside the term: {', '.join(numbers[:5])}.")
@@ -132,7 +132,8 @@ def terms_check(category: TransactionCategory, terms: list[Term], *, field: str 
         raise ValidationError({field: errors})
 
 
-def _order_inside(order: PurchaseOrder, terms: list[Term]) -> bool:
+def order_inside_terms(order: PurchaseOrder, terms: list[Term]) -> bool:
+    """The order date and every service day fall inside the terms (the approval gate's rule)."""
     if not any(term.covers(order.order_date) for term in terms):
         return False
     if order.recognition == PurchaseOrder.Recognition.OVER_SERVICE_PERIOD:

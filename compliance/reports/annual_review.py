@@ -5,15 +5,25 @@ its agreement and within its cap.
 The financial year runs from 1 January to 31 December (the issuer's year end); figures are as at its
 last day. Sheets:
 - INED summary: one printable page: per category the caps of the year, the actual total and whether it
-  stayed within cap; the four matters the auditors report on, each with its finding; the INEDs' four
-  confirmations and what the product holds for each;
+  stayed within cap; the classification of each connected person and category at the year end; the four
+  matters the auditors report on, each with its finding; the INEDs' four confirmations and what the
+  product holds for each;
 - Summary: every cap of the year as in the monthly report;
+- Cap revisions: every revision of a cap of the year, its amounts, reason, classification, the steps it
+  needs with their dates, its status, and whether it is a breach (proposed or completed when the cap was
+  already exceeded);
+- Classification: each connected person (across its agreements) and each category with a cap of the year,
+  classified under Rule 14A.76 as at the year end: the percentage ratios, the tier and its obligations,
+  and whether the result is provisional for want of an input, and which;
 - Auditor matters: the four matters with the evidence the product holds and where to find it;
 - Orders: every order counted in the year's periods with its board-approved agreement, who entered and
   approved it, whether it lies in the term and the counterparty belongs to the connected person's group;
 - Quotes: each of those orders' quotes and the margin by which the connected party's price is lower;
-- Exceptions: orders dated in the year that were cancelled, approved without meeting the quote rule as
-  the records stand now, or drafts that would be refused (a refused approval leaves the order a draft);
+- Exceptions: orders dated in the year that were cancelled, approved under a documented quote-rule
+  exception, approved without meeting the quote rule otherwise (as the records stand now), or drafts that
+  would be refused (a refused approval leaves the order a draft);
+- Quote-rule exceptions: every exception requested in the year or for an order dated in it, pending,
+  approved or rejected, with who requested and decided it, when, why and its evidence;
 - Alerts raised in the year.
 """
 
@@ -22,21 +32,26 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import BinaryIO
 
-from compliance.models import Alert, AnnualCap
+from compliance.models import Alert, AnnualCap, CapRevision, QuoteRuleException
 from compliance.report_selectors import (
+    ClassificationRow,
     ExceptionRow,
     OrderRow,
     counted_quote_assessments,
     order_evidence,
     report_alerts,
+    report_cap_revisions,
     report_caps,
+    report_classifications,
     report_exceptions,
     report_order_rows,
+    report_quote_rule_exceptions,
     report_reading,
 )
 from compliance.selectors import QuoteRuleResult
 from transactions.models import PurchaseOrder
 
+from .lifecycle import TIER, classification_sheet, quote_rule_exceptions_sheet, ratio, revisions_sheet
 from .sheets import (
     QuoteTally,
     alerts_sheet,
@@ -52,7 +67,7 @@ from .sheets import (
 )
 from .workbook import Column, FreeSheet, Kind, ReportWorkbook, TableSheet, yes_no
 
-T, M, N = Kind.TEXT, Kind.MONEY, Kind.INTEGER
+T, M, P, N = Kind.TEXT, Kind.MONEY, Kind.PERCENT, Kind.INTEGER
 
 CAP_COLUMNS = [
     Column("Category", "交易類別", T, 30),
@@ -73,7 +88,15 @@ MATTER_COLUMNS = [
 ]
 
 
-# The one-page summary holds three small tables; these widths suit all three.
+INED_CLASSIFICATION_COLUMNS = [
+    Column("Classified", "分類對象", T),
+    Column("Tier", "類別", T),
+    Column("Highest ratio", "最高比率", P),
+    Column("Provisional", "暫定", T),
+    Column("Missing inputs", "缺少資料", T),
+]
+
+# The one-page summary holds four small tables; these widths suit all four.
 INED_WIDTHS = [42, 40, 12, 17, 17, 17, 12]
 
 
@@ -93,10 +116,13 @@ def write_annual_review(year: int, output: BinaryIO) -> None:
         report = build_annual_review(
             year=year,
             caps=caps,
+            revisions=report_cap_revisions(caps),
+            classifications=report_classifications(caps, on=end),
             evidence=order_evidence(caps, as_of=end),
             orders=report_order_rows(caps, as_of=end),
             quotes=counted_quote_assessments(caps, as_of=end),
             exceptions=report_exceptions(start=start, end=end),
+            quote_rule_exceptions=report_quote_rule_exceptions(start=start, end=end),
             alerts=report_alerts(start=start, end=end),
         )
     report.save(output)
@@ -106,10 +132,13 @@ def build_annual_review(
     *,
     year: int,
     caps: list[AnnualCap],
+    revisions: list[CapRevision],
+    classifications: list[ClassificationRow],
     evidence: dict[str, int],
     orders: Iterable[OrderRow],
     quotes: Iterable[tuple[PurchaseOrder, QuoteRuleResult]],
     exceptions: Iterable[ExceptionRow],
+    quote_rule_exceptions: list[QuoteRuleException],
     alerts: list[Alert],
 ) -> ReportWorkbook:
     """The workbook, from selector output; runs no query of its own."""
@@ -128,6 +157,21 @@ def build_annual_review(
         note=as_at,
     )
     summary_sheet(report, caps, as_of=end, heading=f"Annual caps of the year · 本年度年度上限 — {name}", note=as_at)
+    revisions_sheet(
+        report,
+        revisions,
+        heading=f"Revisions of the year's caps · 本年度年度上限的修訂 — {name}",
+        note="Every revision, whatever its status; a revision proposed or completed when the cap was already "
+        "exceeded is a breach of the Listing Rules",
+    )
+    classification_sheet(
+        report,
+        classifications,
+        heading=f"Classification under Rule 14A.76 · 第14A.76條分類 — {name}",
+        note=f"As at {end:%-d %b %Y}: the largest annual cap (for a connected person, the largest sum of its caps "
+        "starting in one financial year) against the latest financial year ended by then; a provisional result "
+        "names the input it lacks",
+    )
     matters = report.table(
         "Auditor matters",
         MATTER_COLUMNS,
@@ -153,18 +197,43 @@ def build_annual_review(
         report,
         exception_rows(exceptions),
         heading=f"Exceptions and refusals · 例外及拒絕 — {name}",
-        note="Orders dated in the year: cancelled, approved without meeting the quote rule as the records stand "
-        "now, or drafts that would be refused (a refused approval leaves the order a draft)",
+        note="Orders dated in the year: cancelled, approved under a documented quote-rule exception, approved "
+        "without meeting the quote rule otherwise as the records stand now, or drafts that would be refused (a "
+        "refused approval leaves the order a draft)",
+    )
+    quote_rule_exceptions_sheet(
+        report,
+        quote_rule_exceptions,
+        heading=f"Quote-rule exceptions · 報價規則例外 — {name}",
+        note="Every exception requested in the year or for an order dated in it, whatever its status; amount, "
+        "currency and counterparty as requested, which is what an exception covers",
     )
     alerts_sheet(report, alerts, heading=f"Alerts raised in the year · 本年度發出的警示 — {name}", note=as_at)
 
-    findings = _matters(caps, evidence, tally)
+    breached = _breached_caps(caps, revisions)
+    findings = _matters(caps, breached, evidence, tally)
     _write_matters(matters, findings)
-    _write_ined_summary(ined, caps, findings, tally, exceptions, alerts)
+    _write_ined_summary(
+        ined, caps, breached, classifications, findings, tally, exceptions, quote_rule_exceptions, revisions, alerts
+    )
     return report
 
 
-def _matters(caps: list[AnnualCap], evidence: dict[str, int], tally: QuoteTally) -> list[list]:
+def _breached_caps(caps: list[AnnualCap], revisions: list[CapRevision]) -> list[AnnualCap]:
+    """Caps within their amount now only because a revision raised them after they were exceeded."""
+    breached = {revision.cap_id for revision in revisions if revision.breach}
+    return [cap for cap in caps if cap.pk in breached and cap.used <= cap.amount]
+
+
+def _within(cap: AnnualCap, breached: list[AnnualCap]) -> str:
+    if cap in breached:
+        return "No: revised after it was exceeded · 否：超出後才修訂"
+    return yes_no(cap.used <= cap.amount)
+
+
+def _matters(
+    caps: list[AnnualCap], breached: list[AnnualCap], evidence: dict[str, int], tally: QuoteTally
+) -> list[list]:
     """The four matters (a) to (d), each: matter, finding, evidence, where, orders examined, exceptions."""
     examined = evidence["orders"]
     exceeded = [cap for cap in caps if cap.used > cap.amount]
@@ -174,7 +243,13 @@ def _matters(caps: list[AnnualCap], evidence: dict[str, int], tally: QuoteTally)
         else ""
     )
     before_board, outside = evidence["before_board"], evidence["outside_term"] + evidence["outside_group"]
-    failed = len(tally.failed)
+    failed, documented = len(tally.failed), len(tally.documented)
+    under_exceptions = (
+        f" {documented} approved under a documented quote-rule exception: a reason, evidence and a second "
+        "person's approval (Quote-rule exceptions)."
+        if documented
+        else ""
+    )
 
     def finding(count: int, what: str) -> str:
         return "Nothing found · 未發現" if count == 0 else f"{count} {what} · 發現{count}項"
@@ -192,13 +267,14 @@ def _matters(caps: list[AnnualCap], evidence: dict[str, int], tally: QuoteTally)
         ],
         [
             "(b) Not in line with the pricing policies · 不符合定價政策",
-            finding(failed, "orders not meeting the quote rule"),
+            finding(failed, "orders not meeting the quote rule")
+            + (f"; {documented} under a documented exception · {documented}項已記錄例外" if documented else ""),
             f"{tally.passed} of {tally.orders} orders had the required independent quotes, dated within the "
             f"validity before the order, and the connected party's price below every one of them, compared in "
-            f"the cap currency at each document's own rate{smallest}.",
-            "Quotes: Quote rule, More favourable by; Exceptions",
+            f"the cap currency at each document's own rate{smallest}.{under_exceptions}",
+            "Quotes: Quote rule, More favourable by; Exceptions; Quote-rule exceptions",
             tally.orders,
-            failed,
+            failed + documented,
         ],
         [
             "(c) Not entered into under the governing agreements · 未根據規管協議進行",
@@ -212,13 +288,18 @@ def _matters(caps: list[AnnualCap], evidence: dict[str, int], tally: QuoteTally)
         ],
         [
             "(d) Exceeded the annual cap · 超出年度上限",
-            finding(len(exceeded), "caps exceeded"),
+            finding(len(exceeded) + len(breached), "caps exceeded"),
             "Committed (approved orders allocated to each period) and actual (their invoices) as at the year end "
             "against every cap of the year; approvals that would exceed a cap are refused by the product."
-            + (" Exceeded: " + "; ".join(cap_label(cap) for cap in exceeded) + "." if exceeded else ""),
-            "Summary: Annual cap, Actual, Committed, Status",
+            + (" Exceeded: " + "; ".join(cap_label(cap) for cap in exceeded) + "." if exceeded else "")
+            + (
+                " Revised only after it was exceeded, a breach: " + "; ".join(cap_label(cap) for cap in breached) + "."
+                if breached
+                else ""
+            ),
+            "Summary: Annual cap, Actual, Committed, Status; Cap revisions: Breach",
             len(caps),
-            len(exceeded),
+            len(exceeded) + len(breached),
         ],
     ]
 
@@ -231,9 +312,13 @@ def _write_matters(sheet: TableSheet, findings: list[list]) -> None:
 def _write_ined_summary(
     sheet: FreeSheet,
     caps: list[AnnualCap],
+    breached: list[AnnualCap],
+    classifications: list[ClassificationRow],
     findings: list[list],
     tally: QuoteTally,
     exceptions: list[ExceptionRow],
+    quote_rule_exceptions: list[QuoteRuleException],
+    revisions: list[CapRevision],
     alerts: list[Alert],
 ) -> None:
     sheet.blank()
@@ -248,7 +333,7 @@ def _write_ined_summary(
             period = f"{day(cap.period_start)} to {day(cap.period_end)}"
             sheet.row(
                 [str(cap.category), period, cap.category.currency, cap.amount, cap.actual, cap.committed,
-                 yes_no(cap.used <= cap.amount)],
+                 _within(cap, breached)],
                 kinds,
             )  # fmt: skip
         if len(category_caps) > 1:
@@ -257,7 +342,7 @@ def _write_ined_summary(
                  category_caps[0].category.currency, sum((c.amount for c in category_caps), Decimal(0)),
                  sum((c.actual for c in category_caps), Decimal(0)),
                  sum((c.committed for c in category_caps), Decimal(0)),
-                 yes_no(all(c.used <= c.amount for c in category_caps))],
+                 yes_no(all(c.used <= c.amount and c not in breached for c in category_caps))],
                 kinds,
                 bold_first=True,
             )  # fmt: skip
@@ -265,24 +350,45 @@ def _write_ined_summary(
         sheet.row(["No cap period falls in this year · 本年度沒有年度上限", None], [T, T])
 
     sheet.blank()
+    sheet.section("Classification under Rule 14A.76 · 第14A.76條分類")
+    sheet.header(INED_CLASSIFICATION_COLUMNS)
+    for row in classifications:
+        result = row.classification
+        sheet.row(
+            [row.subject, TIER.get(result.tier, result.tier), ratio(result.highest_ratio),
+             yes_no(result.provisional), ", ".join(result.missing) or None],
+            [T, T, P, T, T],
+            bold_first=row.agreement is None,
+            wrap=True,
+        )  # fmt: skip
+
+    sheet.blank()
     sheet.section("What the auditors report on · 核數師須匯報的事項")
     sheet.header([MATTER_COLUMNS[0], MATTER_COLUMNS[1], MATTER_COLUMNS[5], MATTER_COLUMNS[3]])
     for matter, finding, _evidence, where, _examined, count in findings:
         sheet.row([matter, finding, count, where], [T, T, N, T], bold_first=True, wrap=True)
 
+    approved = sum(1 for exception in quote_rule_exceptions if exception.is_approved)
+    breaches = sum(1 for revision in revisions if revision.breach)
     sheet.blank()
     sheet.section("The INEDs' confirmations · 獨立非執行董事的確認")
     sheet.header([Column("Confirmation", "確認事項", T), Column("What the product holds", "系統所持資料", T)])
+    # What the product holds, a line each, so that no line runs far beyond the page.
     confirmations = [
         ("(1) In the ordinary and usual course of business · 屬日常及一般業務",
-         f"Every order of the year with its description, category and counterparty ({tally.orders} in Orders)."),
+         [f"Every order of the year with its description, category and counterparty ({tally.orders} in Orders)."]),
         ("(2) On normal commercial terms or better · 按一般或更佳商業條款",
-         f"{tally.passed} of {tally.orders} orders priced below every counted independent quote (Quotes)."),
+         [f"{tally.passed} of {tally.orders} orders priced below every counted independent quote (Quotes)"
+          + (f"; {len(tally.documented)} under a documented quote-rule exception." if tally.documented else ".")]),
         ("(3) Under the governing agreement, on fair and reasonable terms · 根據規管協議進行，條款公平合理",
-         f"{findings[2][1]} (Orders: Within term, Counterparty in the group)."),
+         [f"{findings[2][1]} (Orders: Within term, Counterparty in the group)."]),
         ("(4) In the interests of the shareholders as a whole · 符合股東整體利益",
-         f"Caps: {findings[3][1]}; {len(exceptions)} exceptions or refusals (Exceptions); "
-         f"{len(alerts)} alerts raised in the year (Alerts)."),
+         [f"Caps: {findings[3][1]}; {len(revisions)} cap revisions, {breaches} flagged as a breach (Cap revisions).",
+          f"{len(exceptions)} exceptions or refusals (Exceptions); {len(quote_rule_exceptions)} quote-rule "
+          f"exceptions recorded, {approved} approved (Quote-rule exceptions).",
+          f"{len(alerts)} alerts raised in the year (Alerts)."]),
     ]  # fmt: skip
     for confirmation, holds in confirmations:
-        sheet.row([confirmation, holds], [T, T], bold_first=True, wrap=True)
+        sheet.row([confirmation, holds[0]], [T, T], bold_first=True, wrap=True)
+        for more in holds[1:]:
+            sheet.row([None, more], [T, T], wrap=True)

@@ -6,8 +6,10 @@ One workbook per half year (January to June, July to December), figures as at th
   currency), with what the half year itself added, its alerts and its exceptions;
 - Summary: each cap whose period overlaps the half year, as in the monthly report, plus what the half
   year added;
-- Alerts raised in the half year; Exceptions: orders dated in it that were cancelled, or approved or
-  pending without meeting the quote rule;
+- Cap revisions: every revision of those caps, with the steps it needs, their dates and any breach;
+- Alerts raised in the half year; Exceptions: orders dated in it that were cancelled, approved under a
+  documented quote-rule exception, or approved or pending without meeting the quote rule otherwise;
+  Quote-rule exceptions: every exception requested in the half year or for an order dated in it;
 - Orders and Quotes, as in the monthly report.
 """
 
@@ -16,21 +18,24 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import BinaryIO
 
-from compliance.models import Alert, AnnualCap
+from compliance.models import Alert, AnnualCap, CapRevision, QuoteRuleException
 from compliance.report_selectors import (
     ExceptionRow,
     OrderRow,
     connected_person_totals,
     counted_quote_assessments,
     report_alerts,
+    report_cap_revisions,
     report_caps_with_movement,
     report_exceptions,
     report_order_rows,
+    report_quote_rule_exceptions,
     report_reading,
 )
 from compliance.selectors import QuoteRuleResult
 from transactions.models import PurchaseOrder
 
+from .lifecycle import quote_rule_exceptions_sheet, revisions_sheet
 from .sheets import (
     alerts_sheet,
     exception_rows,
@@ -87,8 +92,10 @@ def write_directors_report(half: datetime.date, output: BinaryIO) -> None:
         report = build_directors_report(
             half=start,
             caps=caps,
+            revisions=report_cap_revisions(caps),
             alerts=report_alerts(start=start, end=end),
             exceptions=list(report_exceptions(start=start, end=end)),
+            quote_rule_exceptions=report_quote_rule_exceptions(start=start, end=end),
             orders=report_order_rows(caps, as_of=end),
             quotes=counted_quote_assessments(caps, as_of=end),
         )
@@ -99,8 +106,10 @@ def build_directors_report(
     *,
     half: datetime.date,
     caps: list[AnnualCap],
+    revisions: list[CapRevision],
     alerts: list[Alert],
     exceptions: list[ExceptionRow],
+    quote_rule_exceptions: list[QuoteRuleException],
     orders: Iterable[OrderRow],
     quotes: Iterable[tuple[PurchaseOrder, QuoteRuleResult]],
 ) -> ReportWorkbook:
@@ -152,13 +161,28 @@ def build_directors_report(
         note=as_at,
         movement=("half year", "本半年"),
     )
+    revisions_sheet(
+        report,
+        revisions,
+        heading=f"Revisions of the caps · 年度上限的修訂 — {name}",
+        note="Every revision, whatever its status; a revision proposed or completed when the cap was already "
+        "exceeded is a breach of the Listing Rules",
+    )
     alerts_sheet(report, alerts, heading=f"Alerts raised in the half year · 本半年發出的警示 — {name}", note=as_at)
     exceptions_sheet(
         report,
         exception_rows(exceptions),
         heading=f"Exceptions of the half year · 本半年例外情況 — {name}",
-        note="Orders dated in the half year: cancelled, approved without meeting the quote rule as the records "
-        "stand now, or drafts that would be refused",
+        note="Orders dated in the half year: cancelled, approved under a documented quote-rule exception, "
+        "approved without meeting the quote rule otherwise as the records stand now, or drafts that would be "
+        "refused",
+    )
+    quote_rule_exceptions_sheet(
+        report,
+        quote_rule_exceptions,
+        heading=f"Quote-rule exceptions · 報價規則例外 — {name}",
+        note="Every exception requested in the half year or for an order dated in it, whatever its status; amount, "
+        "currency and counterparty as requested, which is what an exception covers",
     )
     orders_sheet(
         report,

@@ -4,7 +4,8 @@ One workbook per calendar month, with the figures as at the month end:
 - Summary: each cap whose period overlaps the month, its actual and committed amounts, utilisation,
   headroom, the run-rate forecast at its period end and its status against 80% and 100%, with a chart;
 - Orders: every order counted in those periods, with its part in the period;
-- Quotes: each of those orders' quotes, the connected party's price and by how much it is more favourable;
+- Quotes: each of those orders' quotes, the connected party's price and by how much it is more favourable,
+  and why an order does not meet the quote rule or the documented quote-rule exception it was approved under;
 - Alerts: the alerts raised in the month and whether each was e-mailed.
 
 `write_monthly_report` is the entry point (the API, the admin, the `monthly_report` command and the

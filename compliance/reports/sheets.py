@@ -12,9 +12,12 @@ from django.conf import settings
 from compliance.forecast import cap_forecast
 from compliance.models import Alert, AnnualCap
 from compliance.report_selectors import (
+    DOCUMENTED_EXCEPTION,
     ExceptionRow,
     OrderRow,
     cap_status,
+    documented_exception,
+    documented_exception_detail,
     quote_rule_exception,
 )
 from compliance.selectors import QuoteRuleResult
@@ -191,16 +194,22 @@ QUOTE_COLUMNS = [
 ]
 
 
+MET, NOT_MET = "Met · 符合", "Not met · 不符合"
+NOT_MET_DOCUMENTED = "Not met: documented exception · 不符合：已記錄例外"
+
+
 class QuoteTally:
-    """What the Quotes sheet saw: how many orders met the quote rule, and those that did not."""
+    """What the Quotes sheet saw: how many orders met the quote rule, those an approved quote-rule exception
+    let through (documented), and those that did not meet it otherwise."""
 
     def __init__(self) -> None:
         self.orders = 0
         self.passed = 0
+        self.documented: list[tuple[PurchaseOrder, QuoteRuleResult]] = []
         self.failed: list[tuple[PurchaseOrder, QuoteRuleResult]] = []
         self.smallest_margin_pct: Decimal | None = None
 
-    def add(self, order: PurchaseOrder, result: QuoteRuleResult) -> None:
+    def add(self, order: PurchaseOrder, result: QuoteRuleResult, *, documented: bool = False) -> None:
         self.orders += 1
         if result.passes:
             self.passed += 1
@@ -209,6 +218,8 @@ class QuoteTally:
                 pct = mul_div_round(result.margin, 100, lowest.converted)
                 if self.smallest_margin_pct is None or pct < self.smallest_margin_pct:
                     self.smallest_margin_pct = pct
+        elif documented:
+            self.documented.append((order, result))
         else:
             self.failed.append((order, result))
 
@@ -217,22 +228,24 @@ def quote_rows(assessments: Iterable[tuple[PurchaseOrder, QuoteRuleResult]], tal
     """The cells of the Quotes sheet: each order's quotes (one row for an order without any)."""
     yes, no = yes_no(True), yes_no(False)
     for order, result in assessments:
+        passes = result.passes
+        exception = None if passes else documented_exception(order)
         if tally is not None:
-            tally.add(order, result)
+            tally.add(order, result, documented=exception is not None)
         category = order.category
         price = result.order_converted
         lowest = result.lowest_counted
-        passes = result.passes
         head = [
             order.number, category.name, order.order_date, STATUS.get(order.status, order.status),
             order.counterparty.name, price, category.currency,
         ]  # fmt: skip
-        tail = [
-            result.independent_suppliers,
-            result.required,
-            "Met · 符合" if passes else "Not met · 不符合",
-            quote_rule_exception(result) or None,
-        ]
+        if passes:
+            rule, why = MET, None
+        elif exception is not None:
+            rule, why = NOT_MET_DOCUMENTED, f"{DOCUMENTED_EXCEPTION}: {documented_exception_detail(exception, result)}"
+        else:
+            rule, why = NOT_MET, quote_rule_exception(result)
+        tail = [result.independent_suppliers, result.required, rule, why]
         if not result.assessments:
             yield [*head, *[None] * 10, *tail]
             continue

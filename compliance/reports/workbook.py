@@ -363,6 +363,16 @@ class TableSheet(_Sheet):
         self.ws.conditional_formatting.add(cells, full)
         self.ws.conditional_formatting.add(cells, warning)
 
+    def highlight(self, column: str, text: str) -> None:
+        """Red, as a cap at 100%, for the cells of `column` that hold exactly `text` (e.g. a breach)."""
+        if self.last_data_row < self.first_data_row:
+            return
+        letter = self.column_letter(column)
+        cells = f"{letter}{self.first_data_row}:{letter}{self.last_data_row}"
+        quoted = text.replace('"', '""')
+        rule = FormulaRule(formula=[f'${letter}{self.first_data_row}="{quoted}"'], fill=FULL_FILL, font=FULL_FONT)
+        self.ws.conditional_formatting.add(cells, rule)
+
     def bar_chart(self, *, title: str, label: str, values: Sequence[str], anchor_row: int | None = None) -> None:
         """A horizontal bar chart of the percentage columns `values` per row, labelled by column `label`."""
         if self.last_data_row < self.first_data_row:
