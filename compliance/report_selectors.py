@@ -426,7 +426,7 @@ def quote_assessments(
     # the orders: loading them whole is cheaper than listing which of them the orders need.
     suppliers = {supplier.pk: supplier for supplier in Counterparty.objects.select_related("connected_person")}
     if currencies is None:
-        currencies = set(TransactionCategory.objects.values_list("currency", flat=True).distinct())
+        currencies = set(TransactionCategory.objects.order_by().values_list("currency", flat=True).distinct())
     rates = RateBook.of_currencies(currencies)
 
     # All three streams are in order of the order's id: each order takes its own rows off their fronts.
