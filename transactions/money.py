@@ -16,7 +16,6 @@ MONEY: dict[str, Any] = {"max_digits": 18, "decimal_places": 2}
 RATE: dict[str, Any] = {"max_digits": 20, "decimal_places": 10}
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-HUNDRED = Decimal("100")
 
 
 def positive_money(value: Decimal) -> None:

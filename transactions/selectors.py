@@ -4,7 +4,7 @@ import datetime
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.expressions import Expression
 from django.db.models.functions import Coalesce
 
@@ -112,17 +112,6 @@ def converted_amount_expression(
     )
 
 
-def rate_missing_filter(*, target_currency: str, on: str, currency: str = "currency") -> Q:
-    """Rows whose amount cannot be converted into `target_currency` on their own date."""
-    direct = ExchangeRate.objects.filter(
-        currency=OuterRef(currency), target_currency=OuterRef(target_currency), rate_date=OuterRef(on)
-    )
-    inverse = ExchangeRate.objects.filter(
-        currency=OuterRef(target_currency), target_currency=OuterRef(currency), rate_date=OuterRef(on)
-    )
-    return ~Q(**{currency: F(target_currency)}) & ~Exists(direct) & ~Exists(inverse)
-
-
 def exchange_rate_in_use(rate: ExchangeRate) -> bool:
     """Whether an order, quote or invoice is converted with this rate (either direction)."""
     pair = {rate.currency, rate.target_currency}
@@ -151,7 +140,3 @@ def purchase_order_list() -> QuerySet[PurchaseOrder]:
 
 def quote_list() -> QuerySet[Quote]:
     return Quote.objects.select_related("purchase_order", "supplier")
-
-
-def invoice_list() -> QuerySet[Invoice]:
-    return Invoice.objects.select_related("purchase_order")
