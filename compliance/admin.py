@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from transactions import services as fact_services
-from transactions.admin import AuditedAdmin, HistoryAdmin
+from transactions.admin import AuditedAdmin, HistoryAdmin, ReadOnlyAdmin
 from transactions.errors import Refusal
 from transactions.models import Invoice, PurchaseOrder, Quote, TransactionCategory
 from transactions.money import format_money
@@ -368,19 +368,13 @@ class PurchaseOrderAdmin(HistoryAdmin):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(AuditedAdmin):
+class InvoiceAdmin(ReadOnlyAdmin, AuditedAdmin):
     """All invoices, for search and audit; they are entered on their purchase order."""
 
     list_display = ["number", "purchase_order", "invoice_date", "amount_column"]
     list_select_related = ["purchase_order"]
     search_fields = ["number", "purchase_order__number"]
     date_hierarchy = "invoice_date"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="amount", ordering="amount")
     def amount_column(self, invoice) -> str:
@@ -542,21 +536,12 @@ class AnnualCapAdmin(UtilisationColumns, AuditedAdmin):
 # --- Alerts, warnings, mailings: the outbox --------------------------------------------------------------
 
 
-class OutboxAdmin(admin.ModelAdmin):
+class OutboxAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Read-only: rows are recorded by the product; a pending one can be sent now by compliance."""
 
     outbox_kind = ""
     actions = ["send_now"]
     list_filter = [("sent_at", admin.EmptyFieldListFilter)]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_send_permission(self, request) -> bool:
         return request.user.has_perm("compliance.send_outbox")
@@ -616,20 +601,11 @@ class MailingAdmin(OutboxAdmin):
 
 
 @admin.register(QuoteRuleFinding)
-class QuoteRuleFindingAdmin(admin.ModelAdmin):
+class QuoteRuleFindingAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ["purchase_order", "detail", "found_at", "last_seen_at", "cleared_at"]
     list_filter = [("cleared_at", admin.EmptyFieldListFilter)]
     list_select_related = ["purchase_order"]
     search_fields = ["purchase_order__number", "detail"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class DistributionListMemberInline(admin.TabularInline):
@@ -670,22 +646,13 @@ class AlertThresholdAdmin(HistoryAdmin):
 
 
 @admin.register(JobRun)
-class JobRunAdmin(admin.ModelAdmin):
+class JobRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """The background jobs: their schedule (from compliance.schedule) and every run."""
 
     change_list_template = "admin/compliance/jobrun/change_list.html"
     list_display = ["job", "started_at", "finished_at", "succeeded", "summary"]
     list_filter = ["job", "succeeded"]
     date_hierarchy = "started_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def changelist_view(self, request, extra_context=None):
         # Runs are numbered in the order they start, so each job's latest run has its highest id.

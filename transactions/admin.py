@@ -24,6 +24,20 @@ class HistoryAdmin(SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
+class ReadOnlyAdmin:
+    """For lists of records the product writes itself (or that are entered elsewhere): read, never
+    added, changed or deleted here."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class AuditedAdmin(HistoryAdmin):
     """Nothing is deleted through the admin unless a subclass says otherwise."""
 
@@ -99,7 +113,7 @@ class ExchangeRateAdmin(AuditedAdmin):
 
 
 @admin.register(Quote)
-class QuoteAdmin(AuditedAdmin):
+class QuoteAdmin(ReadOnlyAdmin, AuditedAdmin):
     """All quotes, for search and audit; they are entered on their purchase order."""
 
     list_display = ["purchase_order", "supplier", "quoted_on", "currency", "amount", "document_name"]
@@ -107,9 +121,3 @@ class QuoteAdmin(AuditedAdmin):
     list_filter = [("supplier", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["purchase_order__number", "supplier__name", "supplier__name_zh", "reference"]
     date_hierarchy = "quoted_on"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

@@ -286,3 +286,14 @@ def test_only_compliance_may_send_pending_emails_by_hand(client, ledger, finance
     page = client.get("/admin/compliance/alert/").content.decode()
 
     assert "send_now" not in page
+
+
+@pytest.mark.parametrize(
+    "model", ["transactions/quote", "transactions/invoice", "compliance/alert", "compliance/jobrun"]
+)
+def test_records_the_product_writes_or_that_are_entered_on_their_order_cannot_be_added_here(client, model, db):
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.create_superuser("root.admin", "r@example.com", "a-long-pass-123"))
+    assert client.get(f"/admin/{model}/add/").status_code == 403
+    assert client.get(f"/admin/{model}/").status_code == 200
