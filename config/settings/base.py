@@ -216,19 +216,21 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 # nothing needs a server (kombu's filesystem transport).
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_DIR = VAR_DIR / "broker"
+# A Redis that accepts connections and never answers (paused, a half-open network path) must not hold
+# a request: every connect and every read gives up after these seconds, and publishing does not
+# retry (max_retries 0), so an approval waits at most about one timeout for the queue.
+CCT_BROKER_TIMEOUT_SECONDS = env.float("CCT_BROKER_TIMEOUT_SECONDS", default=2.0)
 REDIS_BROKER_OPTIONS = {
     "visibility_timeout": 3600,
-    "socket_connect_timeout": 3,
-    "max_retries": 1,
-    "interval_start": 0,
-    "interval_step": 0.5,
-    "interval_max": 1,
+    "socket_connect_timeout": CCT_BROKER_TIMEOUT_SECONDS,
+    "socket_timeout": CCT_BROKER_TIMEOUT_SECONDS,
+    "max_retries": 0,
 }
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # A task not acknowledged within the visibility timeout is handed out again: it stays above the
-    # longest task (CELERY_TASK_TIME_LIMIT). Publishing tries the connection once more and gives up,
-    # so an approval never waits on a Redis that is down (the outbox sweep sends what was not queued).
+    # longest task (CELERY_TASK_TIME_LIMIT). Publishing tries once and gives up, so an approval never
+    # waits on a Redis that is down or silent (the outbox sweep sends what was not queued).
     CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_OPTIONS
 else:
     CELERY_BROKER_URL = "filesystem://"
@@ -239,7 +241,7 @@ else:
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
         "store_processed": False,
     }
-CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_BROKER_CONNECTION_TIMEOUT = CCT_BROKER_TIMEOUT_SECONDS
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
