@@ -99,11 +99,19 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses sign-in while an account is locked out
     "django.contrib.auth.backends.ModelBackend",  # also ends the sessions of a deactivated user
 ]
-# After AXES_FAILURE_LIMIT failed sign-ins a username is locked out for CCT_LOCKOUT_MINUTES.
+# After AXES_FAILURE_LIMIT failed sign-ins for one user name from one client address, that combination
+# is locked out for CCT_LOCKOUT_MINUTES; failures of a user name from every address together lock the
+# name at the higher CCT_LOGIN_USERNAME_FAILURE_LIMIT (compliance.lockout). Counting per address alone
+# would let anyone lock out everyone behind the same proxy; per name alone, lock out any user.
 AXES_FAILURE_LIMIT = env.int("CCT_LOGIN_FAILURE_LIMIT", default=5)
+CCT_LOGIN_USERNAME_FAILURE_LIMIT = env.int("CCT_LOGIN_USERNAME_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("CCT_LOCKOUT_MINUTES", default=15))
-# Counted per username (an account under attack) and per client address (one client trying many).
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "compliance.lockout.LockoutHandler"
+# The client's address: REMOTE_ADDR, or behind CCT_TRUSTED_PROXIES proxies (nginx in front of gunicorn
+# is 1) the address the outermost of them saw, from X-Forwarded-For.
+CCT_TRUSTED_PROXIES = env.int("CCT_TRUSTED_PROXIES", default=0)
+AXES_CLIENT_IP_CALLABLE = "compliance.lockout.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "compliance/locked_out.html"
 # Idle timeout: a session unused for this long ends (every request renews it) ...
