@@ -37,6 +37,7 @@ from .models import (
     AlertRecipient,
     AlertThreshold,
     AnnualCap,
+    Delivery,
     DistributionList,
     DistributionListMember,
     HeadroomWarning,
@@ -536,10 +537,27 @@ class AnnualCapAdmin(UtilisationColumns, AuditedAdmin):
 # --- Alerts, warnings, mailings: the outbox --------------------------------------------------------------
 
 
+class DeliveryInline(admin.TabularInline):
+    """Each recipient of the e-mail: sent, or why not yet and when it is tried again."""
+
+    model = Delivery
+    fields = ["email", "sent_at", "send_attempts", "last_error", "next_attempt_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class OutboxAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Read-only: rows are recorded by the product; a pending one can be sent now by compliance."""
 
     outbox_kind = ""
+    inlines = [DeliveryInline]
     actions = ["send_now"]
     list_filter = [("sent_at", admin.EmptyFieldListFilter)]
 

@@ -272,7 +272,8 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="cct-tracker@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    # Django's SMTP backend, keeping the recipients the server refused (per-recipient delivery).
+    EMAIL_BACKEND = "compliance.mail.EmailBackend"
 else:
     # No mail server configured: every message is written to a file under var/mail, never lost.
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
