@@ -182,7 +182,7 @@ class QuoteRuleFindingSerializer(facts.Serializer):
         read_only_fields = fields
 
 
-class CancelSerializer(serializers.Serializer):
+class CancelSerializer(facts.Body):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
