@@ -53,7 +53,7 @@ format: $(DEV)
 ## check-deploy: Django's deployment checklist on the production settings (with stand-in secrets)
 check-deploy: $(RUNTIME)
 	DJANGO_SETTINGS_MODULE=config.settings.production \
-	DJANGO_SECRET_KEY=check-deploy-stand-in-secret-0123456789abcdefghijklmnopqrstuvwxyz \
+	DJANGO_SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	DJANGO_ALLOWED_HOSTS=cct.example.com DATABASE_URL=postgres://cct@127.0.0.1:5432/cct \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 

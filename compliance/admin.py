@@ -662,6 +662,19 @@ class AlertRecipientAdmin(HistoryAdmin):
 class AlertThresholdAdmin(HistoryAdmin):
     list_display = ["percent", "description"]
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Not while distribution lists receive its alerts (compliance.services.alert_threshold_delete).
+        if obj is not None and obj.distribution_lists.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for threshold in queryset:
+            try:
+                services.alert_threshold_delete(threshold_id=threshold.pk, user=request.user)
+            except Refusal as refusal:
+                messages.error(request, refusal.detail)
+
 
 @admin.register(JobRun)
 class JobRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):

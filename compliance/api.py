@@ -366,6 +366,12 @@ class AlertThresholdViewSet(facts.RecordedByMixin, viewsets.ModelViewSet):
     queryset = AlertThreshold.objects.all()
     serializer_class = AlertThresholdSerializer
 
+    @extend_schema(responses={204: None, 409: OpenApiResponse(REFUSAL, description="Lists receive its alerts.")})
+    def destroy(self, request, *args, **kwargs):
+        """Refused (409 `threshold_in_use`) while distribution lists receive the threshold's alerts."""
+        services.alert_threshold_delete(threshold_id=self.get_object().pk, user=request.user)
+        return Response(status=204)
+
 
 class DistributionListViewSet(viewsets.ModelViewSet):
     queryset = DistributionList.objects.prefetch_related("members", "thresholds")
