@@ -5,18 +5,29 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: run test lint format check-deploy clean services browser
+.PHONY: run test lint format check-deploy clean services browser lock smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(RUNTIME): requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+# Installs exactly the versions (and files, by hash) of the lock files; `make lock` regenerates them.
+$(RUNTIME): requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	touch $@
 
-$(DEV): requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+$(DEV): requirements.lock requirements-dev.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	touch $(RUNTIME) $@
+
+## lock: after editing requirements*.txt, or to upgrade: pin the newest allowed versions with their hashes
+lock:
+	$(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/pip install --quiet --disable-pip-version-check "pip-tools~=7.6"
+	$(VENV)-lock/bin/pip-compile --quiet --upgrade --generate-hashes --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links --output-file requirements.lock requirements.txt
+	$(VENV)-lock/bin/pip-compile --quiet --upgrade --generate-hashes --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links --constraint requirements.lock \
+		--output-file requirements-dev.lock requirements-dev.txt
 
 ## run: install, migrate, load the demo agreement, create the admin login, serve with the worker
 run: $(RUNTIME)
@@ -42,13 +53,17 @@ format: $(DEV)
 ## check-deploy: Django's deployment checklist on the production settings (with stand-in secrets)
 check-deploy: $(RUNTIME)
 	DJANGO_SETTINGS_MODULE=config.settings.production \
-	DJANGO_SECRET_KEY=check-deploy-stand-in-secret-0123456789abcdefghijklmnopqrstuvwxyz \
+	DJANGO_SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	DJANGO_ALLOWED_HOSTS=cct.example.com DATABASE_URL=postgres://cct@127.0.0.1:5432/cct \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 ## bench: the monthly report's benchmark (PostgreSQL from DATABASE_URL; 10,000 and 100,000 orders, a few minutes)
 bench: $(DEV)
 	$(BIN)/python bench/monthly_report.py $(BENCH_ARGS)
+
+## smoke: the production path end to end: a fresh venv from requirements.lock, gunicorn, worker, beat, Redis, SMTP
+smoke:
+	scripts/production-smoke
 
 ## services: start PostgreSQL and Redis on this machine when they are not running
 services:
@@ -59,4 +74,4 @@ browser:
 	scripts/install-browser
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV)-lock .pytest_cache .ruff_cache

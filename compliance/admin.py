@@ -37,6 +37,7 @@ from .models import (
     AlertRecipient,
     AlertThreshold,
     AnnualCap,
+    Delivery,
     DistributionList,
     DistributionListMember,
     HeadroomWarning,
@@ -536,10 +537,27 @@ class AnnualCapAdmin(UtilisationColumns, AuditedAdmin):
 # --- Alerts, warnings, mailings: the outbox --------------------------------------------------------------
 
 
+class DeliveryInline(admin.TabularInline):
+    """Each recipient of the e-mail: sent, or why not yet and when it is tried again."""
+
+    model = Delivery
+    fields = ["email", "sent_at", "send_attempts", "last_error", "next_attempt_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class OutboxAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Read-only: rows are recorded by the product; a pending one can be sent now by compliance."""
 
     outbox_kind = ""
+    inlines = [DeliveryInline]
     actions = ["send_now"]
     list_filter = [("sent_at", admin.EmptyFieldListFilter)]
 
@@ -643,6 +661,19 @@ class AlertRecipientAdmin(HistoryAdmin):
 @admin.register(AlertThreshold)
 class AlertThresholdAdmin(HistoryAdmin):
     list_display = ["percent", "description"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Not while distribution lists receive its alerts (compliance.services.alert_threshold_delete).
+        if obj is not None and obj.distribution_lists.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for threshold in queryset:
+            try:
+                services.alert_threshold_delete(threshold_id=threshold.pk, user=request.user)
+            except Refusal as refusal:
+                messages.error(request, refusal.detail)
 
 
 @admin.register(JobRun)

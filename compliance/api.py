@@ -22,6 +22,7 @@ from .models import (
     AlertRecipient,
     AlertThreshold,
     AnnualCap,
+    Delivery,
     DistributionList,
     HeadroomWarning,
     QuoteRuleFinding,
@@ -106,12 +107,23 @@ class InvoiceSerializer(facts.Serializer):
         fields = ["id", "purchase_order", "number", "invoice_date", "amount", "currency"]
 
 
+class DeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Delivery
+        fields = ["email", "sent_at", "last_error"]
+        read_only_fields = fields
+
+
 class AlertSerializer(facts.Serializer):
+    deliveries = DeliverySerializer(
+        many=True, read_only=True, help_text="Each recipient: when the mail server accepted it, or why not yet."
+    )
+
     class Meta:
         model = Alert
         fields = [
             "id", "cap", "threshold", "basis", "utilisation_pct", "used_amount", "cap_amount", "triggered_by",
-            "created_at", "sent_at", "send_attempts", "last_error",
+            "created_at", "sent_at", "send_attempts", "last_error", "deliveries",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -170,7 +182,7 @@ class QuoteRuleFindingSerializer(facts.Serializer):
         read_only_fields = fields
 
 
-class CancelSerializer(serializers.Serializer):
+class CancelSerializer(facts.Body):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
@@ -338,7 +350,7 @@ class InvoiceViewSet(facts.NoDeleteMixin, viewsets.ModelViewSet):
 
 
 class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    queryset = selectors.alert_list()
+    queryset = selectors.alert_list().prefetch_related("deliveries")
     serializer_class = AlertSerializer
     filterset_class = filters.AlertFilter
     ordering_fields = ["created_at", "threshold"]
@@ -353,6 +365,12 @@ class AlertRecipientViewSet(facts.RecordedByMixin, viewsets.ModelViewSet):
 class AlertThresholdViewSet(facts.RecordedByMixin, viewsets.ModelViewSet):
     queryset = AlertThreshold.objects.all()
     serializer_class = AlertThresholdSerializer
+
+    @extend_schema(responses={204: None, 409: OpenApiResponse(REFUSAL, description="Lists receive its alerts.")})
+    def destroy(self, request, *args, **kwargs):
+        """Refused (409 `threshold_in_use`) while distribution lists receive the threshold's alerts."""
+        services.alert_threshold_delete(threshold_id=self.get_object().pk, user=request.user)
+        return Response(status=204)
 
 
 class DistributionListViewSet(viewsets.ModelViewSet):

@@ -8,12 +8,13 @@ Plain reads are declarative; every write calls one service (compliance.classific
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from transactions import api as facts
 from transactions.models import CategoryRenewal
 from transactions.money import MONEY
+from transactions.parsers import JSONObjectParser
 
 from . import classification, filters, quote_exceptions, renewals, revisions
 from .api import REFUSAL
@@ -25,7 +26,7 @@ _MONEY = {"max_digits": MONEY["max_digits"], "decimal_places": MONEY["decimal_pl
 # --- Financial years ----------------------------------------------------------------------------
 
 
-class FinancialYearSerializer(serializers.ModelSerializer):
+class FinancialYearSerializer(facts.Serializer):
     class Meta:
         model = FinancialYear
         fields = [
@@ -66,13 +67,13 @@ class FinancialYearViewSet(facts.NoDeleteMixin, viewsets.ModelViewSet):
 # --- Renewals -----------------------------------------------------------------------------------
 
 
-class RenewalCapSerializer(serializers.Serializer):
+class RenewalCapSerializer(facts.Body):
     period_start = serializers.DateField()
     period_end = serializers.DateField()
     amount = serializers.DecimalField(**_MONEY)
 
 
-class CategoryRenewalSerializer(serializers.ModelSerializer):
+class CategoryRenewalSerializer(facts.Serializer):
     caps = RenewalCapSerializer(
         many=True, write_only=True, required=False, help_text="The caps of the new term's periods (on creation)."
     )
@@ -112,7 +113,7 @@ class CategoryRenewalViewSet(facts.NoDeleteMixin, viewsets.ModelViewSet):
 # --- Cap revisions ------------------------------------------------------------------------------
 
 
-class CapRevisionSerializer(serializers.ModelSerializer):
+class CapRevisionSerializer(facts.Serializer):
     category = serializers.IntegerField(source="cap.category_id", read_only=True)
     currency = serializers.CharField(source="cap.category.currency", read_only=True)
     period_start = serializers.DateField(source="cap.period_start", read_only=True)
@@ -144,13 +145,13 @@ class CapRevisionSerializer(serializers.ModelSerializer):
         return revisions.steps_outstanding(revision) if revision.is_pending else []
 
 
-class CapRevisionStepsSerializer(serializers.Serializer):
+class CapRevisionStepsSerializer(facts.Body):
     board_approved_on = serializers.DateField(required=False, allow_null=True)
     announced_on = serializers.DateField(required=False, allow_null=True)
     shareholders_approved_on = serializers.DateField(required=False, allow_null=True)
 
 
-class WithdrawSerializer(serializers.Serializer):
+class WithdrawSerializer(facts.Body):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
@@ -204,7 +205,7 @@ class CapRevisionViewSet(
 # --- Quote-rule exceptions ----------------------------------------------------------------------
 
 
-class QuoteRuleExceptionSerializer(serializers.ModelSerializer):
+class QuoteRuleExceptionSerializer(facts.Serializer):
     evidence = serializers.FileField(write_only=True)
     evidence_url = serializers.SerializerMethodField()
     order_number = serializers.CharField(source="purchase_order.number", read_only=True)
@@ -229,7 +230,7 @@ class QuoteRuleExceptionSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(exception.evidence.url) if request else exception.evidence.url
 
 
-class RejectSerializer(serializers.Serializer):
+class RejectSerializer(facts.Body):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
@@ -244,7 +245,7 @@ class QuoteRuleExceptionViewSet(
     serializer_class = QuoteRuleExceptionSerializer
     filterset_class = filters.QuoteRuleExceptionFilter
     ordering_fields = ["requested_at"]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, JSONObjectParser]
     action_permissions = {
         "approve": ["compliance.approve_quoteruleexception"],
         "reject": ["compliance.approve_quoteruleexception"],

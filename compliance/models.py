@@ -343,6 +343,56 @@ class Mailing(Outbox):
         return f"{self.get_kind_display()} {self.period}"
 
 
+# The outbox rows a Delivery can belong to (one of them, exactly), by the name of its foreign key.
+DELIVERY_ITEMS = ("alert", "headroom_warning", "term_warning", "mailing")
+
+
+def _exactly_one(fields: tuple[str, ...]) -> Q:
+    condition = Q()
+    for chosen in fields:
+        condition |= Q(**{f"{name}__isnull": name != chosen for name in fields})
+    return condition
+
+
+class Delivery(models.Model):
+    """One recipient of one outbox row (contract v2: e-mail delivery is per recipient).
+
+    The recipients are fixed when the row is first sent; each is claimed, sent and retried on its own,
+    with its own error and backoff, so a refused address never holds back the others and those who
+    have the message never get it again. The outbox row counts as sent when all of them are."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries")
+    headroom_warning = models.ForeignKey(
+        HeadroomWarning, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+    )
+    term_warning = models.ForeignKey(
+        TermWarning, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+    )
+    mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries")
+    email = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["email", "id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.CheckConstraint(condition=_exactly_one(DELIVERY_ITEMS), name="delivery_of_exactly_one_item"),
+            models.UniqueConstraint(fields=["alert", "email"], name="delivery_once_per_alert"),
+            models.UniqueConstraint(fields=["headroom_warning", "email"], name="delivery_once_per_headroom_warning"),
+            models.UniqueConstraint(fields=["term_warning", "email"], name="delivery_once_per_term_warning"),
+            models.UniqueConstraint(fields=["mailing", "email"], name="delivery_once_per_mailing"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email}: {'sent' if self.sent_at else 'pending'}"
+
+
 class JobRun(models.Model):
     """One run of a scheduled job, so administrators can see that the schedule runs and what it did."""
 

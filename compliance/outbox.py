@@ -6,12 +6,16 @@ misses it and the minute-by-minute sweep (`send_due`) finds it instead. Sending:
 
 1. claims the row with one conditional UPDATE (unsent, not claimed by someone else whose lease is
    still running): concurrent workers, retries and duplicate deliveries of the task send it once;
-2. composes the message from the current figures (compliance.notifications) and hands it to the
-   mail server, outside any database transaction;
-3. marks it sent, still under its claim. If the mail server refuses or is unreachable, the row
-   stays pending with the error and a time for the next attempt (exponential backoff).
+2. composes the message from the current figures (compliance.notifications); the first time, its
+   recipients become the row's deliveries (Delivery, one per address);
+3. claims the deliveries that are due (again by conditional UPDATE) and hands the message for those
+   addresses to the mail server, outside any database transaction;
+4. marks each delivery sent or, if the server refused that address or could not be reached, pending
+   with its own error and a time for its next attempt (exponential backoff). The row is sent when
+   every delivery is; until then it stays pending, due when its earliest delivery is, with a summary
+   of what is missing. Nobody who has the message is sent it again.
 
-A worker killed between 2 and 3 leaves a claim that expires after its lease; the sweep then sends
+A worker killed between 3 and 4 leaves claims that expire after their lease; the sweep then sends
 again, so a crash at that exact moment can deliver a message twice, never zero times.
 """
 
@@ -20,13 +24,14 @@ import logging
 import smtplib
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from django.conf import settings
 from django.db.models import F, Model, Q
 from django.utils import timezone
 
 from . import notifications
-from .models import Alert, HeadroomWarning, Mailing, Outbox, TermWarning
+from .models import Alert, Delivery, HeadroomWarning, Mailing, Outbox, TermWarning
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,8 @@ KINDS: dict[str, tuple[type[Outbox], Callable[[Model], notifications.Message]]] 
     "term": (TermWarning, notifications.term_message),
     "mailing": (Mailing, notifications.mailing_message),
 }
+# The foreign key of Delivery that points at each kind of row.
+DELIVERY_LINK = {"alert": "alert", "headroom": "headroom_warning", "term": "term_warning", "mailing": "mailing"}
 SENT, FAILED, SKIPPED = "sent", "failed", "skipped"
 
 
@@ -58,7 +65,7 @@ def _claim(model: type[Outbox], pk: int) -> uuid.UUID | None:
 
 
 def send(kind: str, pk: int) -> str:
-    """Send one outbox row if it is still unsent and nobody else is sending it."""
+    """Send one outbox row to its recipients still waiting, if nobody else is sending it."""
     model, compose = KINDS[kind]
     token = _claim(model, pk)
     if token is None:
@@ -67,28 +74,111 @@ def send(kind: str, pk: int) -> str:
     mine = model.objects.filter(pk=pk, claim_token=token)
     try:
         message = compose(row)
-        message.as_email().send(fail_silently=False)  # SMTP gives up after EMAIL_TIMEOUT seconds
-    except (notifications.NoRecipients, smtplib.SMTPException, OSError) as error:
-        attempts = row.send_attempts + 1
+    except notifications.NoRecipients as error:
+        retry_at = timezone.now() + backoff(row.send_attempts + 1)
+        _pending(mine, error=f"{type(error).__name__}: {error}", retry_at=retry_at)
+        log.warning("Could not send %s %s (attempt %s): %s", kind, pk, row.send_attempts + 1, error)
+        return FAILED
+    deliveries = _deliveries(kind, row, message.recipients)
+    claimed = _claim_deliveries(deliveries)
+    if claimed:
+        refused = _deliver(message, [delivery.email for delivery in claimed])
+        _record(claimed, refused)
+    pending = list(deliveries.filter(sent_at__isnull=True).order_by("email"))
+    if not pending:
         mine.update(
+            sent_at=timezone.now(),
             send_attempts=F("send_attempts") + 1,
-            last_error=f"{type(error).__name__}: {error}"[:2000],
-            next_attempt_at=timezone.now() + backoff(attempts),
+            last_error="",
+            next_attempt_at=None,
             claimed_until=None,
             claim_token=None,
         )
-        log.warning("Could not send %s %s (attempt %s): %s", kind, pk, attempts, error)
-        return FAILED
+        log.info("Sent %s %s to %s", kind, pk, ", ".join(message.recipients))
+        return SENT
+    summary = "; ".join(f"{delivery.email}: {delivery.last_error or 'being sent'}" for delivery in pending)
+    waiting = [delivery.next_attempt_at for delivery in pending if delivery.next_attempt_at]
+    _pending(
+        mine, error=f"{len(pending)} of {deliveries.count()} recipients waiting: {summary}",
+        retry_at=min(waiting) if waiting else None,
+    )  # fmt: skip
+    log.warning("Could not send %s %s to every recipient: %s", kind, pk, summary)
+    return FAILED
+
+
+def _pending(mine, *, error: str, retry_at: datetime.datetime | None) -> None:
     mine.update(
-        sent_at=timezone.now(),
         send_attempts=F("send_attempts") + 1,
-        last_error="",
-        next_attempt_at=None,
+        last_error=error[:2000],
+        next_attempt_at=retry_at,
         claimed_until=None,
         claim_token=None,
     )
-    log.info("Sent %s %s to %s", kind, pk, ", ".join(message.recipients))
-    return SENT
+
+
+def _deliveries(kind: str, row: Model, recipients: list[str]):
+    """The row's deliveries; the first time, one per recipient of the message."""
+    link = DELIVERY_LINK[kind]
+    deliveries = Delivery.objects.filter(**{link: row})
+    if not deliveries.exists():
+        Delivery.objects.bulk_create(
+            [Delivery(**{link: row}, email=email) for email in dict.fromkeys(recipients)], ignore_conflicts=True
+        )
+    return deliveries
+
+
+def _claim_deliveries(deliveries) -> list[Delivery]:
+    now = timezone.now()
+    token = uuid.uuid4()
+    (
+        deliveries.filter(sent_at__isnull=True)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claim_token=token, claimed_until=now + datetime.timedelta(seconds=settings.CCT_SEND_LEASE_SECONDS))
+    )
+    return list(deliveries.filter(claim_token=token))
+
+
+def _deliver(message: notifications.Message, addresses: list[str]) -> dict[str, str]:
+    """Hand the message for these addresses to the mail server: the addresses it refused, with why."""
+    email = replace(message, recipients=addresses).as_email()
+    try:
+        email.send(fail_silently=False)  # SMTP gives up after EMAIL_TIMEOUT seconds
+    except smtplib.SMTPRecipientsRefused as error:  # every address refused, each with its own answer
+        answers = error.recipients.items()
+        return {address: f"SMTPRecipientsRefused: {code} {_text(reply)}" for address, (code, reply) in answers}
+    except (smtplib.SMTPException, OSError) as error:
+        return dict.fromkeys(addresses, f"{type(error).__name__}: {error}")
+    refused = getattr(email, "refused_recipients", {})
+    return {address: f"SMTPRecipientsRefused: {refused[address]}" for address in addresses if address in refused}
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+
+
+def _record(claimed: list[Delivery], refused: dict[str, str]) -> None:
+    now = timezone.now()
+    token = claimed[0].claim_token
+    for delivery in claimed:
+        mine = Delivery.objects.filter(pk=delivery.pk, claim_token=token)
+        if delivery.email in refused:
+            mine.update(
+                send_attempts=F("send_attempts") + 1,
+                last_error=refused[delivery.email][:2000],
+                next_attempt_at=now + backoff(delivery.send_attempts + 1),
+                claimed_until=None,
+                claim_token=None,
+            )
+        else:
+            mine.update(
+                sent_at=now,
+                send_attempts=F("send_attempts") + 1,
+                last_error="",
+                next_attempt_at=None,
+                claimed_until=None,
+                claim_token=None,
+            )
 
 
 def due(model: type[Outbox], now: datetime.datetime | None = None):

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from transactions.errors import Refusal
 from transactions.models import Invoice, PurchaseOrder, TransactionCategory
@@ -23,7 +24,7 @@ from transactions.selectors import RateBook, amount_converted
 from transactions.services import assign_fields
 
 from . import outbox
-from .models import Alert, AnnualCap, CapRevision, DistributionList
+from .models import Alert, AlertThreshold, AnnualCap, CapRevision, DistributionList
 from .quote_exceptions import approved_exception_for
 from .selectors import (
     QuoteRuleResult,
@@ -499,3 +500,25 @@ def distribution_list_save(
         for email in sorted(wanted - present):
             distribution_list.members.create(email=email)
     return distribution_list
+
+
+def alert_threshold_delete(*, threshold_id: int, user) -> None:
+    """Delete a threshold nobody receives alerts for. While distribution lists take its alerts it is
+    refused: deleting it would silently take them off those alerts (the default threshold, 80%, is
+    alerted at whether or not its row exists)."""
+    with transaction.atomic():
+        threshold = AlertThreshold.objects.select_for_update().get(pk=threshold_id)
+        subscribed = list(
+            DistributionList.objects.filter(thresholds=threshold).order_by("name").values_list("name", flat=True)
+        )
+        if subscribed:
+            raise Refusal(
+                "threshold_in_use",
+                _(
+                    "The %(percent)s%% threshold cannot be deleted: the distribution lists %(lists)s receive its "
+                    "alerts. Take it off those lists first."
+                )
+                % {"percent": threshold.percent, "lists": ", ".join(f"“{name}”" for name in subscribed)},
+            )
+        threshold._history_user = user
+        threshold.delete()

@@ -1,17 +1,16 @@
 """The evidence of quote-rule exceptions, handed out only to logged-in users whose role may read them."""
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
-from transactions.documents import private_attachment
+from transactions.documents import private_attachment, signed_in_or_token
 
 from .models import QuoteRuleException
 
 
 @require_GET
-@login_required
+@signed_in_or_token
 def exception_evidence(request: HttpRequest, name: str) -> FileResponse:
     """Serves the evidence stored as `name` (the URL its storage gives it) as an attachment."""
     if not request.user.has_perm("compliance.view_quoteruleexception"):

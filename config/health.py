@@ -1,5 +1,6 @@
 """/healthz for load balancers and monitoring: is the database up, is the broker up, which one is not."""
 
+from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
@@ -19,9 +20,14 @@ def _database() -> str:
 
 
 def _broker() -> str:
+    # One attempt, bounded by the broker's socket timeouts (settings.REDIS_BROKER_OPTIONS): a Redis that
+    # accepts and never answers is reported down within seconds instead of holding the request.
     try:
         with celery_app.connection_for_write() as broker:
-            broker.ensure_connection(max_retries=1, interval_start=0, timeout=3)
+            broker.ensure_connection(max_retries=0, timeout=settings.CCT_BROKER_TIMEOUT_SECONDS)
+            client = getattr(broker.default_channel, "client", None)
+            if client is not None and hasattr(client, "ping"):
+                client.ping()  # a round trip: connecting alone does not show that Redis answers
     except Exception as error:
         return f"down: {type(error).__name__}: {error}".strip()
     return "ok"

@@ -1,6 +1,7 @@
 """Factories for the facts and a small ready-made ledger to arrange tests on."""
 
 import datetime
+import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -195,3 +196,17 @@ class Ledger:
 
         order = self.order(amount, quotes=(str(Decimal(amount) + 1), str(Decimal(amount) + 2)), **fields)
         return purchase_order_approve(order_id=order.pk, user=approver)
+
+
+def _blank_pdf() -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+# A well-formed one-page PDF: uploads are opened and judged by their content (transactions.documents).
+PDF = _blank_pdf()

@@ -45,12 +45,15 @@ def wait_for(condition: Callable[[], object], *, timeout: float = 30, every: flo
 
 class SmtpServer:
     """An SMTP server on localhost that keeps what it receives. It can refuse mail (451, a temporary
-    failure) and can hold a message for a while after receiving it, before answering."""
+    failure), or single recipients with an answer of the test's choice, and can hold a message for a
+    while after receiving it, before answering."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self.envelopes: list[tuple[list[str], EmailMessage]] = []
         self.refuse = False
+        # Addresses refused one by one, with the whole answer (e.g. "550 5.1.1 No such user").
+        self.refuse_recipients: dict[str, str] = {}
         self.hold_seconds = 0.0
         self.received = threading.Event()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
@@ -58,6 +61,8 @@ class SmtpServer:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.refuse:
             return "451 4.3.0 Mail server busy, try again later"
+        if address in self.refuse_recipients:
+            return self.refuse_recipients[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

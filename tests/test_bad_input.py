@@ -8,10 +8,8 @@ from django.conf import settings
 from django.test import override_settings
 
 from compliance.models import AnnualCap
-from tests.factories import CounterpartyFactory, D, RateFactory, UserFactory
+from tests.factories import PDF, CounterpartyFactory, D, RateFactory, UserFactory
 from transactions.models import Invoice, PurchaseOrder, Quote
-
-PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 @pytest.fixture

@@ -10,11 +10,12 @@ from copy import copy
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 
 from . import filters, selectors, services
 from .api_errors import validation_detail
 from .models import ConnectedPerson, Counterparty, ExchangeRate, FrameworkAgreement, PurchaseOrder, Quote
+from .parsers import JSONObjectParser
 
 
 class RefuseUnsettableFieldsMixin:
@@ -34,6 +35,10 @@ class RefuseUnsettableFieldsMixin:
 
 class Serializer(RefuseUnsettableFieldsMixin, serializers.ModelSerializer):
     """The base of every resource's serializer."""
+
+
+class Body(RefuseUnsettableFieldsMixin, serializers.Serializer):
+    """The base of every action's body (cancel, steps, withdraw, reject) and of nested input."""
 
 
 class ModelRulesMixin:
@@ -199,7 +204,7 @@ class QuoteViewSet(viewsets.ModelViewSet):
     queryset = selectors.quote_list()
     serializer_class = QuoteSerializer
     filterset_class = filters.QuoteFilter
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [JSONObjectParser, MultiPartParser, FormParser]
     ordering_fields = ["quoted_on", "amount"]
 
     def perform_create(self, serializer):

@@ -6,14 +6,27 @@ out only by transactions.views.quote_document to a logged-in user with a role. T
 quote-rule exception follows the same rules under its own address (compliance.views).
 """
 
+import io
+import re
 import uuid
+import warnings
+from collections.abc import Callable
+from functools import wraps
 from pathlib import PurePath
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
-from django.http import FileResponse
+from django.http import FileResponse, HttpRequest, JsonResponse
 from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext as _
+from PIL import Image
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
 
 # What a file must start with to be what it claims. Checked on the content, not the name.
 _SIGNATURES: dict[str, tuple[bytes, ...]] = {
@@ -78,14 +91,146 @@ def _validate_document(upload, what: str) -> None:
         raise ValidationError(f"Upload {what} as a PDF, PNG or JPEG file.", code="document_type")
     position = upload.tell() if hasattr(upload, "tell") else 0
     upload.seek(0)
-    head = upload.read(16)
+    content = upload.read()
     upload.seek(position)
-    if not any(head.startswith(signature) for signature in _SIGNATURES[extension]):
+    if not any(content.startswith(signature) for signature in _SIGNATURES[extension]):
         raise ValidationError(
             "The file is named .%(extension)s but its content is not a %(kind)s document.",
             code="document_content",
             params={"extension": extension, "kind": extension.upper()},
         )
+    judge_content(content, "pdf" if extension == "pdf" else "image")
+
+
+# --- Judging the content ----------------------------------------------------------------------------
+# A document is opened by whoever reviews it (finance, compliance, the auditors), so it must be a plain
+# document: nothing a reader would run, nothing hidden inside, nothing another program would read as
+# something else (a polyglot), and nothing that takes the server's memory when opened.
+
+# Markup that makes a file readable as a web page or script by a browser that sniffs it.
+_MARKUP = re.compile(rb"<\s*(?:!doctype\s+html|html|head|body|script|iframe|svg|object|embed|meta)\b", re.IGNORECASE)
+# PDF names that run something, open something or carry files: refused wherever they appear.
+_PDF_ACTIVE = {"/JavaScript", "/JS", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia", "/XFA", "/SubmitForm",
+               "/ImportData", "/GoToE"}  # fmt: skip
+# An image no larger than this many pixels (a 600 dpi A4 scan is about 35 million).
+MAX_IMAGE_PIXELS = 60_000_000
+
+
+def judge_content(content: bytes, kind: str) -> None:
+    """Refuse a PDF or image that is malformed, active, a polyglot or a decompression bomb."""
+    if _MARKUP.search(content):
+        raise ValidationError(
+            _("The file also contains web page markup (HTML or script); upload the document itself."),
+            code="document_polyglot",
+        )
+    if kind == "pdf":
+        _judge_pdf(content)
+    else:
+        _judge_image(content)
+
+
+def _judge_pdf(content: bytes) -> None:
+    if not content.rstrip(b"\x00\t\n\r\f ").endswith(b"%%EOF"):
+        raise ValidationError(
+            _("The PDF does not end where a PDF ends: it has something else appended, or it is cut short."),
+            code="document_polyglot",
+        )
+    try:
+        reader = PdfReader(io.BytesIO(content), strict=False)
+        if reader.is_encrypted:
+            raise ValidationError(_("The PDF is encrypted; upload it without a password."), code="document_encrypted")
+        if len(reader.pages) == 0:
+            raise PdfReadError("no pages")
+        found = _active_names(reader)
+    except ValidationError:
+        raise
+    except Exception as error:  # pypdf raises many kinds on broken files; all mean the same here
+        raise ValidationError(
+            _("The PDF cannot be read (%(reason)s); save it again as a PDF and upload that."),
+            code="document_malformed",
+            params={"reason": type(error).__name__},
+        ) from None
+    if found:
+        raise ValidationError(
+            _("The PDF carries %(what)s, which a document for the records must not; print it to a new PDF first."),
+            code="document_active",
+            params={"what": ", ".join(sorted(found))},
+        )
+
+
+def _active_names(reader: PdfReader) -> set[str]:
+    """The active names used anywhere in the document reachable from its trailer (compressed object
+    streams included: pypdf reads them), as keys or as action types."""
+    found: set[str] = set()
+    seen: set[tuple[int, int]] = set()
+    stack: list[object] = [reader.trailer]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, IndirectObject):
+            key = (item.idnum, item.generation)
+            if key in seen:
+                continue
+            seen.add(key)
+            item = item.get_object()
+        if isinstance(item, DictionaryObject):  # streams are dictionaries too
+            for name, value in item.items():
+                if name in _PDF_ACTIVE:
+                    found.add(name)
+                if name == "/S" and value in _PDF_ACTIVE:
+                    found.add(str(value))
+                stack.append(value)
+        elif isinstance(item, ArrayObject):
+            stack.extend(item)
+    return found
+
+
+def _judge_image(content: bytes) -> None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(content)) as image:
+                width, height = image.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    raise Image.DecompressionBombError(f"{width} x {height} pixels")
+                image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError(
+            _("The image is too large once opened (over %(limit)s million pixels); scan it at a lower resolution."),
+            code="document_too_large",
+            params={"limit": MAX_IMAGE_PIXELS // 1_000_000},
+        ) from None
+    except Exception as error:
+        raise ValidationError(
+            _("The image cannot be read (%(reason)s); save it again as PNG or JPEG and upload that."),
+            code="document_malformed",
+            params={"reason": type(error).__name__},
+        ) from None
+    trailer = content.rstrip(b"\x00")
+    if not (trailer.endswith(b"IEND\xaeB`\x82") or trailer.endswith(b"\xff\xd9")):
+        raise ValidationError(
+            _("The image does not end where an image ends: it has something else appended."),
+            code="document_polyglot",
+        )
+
+
+def signed_in_or_token(view: Callable) -> Callable:
+    """Like login_required, but an API client may also present its token (`Authorization: Token ...`),
+    so the document links the API returns work for the systems that use the API."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not request.user.is_authenticated and request.META.get("HTTP_AUTHORIZATION"):
+            try:
+                found = TokenAuthentication().authenticate(request)
+            except AuthenticationFailed as error:
+                return JsonResponse({"detail": str(error.detail)}, status=401)
+            if found is not None:
+                request.user = found[0]
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def private_attachment(stored_file, filename: str) -> FileResponse:
@@ -93,4 +238,6 @@ def private_attachment(stored_file, filename: str) -> FileResponse:
     response = FileResponse(stored_file.open("rb"), as_attachment=True, filename=filename or stored_file.name)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
+    # Even if a browser were to display it, nothing in it may run or reach anything.
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response

@@ -99,11 +99,19 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses sign-in while an account is locked out
     "django.contrib.auth.backends.ModelBackend",  # also ends the sessions of a deactivated user
 ]
-# After AXES_FAILURE_LIMIT failed sign-ins a username is locked out for CCT_LOCKOUT_MINUTES.
+# After AXES_FAILURE_LIMIT failed sign-ins for one user name from one client address, that combination
+# is locked out for CCT_LOCKOUT_MINUTES; failures of a user name from every address together lock the
+# name at the higher CCT_LOGIN_USERNAME_FAILURE_LIMIT (compliance.lockout). Counting per address alone
+# would let anyone lock out everyone behind the same proxy; per name alone, lock out any user.
 AXES_FAILURE_LIMIT = env.int("CCT_LOGIN_FAILURE_LIMIT", default=5)
+CCT_LOGIN_USERNAME_FAILURE_LIMIT = env.int("CCT_LOGIN_USERNAME_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("CCT_LOCKOUT_MINUTES", default=15))
-# Counted per username (an account under attack) and per client address (one client trying many).
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "compliance.lockout.LockoutHandler"
+# The client's address: REMOTE_ADDR, or behind CCT_TRUSTED_PROXIES proxies (nginx in front of gunicorn
+# is 1) the address the outermost of them saw, from X-Forwarded-For.
+CCT_TRUSTED_PROXIES = env.int("CCT_TRUSTED_PROXIES", default=0)
+AXES_CLIENT_IP_CALLABLE = "compliance.lockout.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "compliance/locked_out.html"
 # Idle timeout: a session unused for this long ends (every request renews it) ...
@@ -136,7 +144,7 @@ USE_THOUSAND_SEPARATOR = True
 
 # --- Static files and private uploads -----------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -182,8 +190,15 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "transactions.api_errors.exception_handler",
+    # A body is one JSON object of bounded depth (or a form): anything else is a 400, never a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "transactions.parsers.JSONObjectParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "COERCE_DECIMAL_TO_STRING": True,
-    "DATE_FORMAT": "%Y-%m-%d",
+    # ISO 8601 (YYYY-MM-DD with four-digit years, even before 1000; strftime would write "326-10-25").
+    "DATE_FORMAT": "iso-8601",
     "DATE_INPUT_FORMATS": ["%Y-%m-%d"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -216,19 +231,21 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 # nothing needs a server (kombu's filesystem transport).
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_DIR = VAR_DIR / "broker"
+# A Redis that accepts connections and never answers (paused, a half-open network path) must not hold
+# a request: every connect and every read gives up after these seconds, and publishing does not
+# retry (max_retries 0), so an approval waits at most about one timeout for the queue.
+CCT_BROKER_TIMEOUT_SECONDS = env.float("CCT_BROKER_TIMEOUT_SECONDS", default=2.0)
 REDIS_BROKER_OPTIONS = {
     "visibility_timeout": 3600,
-    "socket_connect_timeout": 3,
-    "max_retries": 1,
-    "interval_start": 0,
-    "interval_step": 0.5,
-    "interval_max": 1,
+    "socket_connect_timeout": CCT_BROKER_TIMEOUT_SECONDS,
+    "socket_timeout": CCT_BROKER_TIMEOUT_SECONDS,
+    "max_retries": 0,
 }
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # A task not acknowledged within the visibility timeout is handed out again: it stays above the
-    # longest task (CELERY_TASK_TIME_LIMIT). Publishing tries the connection once more and gives up,
-    # so an approval never waits on a Redis that is down (the outbox sweep sends what was not queued).
+    # longest task (CELERY_TASK_TIME_LIMIT). Publishing tries once and gives up, so an approval never
+    # waits on a Redis that is down or silent (the outbox sweep sends what was not queued).
     CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_OPTIONS
 else:
     CELERY_BROKER_URL = "filesystem://"
@@ -239,7 +256,7 @@ else:
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
         "store_processed": False,
     }
-CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_BROKER_CONNECTION_TIMEOUT = CCT_BROKER_TIMEOUT_SECONDS
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -262,7 +279,8 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="cct-tracker@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    # Django's SMTP backend, keeping the recipients the server refused (per-recipient delivery).
+    EMAIL_BACKEND = "compliance.mail.EmailBackend"
 else:
     # No mail server configured: every message is written to a file under var/mail, never lost.
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"

@@ -24,6 +24,19 @@ if _missing:
         "Production settings need these environment variables, which are not set: " + ", ".join(_missing)
     )
 
+# A short key, or one copied from an example or a development setting, signs sessions and password-reset
+# links that anyone who knows it can forge: refuse to start rather than run with it.
+_PLACEHOLDER_MARKERS = ("change-me", "changeme", "insecure", "not-secret", "placeholder", "example", "your-secret")
+if (
+    len(SECRET_KEY) < 50
+    or len(set(SECRET_KEY)) < 10
+    or any(marker in SECRET_KEY.lower() for marker in _PLACEHOLDER_MARKERS)
+):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be at least 50 random characters, not a placeholder or a development value. "
+        "Generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
+
 DEBUG = False
 CCT_REQUIRE_TWO_FACTOR_FOR_COMPLIANCE = env.bool("CCT_REQUIRE_TWO_FACTOR_FOR_COMPLIANCE", default=True)
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])

@@ -138,6 +138,61 @@ def test_a_refusing_mail_server_leaves_the_alert_pending_and_visible_until_it_ac
     assert per_recipient(smtp) == {address: 1 for address in recipients}
 
 
+def test_a_recipient_refused_for_a_while_gets_the_alert_once_and_nobody_gets_it_twice(
+    ledger, compliance_user, recipients, smtp, queue, workers
+):
+    busy = recipients[1]
+    smtp.refuse_recipients[busy] = "451 4.2.1 Mailbox busy, try again later"
+    workers()
+
+    alert = cross_80_percent(ledger, compliance_user)
+
+    wait_for(lambda: Alert.objects.get(pk=alert.pk).send_attempts >= 1, what="the first attempt")
+    alert.refresh_from_db()
+    assert alert.sent_at is None  # not sent until every recipient has it
+    assert busy in alert.last_error and "451" in alert.last_error
+    assert per_recipient(smtp) == {recipients[0]: 1, recipients[2]: 1}
+    shown = client_for(compliance_user).get("/api/alerts/").json()["results"][0]
+    by_email = {delivery["email"]: delivery for delivery in shown["deliveries"]}
+    assert set(by_email) == set(recipients)
+    assert by_email[busy]["sent_at"] is None and "451 4.2.1 Mailbox busy" in by_email[busy]["last_error"]
+    assert all(by_email[address]["sent_at"] and not by_email[address]["last_error"] for address in recipients[::2])
+
+    # Two sweeps while it is still refused, then it accepts.
+    for _ in range(2):
+        attempts = alert.deliveries.get(email=busy).send_attempts
+        wait_for(lambda: Alert.objects.get(pk=alert.pk).next_attempt_at <= timezone.now(), what="the backoff")
+        send_pending.apply_async()
+        wait_for(lambda a=attempts: alert.deliveries.get(email=busy).send_attempts > a, what="another attempt")
+    del smtp.refuse_recipients[busy]
+    wait_for(lambda: Alert.objects.get(pk=alert.pk).next_attempt_at <= timezone.now(), what="the backoff")
+    send_pending.apply_async()
+
+    wait_for(lambda: sent(alert), what="the alert to be sent to the last recipient")
+    assert per_recipient(smtp) == {address: 1 for address in recipients}
+    assert alert.last_error == ""
+
+
+def test_a_recipient_refused_for_good_stays_pending_with_its_error_and_the_others_have_it_once(
+    ledger, compliance_user, recipients, smtp, queue, workers
+):
+    unknown = recipients[2]
+    smtp.refuse_recipients[unknown] = "550 5.1.1 No such user here"
+    workers()
+
+    alert = cross_80_percent(ledger, compliance_user)
+    wait_for(lambda: Alert.objects.get(pk=alert.pk).send_attempts >= 1, what="the first attempt")
+    wait_for(lambda: Alert.objects.get(pk=alert.pk).next_attempt_at <= timezone.now(), what="the backoff")
+    send_pending.apply_async()
+    wait_for(lambda: alert.deliveries.get(email=unknown).send_attempts >= 2, what="the retry")
+
+    alert.refresh_from_db()
+    assert alert.sent_at is None
+    delivery = alert.deliveries.get(email=unknown)
+    assert delivery.sent_at is None and "550 5.1.1 No such user here" in delivery.last_error
+    assert per_recipient(smtp) == {recipients[0]: 1, recipients[1]: 1}
+
+
 def test_an_approval_while_redis_is_down_succeeds_and_the_alert_is_sent_once_redis_is_back(
     ledger, compliance_user, recipients, smtp, queue, workers
 ):

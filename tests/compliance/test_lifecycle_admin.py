@@ -10,10 +10,8 @@ from django.core.management import call_command
 
 from compliance.models import AnnualCap, CapRevision, FinancialYear, QuoteRuleException
 from tests.conftest import make_user
-from tests.factories import D, FinancialYearFactory, InvoiceFactory, RateFactory, UserFactory
+from tests.factories import PDF, D, FinancialYearFactory, InvoiceFactory, RateFactory, UserFactory
 from transactions.models import ConnectedPerson, PurchaseOrder, TransactionCategory
-
-PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 def messages_of(response) -> list[str]:

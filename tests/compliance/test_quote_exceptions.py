@@ -10,10 +10,8 @@ from compliance.models import QuoteRuleException
 from compliance.quote_exceptions import quote_rule_exception_approve, quote_rule_exception_request
 from compliance.services import purchase_order_approve
 from tests.conftest import client_for, make_user
-from tests.factories import D
+from tests.factories import PDF, D
 from transactions.errors import Refusal
-
-PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 def evidence(name="sole supplier search.pdf", content=PDF):

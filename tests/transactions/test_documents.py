@@ -2,10 +2,8 @@
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.factories import QuoteFactory
+from tests.factories import PDF, QuoteFactory
 from transactions.services import quote_update
-
-PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n%%EOF\n"
 
 
 def quote_with_document(ledger, user):
