@@ -6,6 +6,10 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit trail (database)"
 
     def ready(self) -> None:
-        from . import triggers
+        from celery.signals import task_postrun, task_prerun
+
+        from . import context, triggers
 
         triggers.register()
+        task_prerun.connect(context.task_started, weak=False)
+        task_postrun.connect(context.task_finished, weak=False)

@@ -46,6 +46,22 @@ def command_context(argv: list[str]) -> contextlib.AbstractContextManager:
     return audit_context(command=" ".join(argv[1:]), system_user=system_user, pid=os.getpid())
 
 
+_task_contexts: list[contextlib.AbstractContextManager] = []
+
+
+def task_started(task=None, **kwargs) -> None:
+    """Celery task_prerun: what a background job writes is marked with the job's task name."""
+    context = audit_context(task=getattr(task, "name", "unknown"))
+    context.__enter__()
+    _task_contexts.append(context)
+
+
+def task_finished(**kwargs) -> None:
+    """Celery task_postrun (also after a failure)."""
+    if _task_contexts:
+        _task_contexts.pop().__exit__(None, None, None)
+
+
 class RequestUser:
     """The request's user as known when a statement runs: the session's at once, an API token's once
     the API has authenticated it (DRF sets it on the request). Serialised by ContextEncoder."""

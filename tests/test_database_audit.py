@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from audit import context
 from audit.models import RowChange
 from audit.triggers import TRACKED
 from transactions.models import PurchaseOrder
@@ -75,7 +76,7 @@ def test_the_trail_cannot_be_changed_or_deleted(ledger):
         RowChange.objects.filter(pk=change.pk).delete()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_shell_session_is_recorded_with_the_command_and_the_system_user(ledger):
     order = ledger.order("100000.00")
     database = connection.settings_dict
@@ -113,3 +114,19 @@ def test_the_history_page_shows_what_the_database_recorded(client, ledger, audit
     section = page.content.decode().split('id="database-changes"')[1]
     assert "amount" in section and "100000.0 → 1.0" in section
     assert "changed" in section and "created" in section
+
+
+def test_a_background_job_is_recorded_with_its_task(ledger):
+    from celery.signals import task_postrun, task_prerun
+
+    from compliance.tasks import sweep_thresholds
+
+    order = ledger.order("100000.00")
+    task_prerun.send(sender=sweep_thresholds, task=sweep_thresholds, task_id="t1", args=(), kwargs={})
+    PurchaseOrder._base_manager.filter(pk=order.pk).update(amount="2.00")
+    task_postrun.send(sender=sweep_thresholds, task=sweep_thresholds, task_id="t1", args=(), kwargs={})
+
+    during = changes_of(order)[-1]
+    assert during.context.metadata["task"] == "compliance.tasks.sweep_thresholds"
+    assert during.who == "background job compliance.tasks.sweep_thresholds"
+    assert context._task_contexts == []  # left when the task ended
