@@ -27,30 +27,34 @@ TRACKED = [
 ]
 
 
-class RowChangeTrigger(pgtrigger.Trigger):
-    """After every insert, update (that changes something) and delete: one audit_rowchange row."""
+_COLUMNS = "table_name, operation, row_id, old_row, new_row, context_id, recorded_at"
 
-    when = pgtrigger.After
-    operation = pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete
-    level = pgtrigger.Row
-    func = """
-        IF TG_OP = 'INSERT' THEN
-            INSERT INTO audit_rowchange (table_name, operation, row_id, old_row, new_row, context_id, recorded_at)
-            VALUES (TG_TABLE_NAME, TG_OP, NEW.id::text, NULL, to_jsonb(NEW), _pgh_attach_context(), NOW());
-        ELSIF TG_OP = 'UPDATE' THEN
-            IF to_jsonb(OLD) IS DISTINCT FROM to_jsonb(NEW) THEN
-                INSERT INTO audit_rowchange (table_name, operation, row_id, old_row, new_row, context_id, recorded_at)
-                VALUES (TG_TABLE_NAME, TG_OP, NEW.id::text, to_jsonb(OLD), to_jsonb(NEW), _pgh_attach_context(), NOW());
-            END IF;
-        ELSE
-            INSERT INTO audit_rowchange (table_name, operation, row_id, old_row, new_row, context_id, recorded_at)
-            VALUES (TG_TABLE_NAME, TG_OP, OLD.id::text, to_jsonb(OLD), NULL, _pgh_attach_context(), NOW());
-        END IF;
-        RETURN NULL;
-    """
+
+def _statement_trigger(operation: str) -> pgtrigger.Trigger:
+    """One trigger per statement and operation, reading the statement's rows from its transition tables:
+    a bulk write costs one INSERT ... SELECT into the trail, and the context is looked up once."""
+    select = {
+        "INSERT": "SELECT TG_TABLE_NAME, TG_OP, n.id::text, NULL::jsonb, to_jsonb(n), ctx, NOW() FROM new_rows n",
+        "UPDATE": "SELECT TG_TABLE_NAME, TG_OP, n.id::text, to_jsonb(o), to_jsonb(n), ctx, NOW()"
+        " FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE to_jsonb(o) IS DISTINCT FROM to_jsonb(n)",
+        "DELETE": "SELECT TG_TABLE_NAME, TG_OP, o.id::text, to_jsonb(o), NULL::jsonb, ctx, NOW() FROM old_rows o",
+    }[operation]
+    return pgtrigger.Trigger(
+        name=f"audit_{operation.lower()}",
+        level=pgtrigger.Statement,
+        when=pgtrigger.After,
+        operation=getattr(pgtrigger, operation.capitalize()),
+        referencing=pgtrigger.Referencing(
+            old="old_rows" if operation != "INSERT" else None, new="new_rows" if operation != "DELETE" else None
+        ),
+        declare=[("ctx", "uuid")],
+        func=f"ctx := _pgh_attach_context(); INSERT INTO audit_rowchange ({_COLUMNS}) {select}; RETURN NULL;",
+    )
 
 
 def register() -> None:
-    """Attach the trigger to every tracked model; `migrate` installs it (PGTRIGGER_INSTALL_ON_MIGRATE)."""
+    """Attach the triggers to every tracked model; `migrate` installs it (PGTRIGGER_INSTALL_ON_MIGRATE)."""
     for label in TRACKED:
-        pgtrigger.register(RowChangeTrigger(name="audit_row_change"))(apps.get_model(label))
+        pgtrigger.register(*(_statement_trigger(operation) for operation in ("INSERT", "UPDATE", "DELETE")))(
+            apps.get_model(label)
+        )
