@@ -7,6 +7,7 @@ triggers to read it, so nothing is done there.
 import contextlib
 import getpass
 import os
+import threading
 from collections.abc import Iterator
 
 import django
@@ -46,20 +47,25 @@ def command_context(argv: list[str]) -> contextlib.AbstractContextManager:
     return audit_context(command=" ".join(argv[1:]), system_user=system_user, pid=os.getpid())
 
 
-_task_contexts: list[contextlib.AbstractContextManager] = []
+_running = threading.local()  # the context of the task each worker thread is running
 
 
 def task_started(task=None, **kwargs) -> None:
     """Celery task_prerun: what a background job writes is marked with the job's task name."""
     context = audit_context(task=getattr(task, "name", "unknown"))
     context.__enter__()
-    _task_contexts.append(context)
+    _running.contexts = [*getattr(_running, "contexts", []), context]
 
 
 def task_finished(**kwargs) -> None:
     """Celery task_postrun (also after a failure)."""
-    if _task_contexts:
-        _task_contexts.pop().__exit__(None, None, None)
+    contexts = getattr(_running, "contexts", [])
+    if contexts:
+        contexts.pop().__exit__(None, None, None)
+
+
+def running_task_contexts() -> int:
+    return len(getattr(_running, "contexts", []))
 
 
 class RequestUser:

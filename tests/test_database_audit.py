@@ -129,4 +129,4 @@ def test_a_background_job_is_recorded_with_its_task(ledger):
     during = changes_of(order)[-1]
     assert during.context.metadata["task"] == "compliance.tasks.sweep_thresholds"
     assert during.who == "background job compliance.tasks.sweep_thresholds"
-    assert context._task_contexts == []  # left when the task ended
+    assert context.running_task_contexts() == 0  # left when the task ended
