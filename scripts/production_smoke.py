@@ -74,6 +74,16 @@ print("SMOKE " + json.dumps({
 """.replace("@RECIPIENT@", RECIPIENT)
 
 
+# The approval, as the database's triggers recorded it (audit.models), with the API user in its context.
+AUDIT = """
+from audit.models import RowChange
+for change in RowChange.objects.filter(table_name="transactions_purchaseorder", row_id="@ORDER@",
+                                       operation="UPDATE").select_related("context"):
+    if (change.new_row or {}).get("status") == "approved":
+        print("AUDIT approved by", change.who)
+"""
+
+
 def say(text: str) -> None:
     print(f"[production-smoke {time.strftime('%H:%M:%S')}] {text}", flush=True)
 
@@ -272,7 +282,15 @@ def main() -> int:
             return alerts and all(alert["sent_at"] for alert in alerts) and alerts
 
         alerts = wait_for(alert_sent, timeout=30, what="the alert to be marked sent")
-        say(f"{len(alerts)} alert(s) recorded and marked sent")
+        deliveries = [(d["email"], bool(d["sent_at"])) for alert in alerts for d in alert["deliveries"]]
+        if deliveries != [(RECIPIENT, True)]:
+            raise SystemExit(f"production-smoke: unexpected deliveries {deliveries}")
+        say(f"{len(alerts)} alert(s) recorded and marked sent, delivered to {RECIPIENT}")
+
+        trail = manage("shell", "-c", AUDIT.replace("@ORDER@", str(order["id"])))
+        if "AUDIT approved by smoke-compliance" not in trail:
+            raise SystemExit(f"production-smoke: the database's audit trail lacks the approval: {trail}")
+        say("the database's audit trail recorded the approval with the user of the token")
         failed = False
         say("passed: the production path works end to end")
         return 0

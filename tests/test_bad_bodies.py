@@ -136,3 +136,20 @@ def _fields(client: APIClient, path: str) -> list[str]:
     """The fields the endpoint's OPTIONS says it takes on this method (POST or PUT)."""
     actions = client.options(path).json().get("actions", {})
     return [name for name, field in (actions.get("POST") or actions.get("PUT") or {}).items() if not field["read_only"]]
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/api/reports/directors/?half=0001-H1", "half"),
+        ("/api/reports/monthly/?month=0001-01", "month"),
+        ("/api/reports/annual-review/?year=1", "year"),
+        ("/api/reports/directors/?half=9999-H2", "half"),
+    ],
+)
+def test_a_report_period_at_the_ends_of_the_calendar_is_a_400_naming_it(compliance_api, path, parameter):
+    # Found by the fuzzing run: the first half of year 1 reached the day before 1 January 1, a 500.
+    response = compliance_api.get(path)
+
+    assert response.status_code == 400
+    assert parameter in response.json()

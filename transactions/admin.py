@@ -7,6 +7,7 @@ by every role and revertible by nobody.
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Count
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -16,7 +17,26 @@ from .selectors import exchange_rate_in_use
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
-    """Shows who changed what and when; an old version can be looked at, never saved back."""
+    """Shows who changed what and when; an old version can be looked at, never saved back. On
+    PostgreSQL the page also lists what the database's own trail recorded for the record (audit.models):
+    every change, including those made outside the product's forms and API."""
+
+    object_history_template = "admin/cct_object_history.html"
+
+    def history_view(self, request, object_id, extra_context=None):
+        from audit.models import RowChange
+
+        extra_context = {
+            **(extra_context or {}),
+            "database_changes": list(
+                RowChange.objects.filter(table_name=self.model._meta.db_table, row_id=str(object_id))
+                .select_related("context")
+                .order_by("-recorded_at", "-id")[:200]
+            )
+            if connection.vendor == "postgresql"
+            else None,
+        }
+        return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method != "GET":

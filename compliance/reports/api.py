@@ -51,6 +51,15 @@ HALF_HELP = "The half year, YYYY-H1 (January to June) or YYYY-H2 (July to Decemb
 YEAR_HELP = "The financial year, e.g. 2026 (1 January to 31 December)."
 
 
+# Reports reach a day before and after their period; years outside these are no business period.
+FIRST_YEAR, LAST_YEAR = 1000, 9998
+
+
+def _check_year(year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise serializers.ValidationError(f"Enter a year from {FIRST_YEAR} to {LAST_YEAR}.")
+
+
 class MonthQuery(serializers.Serializer):
     month = serializers.DateField(
         input_formats=["%Y-%m"],
@@ -60,6 +69,10 @@ class MonthQuery(serializers.Serializer):
             "invalid": "Enter the month as YYYY-MM, e.g. 2026-03.",
         },
     )
+
+    def validate_month(self, value: datetime.date) -> datetime.date:
+        _check_year(value.year)
+        return value
 
 
 class HalfQuery(serializers.Serializer):
@@ -74,15 +87,14 @@ class HalfQuery(serializers.Serializer):
 
     def validate_half(self, value: str) -> datetime.date:
         year, half = value.split("-H")
-        if not 1 <= int(year) <= 9999:
-            raise serializers.ValidationError("Enter a year from 1 to 9999.")
+        _check_year(int(year))
         return datetime.date(int(year), 1 if half == "1" else 7, 1)
 
 
 class YearQuery(serializers.Serializer):
     year = serializers.IntegerField(
-        min_value=1,
-        max_value=9999,
+        min_value=FIRST_YEAR,
+        max_value=LAST_YEAR,
         help_text=YEAR_HELP,
         error_messages={
             "required": "Give the financial year, e.g. ?year=2026.",

@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "pgtrigger",
+    "pghistory",
+    "audit",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -70,8 +73,10 @@ MIDDLEWARE = [
     "compliance.access.AccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Records the logged-in user on every history row written during a request.
+    # Records the logged-in user on every history row written during a request ...
     "simple_history.middleware.HistoryRequestMiddleware",
+    # ... and, on PostgreSQL, in the context of every change the database's triggers record.
+    "audit.context.AuditContextMiddleware",
     # Last, as django-axes requires: turns a locked-out sign-in into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -226,6 +231,13 @@ SPECTACULAR_SETTINGS = {
 SIMPLE_HISTORY_REVERT_DISABLED = True
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
+# The database's own trail (PostgreSQL): triggers on the ledger's tables (audit.triggers), installed by
+# `migrate` rather than by migrations of the apps they watch; the context of each change (user or
+# command) is pghistory's.
+PGTRIGGER_MIGRATIONS = False
+PGTRIGGER_INSTALL_ON_MIGRATE = True
+PGHISTORY_JSON_ENCODER = "audit.context.ContextEncoder"
+
 # --- Background jobs (Celery) -------------------------------------------------------------------
 # With REDIS_URL, Redis is the broker. Without it, a folder on disk is: a worker still runs and
 # nothing needs a server (kombu's filesystem transport).
@@ -299,6 +311,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "axes": {"level": "WARNING"},  # not its version banner at every start
+        "pgtrigger": {"level": "WARNING"},  # not a line per trigger at every migrate
         "kombu.connection": {"level": "ERROR"},  # the folder broker of `make run` has no host to name
     },
 }

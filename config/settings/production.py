@@ -72,5 +72,9 @@ LOGGING = {
     "formatters": {"json": {"()": "config.logging.JsonLinesFormatter"}},
     "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+        "pgtrigger": {"level": "WARNING"},
+    },
 }

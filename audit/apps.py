@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "audit"
+    verbose_name = "Audit trail (database)"
+
+    def ready(self) -> None:
+        from celery.signals import task_postrun, task_prerun
+
+        from . import context, triggers
+
+        triggers.register()
+        task_prerun.connect(context.task_started, weak=False)
+        task_postrun.connect(context.task_finished, weak=False)
