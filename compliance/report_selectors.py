@@ -138,7 +138,9 @@ def cap_status(cap: AnnualCap) -> CapStatus:
     (79.996% has not reached 80%)."""
     threshold = settings.CCT_DEFAULT_ALERT_THRESHOLD
     label = percent_label(threshold)
-    if cap.used >= cap.amount:
+    if cap.used > cap.amount:
+        return CapStatus("exceeded", "Exceeded · 超出上限")
+    if cap.used == cap.amount:
         return CapStatus("full", "At 100% · 已達上限")
     if cap.used * 100 >= threshold * cap.amount:
         return CapStatus("warning", f"At or above {label}% · 已達{label}%")
@@ -627,12 +629,13 @@ def report_classifications(caps: list[AnnualCap], *, on: datetime.date) -> list[
 
 
 def report_alerts(*, start: datetime.date, end: datetime.date) -> list[Alert]:
-    """Alerts raised from `start` to `end` (business dates), oldest first (one query)."""
+    """Alerts whose threshold was reached from `start` to `end` by business date (`reached_on`: an invoice
+    dated in December and keyed in January is December's), oldest first (one query)."""
     return list(
         alert_list()
         .select_related("cap__category__agreement__connected_person")
-        .filter(created_at__date__gte=start, created_at__date__lte=end)
-        .order_by("created_at", "id")
+        .filter(reached_on__gte=start, reached_on__lte=end)
+        .order_by("reached_on", "created_at", "id")
     )
 
 
