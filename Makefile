@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: run test lint format check-deploy clean services browser
+.PHONY: run test lint format check-deploy clean services browser bench bench-ledger
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ check-deploy: $(RUNTIME)
 ## bench: the monthly report's benchmark (PostgreSQL from DATABASE_URL; 10,000 and 100,000 orders, a few minutes)
 bench: $(DEV)
 	$(BIN)/python bench/monthly_report.py $(BENCH_ARGS)
+
+## bench-ledger: the cap ledger's benchmark (approvals, utilisation, report at 1,000 to 1,000,000 orders; long)
+bench-ledger: $(DEV)
+	$(BIN)/python bench/ledger.py $(BENCH_ARGS)
 
 ## services: start PostgreSQL and Redis on this machine when they are not running
 services:
