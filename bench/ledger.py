@@ -126,6 +126,17 @@ def add_orders(reference: dict, start: int, stop: int) -> None:
             cursor.execute(sql, params)
 
 
+def post_entries(start: int, stop: int) -> None:
+    """The ledger entries and totals of orders BENCH-start..BENCH-stop-1 and their invoices, set-based
+    (also used by bench/monthly_report.py, which adds its orders with bulk_create)."""
+    from django.db import connection, transaction
+
+    params = {"first": f"BENCH-{start:07d}", "last": f"BENCH-{stop:07d}"}
+    with transaction.atomic(), connection.cursor() as cursor:
+        for sql in (COMMITMENTS_SQL, INVOICE_ENTRIES_SQL, TOTALS_SQL):
+            cursor.execute(sql, params)
+
+
 def fresh_orders(reference: dict, run: str) -> list:
     """Drafts to approve, each with two independent quotes dated before it (passing the quote rule)."""
     from transactions.models import PurchaseOrder, Quote
