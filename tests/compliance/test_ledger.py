@@ -372,3 +372,33 @@ def test_figures_as_at_a_day_are_the_same_when_asked_again_later(ledger, approve
 
     assert (first.committed, again.committed) == (Decimal("100.00"), Decimal("100.00"))
     assert datetime.date(2026, 2, 28) == D("2026-02-28")
+
+
+def test_the_nightly_reconciliation_reports_totals_that_drifted_from_the_entries(ledger, approver):
+    from compliance import checks
+
+    ledger.approved("100.00", approver=approver, order_date=D("2026-02-01"))
+    assert checks.reconcile_caps(on=D("2026-11-21")) == ([], None)
+    CapTotals.objects.filter(cap=ledger.caps[1]).update(committed=Decimal("100.01"))
+
+    differences, mailing = checks.reconcile_caps(on=D("2026-11-21"))
+
+    assert mailing is not None
+    assert [d["cap"].pk for d in differences] == [ledger.caps[1].pk]
+    assert "ledger entries: committed CNY 100.00" in differences[0]["reported"]
+    assert "committed CNY 100.01" in differences[0]["reported"]
+
+
+def test_the_nightly_reconciliation_reports_entries_that_differ_from_the_documents(ledger, approver):
+    from compliance import checks
+
+    order = ledger.approved("100.00", approver=approver, order_date=D("2026-02-01"))
+    with transaction.atomic():
+        from compliance.ledger import ledger_post
+
+        ledger_post([LedgerEntry(cap=ledger.caps[1], entry_date=D("2026-02-01"), basis="committed",
+                                 kind="revaluation", amount=Decimal("5.00"), purchase_order=order)])  # fmt: skip
+
+    differences, _ = checks.reconcile_caps(on=D("2026-11-21"))
+
+    assert [d["recomputed"] for d in differences] == ["committed CNY 100.00, actual CNY 0.00"]
