@@ -195,9 +195,10 @@ def test_an_invoice_dated_in_december_keyed_later_puts_the_alert_in_decembers_re
 
 def test_reached_on_is_the_business_date_the_cumulative_entries_first_reached_the_threshold(ledger, approver):
     order = ledger.approved("100000.00", approver=approver, order_date=D("2026-01-10"))
-    InvoiceFactory(purchase_order=order, amount=Decimal("1000000.00"), invoice_date=D("2026-04-03"))  # 50%
-    # Keyed after the April invoice but dated before it: by business date the actual amount stood at
-    # 700,000.00 on 1 March and at 1,700,000.00 (85%) on 3 April, the day it reached 80%.
+    InvoiceFactory(purchase_order=order, amount=Decimal("100000.00"), invoice_date=D("2026-06-01"))  # 5%
+    InvoiceFactory(purchase_order=order, amount=Decimal("1000000.00"), invoice_date=D("2026-04-03"))  # 55%
+    # Keyed last but dated first: by business date the actual amount stood at 700,000.00 on 1 March,
+    # 1,700,000.00 (85%) on 3 April, the day it reached 80%, and 1,800,000.00 on 1 June.
     InvoiceFactory(purchase_order=order, amount=Decimal("700000.00"), invoice_date=D("2026-03-01"))
 
     assert Alert.objects.get(basis="actual").reached_on == D("2026-04-03")
