@@ -403,3 +403,30 @@ def test_the_nightly_reconciliation_reports_entries_that_differ_from_the_documen
     differences, _ = checks.reconcile_caps(on=D("2026-11-21"))
 
     assert [d["recomputed"] for d in differences] == ["committed CNY 100.00, actual CNY 0.00"]
+
+
+def test_the_orders_sheet_reads_the_ledger_and_adds_up_to_the_summary_under_the_new_rules(ledger, approver):
+    kept = ledger.approved("400000.00", approver=approver, order_date=D("2026-02-01"))
+    cancelled = ledger.approved("300000.00", approver=approver, order_date=D("2026-02-02"))
+    InvoiceFactory(purchase_order=cancelled, amount=Decimal("120000.00"), invoice_date=D("2026-02-10"))
+    from compliance.services import purchase_order_cancel
+
+    purchase_order_cancel(order_id=cancelled.pk, user=approver, effective_on=D("2026-03-15"))
+    draft = ledger.order("50000.00", order_date=D("2026-03-01"))
+    InvoiceFactory(purchase_order=draft, amount=Decimal("50000.00"), invoice_date=D("2026-03-03"))
+    output = BytesIO()
+    write_monthly_report(D("2026-03-01"), output)
+    book = load(output.getvalue())
+
+    summary = next(row for row in rows(book["Summary"]) if row["Period start"].value.year == 2026)
+    orders = {row["Order"].value: row for row in rows(book["Orders"])}
+    # Committed: 400,000.00 kept (the cancelled order's 300,000.00 withdrawn on 15 March); actual: the
+    # cancelled order's invoice 120,000.00 and the draft's 50,000.00.
+    assert (money(summary["Committed"]), money(summary["Actual"])) == (Decimal("400000.00"), Decimal("170000.00"))
+    assert {
+        number: (money(r["Committed in period"]), money(r["Actual in period"])) for number, r in orders.items()
+    } == {
+        kept.number: (Decimal("400000.00"), Decimal("0.00")),
+        cancelled.number: (Decimal("0.00"), Decimal("120000.00")),
+        draft.number: (Decimal("0.00"), Decimal("50000.00")),
+    }
