@@ -430,3 +430,39 @@ def test_the_orders_sheet_reads_the_ledger_and_adds_up_to_the_summary_under_the_
         cancelled.number: (Decimal("0.00"), Decimal("120000.00")),
         draft.number: (Decimal("0.00"), Decimal("50000.00")),
     }
+
+
+def test_the_admin_shows_exceeded_in_red_with_the_ledger_and_records_credit_notes(
+    client, ledger, approver, django_user_model
+):
+    order = ledger.approved("2000000.00", approver=approver, order_date=D("2026-01-10"))
+    invoice = InvoiceFactory(purchase_order=order, amount=Decimal("2100000.00"), invoice_date=D("2026-03-01"))
+    boss = django_user_model.objects.create_superuser("boss", "boss@example.com", "a-long-password-123")
+    client.force_login(boss)
+
+    page = client.get(f"/admin/compliance/annualcap/{ledger.caps[1].pk}/change/").content.decode()
+    listing = client.get("/admin/compliance/annualcap/").content.decode()
+    added = client.post(
+        "/admin/transactions/creditnote/add/",
+        {"invoice": invoice.pk, "number": "CN-ADMIN", "credit_date": "2026-03-20", "amount": "100000.00",
+         "currency": "CNY"},
+    )  # fmt: skip
+
+    assert 'class="cct-status cct-status-exceeded" style="color:#b71c1c;font-weight:bold">Exceeded' in page
+    assert "cct-status-exceeded" in listing and "cct-status-ok" in listing
+    assert f"invoice:{invoice.pk}" in page and f"purchase_order:{order.pk}" in page
+    assert added.status_code == 302
+    cap = caps_with_utilisation().get(pk=ledger.caps[1].pk)
+    assert (cap.actual, cap.status) == (Decimal("2000000.00"), "at_cap")
+
+
+def test_the_dashboard_and_reports_say_exceeded_not_at_100_percent(ledger, approver):
+    from compliance.report_selectors import cap_status
+
+    ledger.approved("1000000.00", approver=approver, order_date=D("2025-12-01"))
+    order = ledger.approved("2000000.00", approver=approver, order_date=D("2026-01-10"))
+    InvoiceFactory(purchase_order=order, amount=Decimal("2000000.01"), invoice_date=D("2026-03-01"))
+    caps = {cap.pk: cap for cap in caps_with_utilisation()}
+
+    assert cap_status(caps[ledger.caps[0].pk]).label == "At 100% · 已達上限"
+    assert cap_status(caps[ledger.caps[1].pk]).label == "Exceeded · 超出上限"
