@@ -351,10 +351,27 @@ class PurchaseOrderAdmin(HistoryAdmin):
             raise PermissionDenied
         order = get_object_or_404(PurchaseOrder, pk=object_id)
         reason = request.POST.get("reason", "").strip()
-        if self._act(
-            request, order, lambda o: services.purchase_order_cancel(order_id=o.pk, user=request.user, reason=reason)
-        ):
-            messages.success(request, f"Order {order.number} is cancelled; it no longer counts against any cap.")
+        effective = forms.DateField(required=False)
+        try:
+            effective_on = effective.clean(request.POST.get("effective_on", "").strip() or None)
+        except ValidationError:
+            effective_on = None
+            messages.error(request, gettext_lazy("Enter the day the cancellation takes effect as YYYY-MM-DD."))
+            return HttpResponseRedirect(reverse("admin:transactions_purchaseorder_change", args=[order.pk]))
+
+        def cancel(o):
+            services.purchase_order_cancel(order_id=o.pk, user=request.user, reason=reason, effective_on=effective_on)
+
+        try:
+            done = self._act(request, order, cancel)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            done = False
+        if done:
+            messages.success(
+                request,
+                f"Order {order.number} is cancelled; its commitment is withdrawn and its invoices still count.",
+            )
         return HttpResponseRedirect(reverse("admin:transactions_purchaseorder_change", args=[order.pk]))
 
     @admin.action(description="Approve the selected orders", permissions=["approve"])

@@ -466,3 +466,20 @@ def test_the_dashboard_and_reports_say_exceeded_not_at_100_percent(ledger, appro
 
     assert cap_status(caps[ledger.caps[0].pk]).label == "At 100% · 已達上限"
     assert cap_status(caps[ledger.caps[1].pk]).label == "Exceeded · 超出上限"
+
+
+def test_the_admin_cancels_with_the_day_it_takes_effect(client, ledger, approver, django_user_model):
+    order = ledger.approved("600000.00", approver=approver, order_date=D("2026-02-01"))
+    boss = django_user_model.objects.create_superuser("boss", "boss@example.com", "a-long-password-123")
+    client.force_login(boss)
+
+    too_early = client.post(f"/admin/transactions/purchaseorder/{order.pk}/cancel/", {"effective_on": "2026-01-01"})
+    order.refresh_from_db()
+    assert (too_early.status_code, order.status) == (302, "approved")
+    client.post(
+        f"/admin/transactions/purchaseorder/{order.pk}/cancel/", {"reason": "Dup", "effective_on": "2026-05-01"}
+    )
+
+    order.refresh_from_db()
+    assert (order.status, order.cancellation_effective_on) == ("cancelled", D("2026-05-01"))
+    assert caps_with_utilisation(as_of=D("2026-04-30")).get(pk=ledger.caps[1].pk).committed == Decimal("600000.00")
