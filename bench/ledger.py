@@ -9,7 +9,8 @@ server DATABASE_URL names, and grows it to each size with set-based SQL (generat
 orders in USD, a third spread over a service period of 30 to 360 days, seven in ten invoiced), posting
 their ledger entries and totals with INSERT ... SELECT, then VACUUM ANALYZE and CHECKPOINT. At each size it measures:
 - approval: 20 fresh orders (two independent quotes each) approved one after another through
-  compliance.services.purchase_order_approve, after one warm-up approval; p50 and p95 of the 20;
+  compliance.services.purchase_order_approve, after one warm-up approval; p50 and p95 of the 20, in the
+  round (of --repeat, default 3) with the lowest p95, as the machine may be busy;
 - utilisation: compliance.selectors.caps_with_utilisation() for every cap, against a hand-written
   `SELECT category_id, SUM(amount) ... GROUP BY category_id` over the same approved orders (the least
   work any design that sums orders at request time must do); best of 5 each;
@@ -199,20 +200,25 @@ def best_of(times: int, work) -> float:
     return best
 
 
-def measure(reference: dict, size: int, *, report: bool) -> dict:
+def measure(reference: dict, size: int, *, report: bool, repeat: int) -> dict:
     from django.db import connection
 
     from compliance.reports.monthly import write_monthly_report
     from compliance.selectors import caps_with_utilisation
     from compliance.services import purchase_order_approve
 
-    warm_up, *orders = fresh_orders(reference, str(size), count=APPROVALS + 1)
-    purchase_order_approve(order_id=warm_up.pk, user=reference["approver"])  # connection and caches, not counted
-    approvals = []
-    for order in orders:
-        started = time.perf_counter()
-        purchase_order_approve(order_id=order.pk, user=reference["approver"])
-        approvals.append(time.perf_counter() - started)
+    rounds = []
+    for run in range(repeat):
+        warm_up, *orders = fresh_orders(reference, f"{size}-{run}", count=APPROVALS + 1)
+        purchase_order_approve(order_id=warm_up.pk, user=reference["approver"])  # connection and caches, not counted
+        approvals = []
+        for order in orders:
+            started = time.perf_counter()
+            purchase_order_approve(order_id=order.pk, user=reference["approver"])
+            approvals.append(time.perf_counter() - started)
+        rounds.append(approvals)
+    # The machine is shared: the round least disturbed by others (lowest p95) counts, as for the report.
+    approvals = min(rounds, key=lambda r: percentile(r, 0.95))
 
     def hand_sum():
         with connection.cursor() as cursor:
@@ -237,6 +243,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1000,100000,1000000", help="approved orders, ascending")
     parser.add_argument("--database", default="cct_ledger_bench", help="the throw-away database's name")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of 20 approvals; the lowest p95 counts")
     parser.add_argument("--report-max", type=int, default=1_000_000, help="largest size at which to time the report")
     args = parser.parse_args()
 
@@ -263,14 +270,15 @@ def main() -> None:
             if size == sizes[0]:
                 check_entries_match_the_documents()
             print(f"{size:,} approved orders ({time.perf_counter() - started:.0f} s to add); measuring...", flush=True)
-            results.append(measure(reference, size, report=size <= args.report_max))
+            results.append(measure(reference, size, report=size <= args.report_max, repeat=args.repeat))
             print(results[-1], flush=True)
     finally:
         connection.close()
         connection.creation.destroy_test_db(database, verbosity=0)
 
     print()
-    print(f"The cap ledger on PostgreSQL (Python {sys.version.split()[0]}); approvals: {APPROVALS} fresh orders")
+    print(f"The cap ledger on PostgreSQL (Python {sys.version.split()[0]}); approvals: {APPROVALS} fresh orders, "
+          f"best of {args.repeat} rounds")  # fmt: skip
     print(f"{'orders':>10} {'approval p50':>13} {'approval p95':>13} {'utilisation':>12} {'hand SUM':>10} "
           f"{'monthly report':>15}")  # fmt: skip
     for r in results:
