@@ -386,10 +386,28 @@ class PurchaseOrderAdmin(HistoryAdmin):
                 messages.success(request, f"Order {order.number} is cancelled.")
 
 
+class CreditNoteInline(admin.TabularInline):
+    """The credit notes against an invoice (recorded under Credit notes)."""
+
+    model = CreditNote
+    fields = ["number", "credit_date", "amount", "currency"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyAdmin, AuditedAdmin):
-    """All invoices, for search and audit; they are entered on their purchase order."""
+    """All invoices, for search and audit; they are entered on their purchase order, credit notes
+    against them under Credit notes."""
 
+    inlines = [CreditNoteInline]
     list_display = ["number", "purchase_order", "invoice_date", "amount_column"]
     list_select_related = ["purchase_order"]
     search_fields = ["number", "purchase_order__number"]
@@ -677,10 +695,10 @@ class OutboxAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 @admin.register(Alert)
 class AlertAdmin(OutboxAdmin):
     outbox_kind = "alert"
-    list_display = ["cap", "basis", "threshold", "utilisation_pct", "created_at", "delivery"]
+    list_display = ["cap", "basis", "threshold", "utilisation_pct", "reached_on", "created_at", "delivery"]
     list_filter = ["basis", "threshold", ("sent_at", admin.EmptyFieldListFilter)]
     list_select_related = ["cap__category"]
-    date_hierarchy = "created_at"
+    date_hierarchy = "reached_on"
 
 
 @admin.register(HeadroomWarning)

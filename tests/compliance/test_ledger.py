@@ -483,3 +483,19 @@ def test_the_admin_cancels_with_the_day_it_takes_effect(client, ledger, approver
     order.refresh_from_db()
     assert (order.status, order.cancellation_effective_on) == ("cancelled", D("2026-05-01"))
     assert caps_with_utilisation(as_of=D("2026-04-30")).get(pk=ledger.caps[1].pk).committed == Decimal("600000.00")
+
+
+def test_an_invoices_admin_page_lists_its_credit_notes(client, ledger, approver, finance_user, django_user_model):
+    from compliance.services import credit_note_record
+
+    order = ledger.approved("600000.00", approver=approver, order_date=D("2026-02-01"))
+    invoice = InvoiceFactory(purchase_order=order, amount=Decimal("500000.00"), invoice_date=D("2026-02-15"))
+    credit_note_record(
+        user=finance_user, invoice=invoice, number="CN-77", credit_date=D("2026-02-20"), amount=Decimal("1.00"),
+        currency="CNY",
+    )  # fmt: skip
+    client.force_login(django_user_model.objects.create_superuser("boss", "boss@example.com", "a-long-password-1"))
+
+    page = client.get(f"/admin/transactions/invoice/{invoice.pk}/change/")
+
+    assert page.status_code == 200 and "CN-77" in page.content.decode()
