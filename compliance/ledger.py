@@ -29,7 +29,7 @@ from transactions.models import CreditNote, ExchangeRate, Invoice, PurchaseOrder
 from transactions.money import ZERO, CentsField
 from transactions.selectors import converted_amount_expression
 
-from .models import Alert, AnnualCap, CapTotals, LedgerEntry
+from .models import Alert, AnnualCap, CapRevision, CapTotals, LedgerEntry
 from .selectors import PeriodShare, alert_thresholds, annotate_allocation, caps_with_utilisation
 
 COMMITTED = LedgerEntry.Basis.COMMITTED
@@ -117,16 +117,30 @@ def first_day_reaching(cap_id: int, basis: str, level: Decimal) -> datetime.date
 
 
 def first_day_exceeded(cap: AnnualCap) -> datetime.date | None:
-    """The first business date on which the larger of committed and actual went above the amount."""
+    """The first business date on which the larger of committed and actual went above the amount in
+    force that day (completed revisions take effect on their effective day)."""
     days: dict[datetime.date, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
     for index, basis in enumerate((COMMITTED, ACTUAL)):
         for day, amount in _daily_sums(cap.pk, basis):
             days[day][index] += amount
+    revisions = list(
+        CapRevision.objects.filter(cap_id=cap.pk, status=CapRevision.Status.COMPLETED, effective_on__isnull=False)
+        .order_by("effective_on", "completed_at", "id")
+        .values_list("effective_on", "previous_amount", "new_amount")
+    )
+
+    def amount_on(day: datetime.date) -> Decimal:
+        amount = revisions[0][1] if revisions else cap.amount
+        for effective_on, _previous, new_amount in revisions:
+            if effective_on <= day:
+                amount = new_amount
+        return amount
+
     committed = actual = ZERO
     for day in sorted(days):
         committed += days[day][0]
         actual += days[day][1]
-        if max(committed, actual) > cap.amount:
+        if max(committed, actual) > amount_on(day):
             return day
     return None
 

@@ -499,3 +499,22 @@ def test_an_invoices_admin_page_lists_its_credit_notes(client, ledger, approver,
     page = client.get(f"/admin/transactions/invoice/{invoice.pk}/change/")
 
     assert page.status_code == 200 and "CN-77" in page.content.decode()
+
+
+def test_the_day_a_cap_was_exceeded_is_measured_against_the_amount_in_force_that_day(ledger, approver, compliance_user):
+    order = ledger.approved("2000000.00", approver=approver, order_date=D("2026-01-10"))
+    revision = cap_revision_propose(
+        user=compliance_user, cap=ledger.caps[1], new_amount=Decimal("3000000.00"), reason="Forecast"
+    )
+    cap_revision_record_steps(
+        revision_id=revision.pk, user=compliance_user, board_approved_on=D("2026-06-01"),
+        announced_on=D("2026-06-02"), shareholders_approved_on=D("2026-06-03"),
+    )  # fmt: skip
+    # Keyed after the revision, dated before it took effect: 2,100,000.00 above the 2,000,000.00 then in force.
+    InvoiceFactory(purchase_order=order, amount=Decimal("2100000.00"), invoice_date=D("2026-05-20"))
+
+    cap = caps_with_utilisation().get(pk=ledger.caps[1].pk)
+    from compliance.ledger import first_day_exceeded
+
+    assert cap.status == "ok"  # today's amount, 3,000,000.00, is not exceeded
+    assert first_day_exceeded(cap) == D("2026-05-20")  # measured against the amount in force that day
