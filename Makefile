@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: run test lint format check-deploy clean services browser lock smoke
+.PHONY: run test lint format check-deploy clean services browser lock smoke bench bench-ledger
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,10 @@ bench: $(DEV)
 ## smoke: the production path end to end: a fresh venv from requirements.lock, gunicorn, worker, beat, Redis, SMTP
 smoke:
 	scripts/production-smoke
+
+## bench-ledger: the cap ledger's benchmark (approvals, utilisation, report at 1,000 to 1,000,000 orders; long)
+bench-ledger: $(DEV)
+	$(BIN)/python bench/ledger.py $(BENCH_ARGS)
 
 ## services: start PostgreSQL and Redis on this machine when they are not running
 services:

@@ -16,11 +16,12 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy
 
 from transactions import services as fact_services
-from transactions.admin import AuditedAdmin, HistoryAdmin, ReadOnlyAdmin
+from transactions.admin import AuditedAdmin, ExchangeRateAdmin, HistoryAdmin, ReadOnlyAdmin
 from transactions.errors import Refusal
-from transactions.models import Invoice, PurchaseOrder, Quote, TransactionCategory
+from transactions.models import CreditNote, ExchangeRate, Invoice, PurchaseOrder, Quote, TransactionCategory
 from transactions.money import format_money
 from transactions.selectors import amount_converted, purchase_order_list
 
@@ -42,13 +43,14 @@ from .models import (
     DistributionListMember,
     HeadroomWarning,
     JobRun,
+    LedgerEntry,
     Mailing,
     QuoteRuleException,
     QuoteRuleFinding,
     TermWarning,
 )
 from .schedule import JOBS
-from .templatetags.cct import utilisation_bar
+from .templatetags.cct import cap_status_label, utilisation_bar
 
 
 def _money_column(amount, currency: str) -> str:
@@ -350,10 +352,27 @@ class PurchaseOrderAdmin(HistoryAdmin):
             raise PermissionDenied
         order = get_object_or_404(PurchaseOrder, pk=object_id)
         reason = request.POST.get("reason", "").strip()
-        if self._act(
-            request, order, lambda o: services.purchase_order_cancel(order_id=o.pk, user=request.user, reason=reason)
-        ):
-            messages.success(request, f"Order {order.number} is cancelled; it no longer counts against any cap.")
+        effective = forms.DateField(required=False)
+        try:
+            effective_on = effective.clean(request.POST.get("effective_on", "").strip() or None)
+        except ValidationError:
+            effective_on = None
+            messages.error(request, gettext_lazy("Enter the day the cancellation takes effect as YYYY-MM-DD."))
+            return HttpResponseRedirect(reverse("admin:transactions_purchaseorder_change", args=[order.pk]))
+
+        def cancel(o):
+            services.purchase_order_cancel(order_id=o.pk, user=request.user, reason=reason, effective_on=effective_on)
+
+        try:
+            done = self._act(request, order, cancel)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            done = False
+        if done:
+            messages.success(
+                request,
+                f"Order {order.number} is cancelled; its commitment is withdrawn and its invoices still count.",
+            )
         return HttpResponseRedirect(reverse("admin:transactions_purchaseorder_change", args=[order.pk]))
 
     @admin.action(description="Approve the selected orders", permissions=["approve"])
@@ -368,10 +387,28 @@ class PurchaseOrderAdmin(HistoryAdmin):
                 messages.success(request, f"Order {order.number} is cancelled.")
 
 
+class CreditNoteInline(admin.TabularInline):
+    """The credit notes against an invoice (recorded under Credit notes)."""
+
+    model = CreditNote
+    fields = ["number", "credit_date", "amount", "currency"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyAdmin, AuditedAdmin):
-    """All invoices, for search and audit; they are entered on their purchase order."""
+    """All invoices, for search and audit; they are entered on their purchase order, credit notes
+    against them under Credit notes."""
 
+    inlines = [CreditNoteInline]
     list_display = ["number", "purchase_order", "invoice_date", "amount_column"]
     list_select_related = ["purchase_order"]
     search_fields = ["number", "purchase_order__number"]
@@ -382,13 +419,67 @@ class InvoiceAdmin(ReadOnlyAdmin, AuditedAdmin):
         return _money_column(invoice.amount, invoice.currency)
 
 
+class CreditNoteForm(forms.ModelForm):
+    class Meta:
+        model = CreditNote
+        fields = ["invoice", "number", "credit_date", "amount", "currency"]
+
+    def _post_clean(self):
+        # The service's checks on the instance the form built, shown as form errors.
+        super()._post_clean()
+        if not self.errors and self.instance.invoice_id:
+            try:
+                services.credit_note_check(self.instance)
+            except Refusal as refusal:
+                self.add_error(None, refusal.detail)
+            except ValidationError as error:
+                self.add_error(None, error)
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(AuditedAdmin):
+    """Credit notes, next to the invoices they reduce: recorded once, never changed."""
+
+    form = CreditNoteForm
+    list_display = ["number", "invoice", "credit_date", "amount_column"]
+    list_select_related = ["invoice"]
+    search_fields = ["number", "invoice__number", "invoice__purchase_order__number"]
+    date_hierarchy = "credit_date"
+    autocomplete_fields = ["invoice"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    @admin.display(description=gettext_lazy("amount"), ordering="amount")
+    def amount_column(self, note) -> str:
+        return _money_column(note.amount, note.currency)
+
+    def save_model(self, request, obj, form, change) -> None:
+        services.credit_note_save(note=obj, user=request.user)
+
+
+admin.site.unregister(ExchangeRate)
+
+
+@admin.register(ExchangeRate)
+class RevaluingExchangeRateAdmin(ExchangeRateAdmin):
+    """Rates are saved through compliance: what a corrected rate converts is revalued in the cap ledger."""
+
+    def save_model(self, request, obj, form, change) -> None:
+        services.exchange_rate_save(rate=obj, user=request.user)
+
+
 # --- Categories and caps ----------------------------------------------------------------------------------
 
 
 class UtilisationColumns:
     """Read-only utilisation of caps from compliance.selectors.caps_with_utilisation."""
 
-    utilisation_fields = ["actual_column", "committed_column", "utilisation", "remaining_column"]
+    utilisation_fields = ["actual_column", "committed_column", "utilisation", "remaining_column", "status_column"]
+
+    @admin.display(description=gettext_lazy("status"))
+    def status_column(self, cap) -> str:
+        return "-" if cap.pk is None else cap_status_label(cap)
 
     @admin.display(description="actual")
     def actual_column(self, cap) -> str:
@@ -508,7 +599,7 @@ class AnnualCapAdmin(UtilisationColumns, AuditedAdmin):
         "category", "period_start", "period_end", "amount_column", *UtilisationColumns.utilisation_fields, "revise",
     ]  # fmt: skip
     list_filter = [LiveFilter, "category"]
-    readonly_fields = [*UtilisationColumns.utilisation_fields, "revisions", "amount_history"]
+    readonly_fields = [*UtilisationColumns.utilisation_fields, "exceeded_on", "revisions", "amount_history", "ledger"]
     search_fields = ["category__name", "category__name_zh", "category__agreement__title"]
 
     def get_queryset(self, request):
@@ -525,6 +616,38 @@ class AnnualCapAdmin(UtilisationColumns, AuditedAdmin):
     @admin.display(description="revisions")
     def revisions(self, cap) -> str:
         return revisions_panel(cap)
+
+    @admin.display(description=gettext_lazy("first exceeded on"))
+    def exceeded_on(self, cap) -> str:
+        return "-" if cap.pk is None or cap.exceeded_on is None else cap.exceeded_on.strftime("%-d %b %Y")
+
+    @admin.display(description=gettext_lazy("ledger (latest entries)"))
+    def ledger(self, cap) -> str:
+        if cap.pk is None:
+            return "-"
+        entries = list(LedgerEntry.objects.filter(cap=cap).order_by("-entry_date", "-id")[:20])
+        if not entries:
+            return gettext_lazy("No entries yet.")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td style='text-align:right'>{}</td><td>{}</td></tr>",
+            (
+                (e.entry_date, e.get_basis_display(), e.get_kind_display(), f"{e.amount:,.2f}", e.document)
+                for e in entries
+            ),
+        )
+        return format_html(
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>"
+            "<p>{} <code>/api/caps/{}/ledger/</code></p>",
+            gettext_lazy("date"),
+            gettext_lazy("basis"),
+            gettext_lazy("kind"),
+            gettext_lazy("amount"),
+            gettext_lazy("document"),
+            rows,
+            gettext_lazy("Every entry:"),
+            cap.pk,
+        )
 
     @admin.display(description="history of the cap's values")
     def amount_history(self, cap) -> str:
@@ -590,10 +713,10 @@ class OutboxAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 @admin.register(Alert)
 class AlertAdmin(OutboxAdmin):
     outbox_kind = "alert"
-    list_display = ["cap", "basis", "threshold", "utilisation_pct", "created_at", "delivery"]
+    list_display = ["cap", "basis", "threshold", "utilisation_pct", "reached_on", "created_at", "delivery"]
     list_filter = ["basis", "threshold", ("sent_at", admin.EmptyFieldListFilter)]
     list_select_related = ["cap__category"]
-    date_hierarchy = "created_at"
+    date_hierarchy = "reached_on"
 
 
 @admin.register(HeadroomWarning)

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from transactions import api as facts
 from transactions import filters as fact_filters
-from transactions.models import Invoice, TransactionCategory
+from transactions.models import CreditNote, Invoice, TransactionCategory
 
 from . import filters, revisions, selectors, services, terms
 from .classification import category_classification, connected_person_classification
@@ -25,6 +25,7 @@ from .models import (
     Delivery,
     DistributionList,
     HeadroomWarning,
+    LedgerEntry,
     QuoteRuleFinding,
 )
 
@@ -86,6 +87,8 @@ class TransactionCategorySerializer(facts.Serializer):
 
 class AnnualCapSerializer(facts.Serializer):
     currency = serializers.CharField(source="category.currency", read_only=True)
+    status = serializers.ChoiceField(choices=AnnualCap.Status.choices, read_only=True)
+    exceeded_on = serializers.DateField(read_only=True, allow_null=True)
     committed = _money()
     actual = _money()
     used = _money()
@@ -97,8 +100,27 @@ class AnnualCapSerializer(facts.Serializer):
         model = AnnualCap
         fields = [
             "id", "category", "period_start", "period_end", "amount", "currency",
-            "actual", "committed", "actual_pct", "committed_pct", "used", "remaining",
+            "actual", "committed", "actual_pct", "committed_pct", "used", "remaining", "status", "exceeded_on",
         ]  # fmt: skip
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    document = serializers.CharField(read_only=True, help_text='e.g. "purchase_order:42", "invoice:7".')
+
+    class Meta:
+        model = LedgerEntry
+        fields = ["id", "entry_date", "basis", "kind", "amount", "document", "recorded_at"]
+        read_only_fields = fields
+
+
+class LedgerQuerySerializer(serializers.Serializer):
+    as_of = serializers.DateField(required=False, help_text="Only entries dated on or before this day.")
+
+
+class CreditNoteSerializer(facts.Serializer):
+    class Meta:
+        model = CreditNote
+        fields = ["id", "invoice", "number", "credit_date", "amount", "currency"]
 
 
 class InvoiceSerializer(facts.Serializer):
@@ -123,7 +145,7 @@ class AlertSerializer(facts.Serializer):
         model = Alert
         fields = [
             "id", "cap", "threshold", "basis", "utilisation_pct", "used_amount", "cap_amount", "triggered_by",
-            "created_at", "sent_at", "send_attempts", "last_error", "deliveries",
+            "reached_on", "created_at", "sent_at", "send_attempts", "last_error", "deliveries",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -184,6 +206,11 @@ class QuoteRuleFindingSerializer(facts.Serializer):
 
 class CancelSerializer(facts.Body):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    effective_on = serializers.DateField(
+        required=False, allow_null=True, default=None,
+        help_text="The day the commitment is withdrawn from (today by default; not before the order date, not in the "
+        "future). Figures as at an earlier day still show it.",
+    )  # fmt: skip
 
 
 class ClassificationQuerySerializer(serializers.Serializer):
@@ -285,6 +312,20 @@ class AnnualCapViewSet(facts.NoDeleteMixin, viewsets.ModelViewSet):
         cap = services.annual_cap_update(cap=serializer.instance, user=self.request.user, **serializer.validated_data)
         serializer.instance = self._with_utilisation(cap)
 
+    @extend_schema(
+        parameters=[OpenApiParameter("as_of", OpenApiTypes.DATE, description="Entries dated on or before this day.")],
+        responses=LedgerEntrySerializer(many=True),
+    )
+    @action(detail=True, methods=["get"])
+    def ledger(self, request, pk=None):
+        """The cap's ledger entries, oldest first (by business date); their sums per basis are the figures."""
+        cap = self.get_object()
+        query = LedgerQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        entries = selectors.cap_ledger(cap, as_of=query.validated_data.get("as_of"))
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(LedgerEntrySerializer(page, many=True).data)
+
     @extend_schema(responses=AmountChangeSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="amount-history", pagination_class=None)
     def amount_history(self, request, pk=None):
@@ -330,7 +371,12 @@ class PurchaseOrderViewSet(facts.PurchaseOrderViewSet):
         order = self.get_object()
         body = CancelSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.purchase_order_cancel(order_id=order.pk, user=request.user, reason=body.validated_data["reason"])
+        services.purchase_order_cancel(
+            order_id=order.pk,
+            user=request.user,
+            reason=body.validated_data["reason"],
+            effective_on=body.validated_data["effective_on"],
+        )
         return Response(facts.PurchaseOrderSerializer(self.get_queryset().get(pk=order.pk)).data)
 
 
@@ -346,6 +392,33 @@ class InvoiceViewSet(facts.NoDeleteMixin, viewsets.ModelViewSet):
     def perform_update(self, serializer):
         serializer.instance = services.invoice_update(
             invoice=serializer.instance, user=self.request.user, **serializer.validated_data
+        )
+
+
+class CreditNoteViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Credit notes: recorded once (a wrong one is reversed by the supplier's next document), never changed."""
+
+    queryset = CreditNote.objects.select_related("invoice")
+    serializer_class = CreditNoteSerializer
+    filterset_fields = ["invoice"]
+    ordering_fields = ["credit_date", "number", "amount"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.credit_note_record(user=self.request.user, **serializer.validated_data)
+
+
+class ExchangeRateViewSet(facts.ExchangeRateViewSet):
+    """Rates are recorded and corrected through compliance: the documents converted at a corrected rate are
+    revalued in the cap ledger in the same transaction (the facts app knows nothing of caps)."""
+
+    def perform_create(self, serializer):
+        serializer.instance = services.exchange_rate_create(user=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.exchange_rate_update(
+            exchange_rate=serializer.instance, user=self.request.user, **serializer.validated_data
         )
 
 

@@ -5,9 +5,17 @@ Domain words
   follow the agreement's dates, not calendar years: any start and end day, inside the category's
   term, never overlapping another period of the same category. Its amount is in the category's
   currency.
-- *Committed*: what approved, uncancelled orders allocate to the period; *actual*: their invoices
-  dated in it; *headroom* (remaining): the cap less the larger of the two. Computed, never stored
-  (compliance.selectors).
+- *Committed*: what approved orders allocate to the period (withdrawn again from a cancellation's
+  effective day); *actual*: every invoice dated in it, whatever its order's status, less credit
+  notes; *headroom* (remaining): the cap less the larger of the two.
+- The *cap ledger* (LedgerEntry) records every change to those figures as an entry on a business
+  date: commitment, withdrawal, invoice, credit note, revaluation. Entries are never changed or
+  deleted (a trigger refuses it on PostgreSQL, migration 0009): a correction is a new entry. The
+  figures as at a day are the sums of the entries dated on or before it; today's are kept as running
+  totals (CapTotals) changed only together with the entries, under the totals' row lock
+  (compliance.ledger).
+- A cap's amount is effective-dated: a completed revision takes effect on the date of its last
+  required step (CapRevision.effective_on); before it the previous amount applied.
 - An *alert* is recorded once per cap, threshold and basis (actual or committed) when the figure
   reaches the threshold (80% by default, further thresholds in AlertThreshold), in the same
   transaction as the change. It is also the outbox for its e-mail: `sent_at` stays empty until sent.
@@ -48,6 +56,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from transactions.audit import AuditedManager
@@ -58,13 +67,27 @@ from transactions.documents import (
     private_storage,
     validate_evidence_document,
 )
-from transactions.models import Counterparty, PurchaseOrder, TransactionCategory, currency_field
+from transactions.models import (
+    Counterparty,
+    CreditNote,
+    ExchangeRate,
+    Invoice,
+    PurchaseOrder,
+    TransactionCategory,
+    currency_field,
+)
 from transactions.money import MONEY, mul_div_round, positive_money
 
 PERCENT = {"max_digits": 7, "decimal_places": 2}
 
 
 class AnnualCap(models.Model):
+    class Status(models.TextChoices):
+        OK = "ok", _("Within cap")
+        WARNING = "warning", _("At or above the alert threshold")
+        AT_CAP = "at_cap", _("At cap")
+        EXCEEDED = "exceeded", _("Exceeded")
+
     category = models.ForeignKey(TransactionCategory, on_delete=models.PROTECT, related_name="caps")
     period_start = models.DateField()
     period_end = models.DateField()
@@ -91,6 +114,18 @@ class AnnualCap(models.Model):
     def covers(self, day) -> bool:
         return self.period_start <= day <= self.period_end
 
+    @property
+    def status(self) -> str:
+        """ok, warning (at or above the first alert threshold), at_cap (used exactly the amount) or
+        exceeded (used above it); on caps from caps_with_utilisation."""
+        used = self.used
+        if used > self.amount:
+            return self.Status.EXCEEDED
+        if used == self.amount:
+            return self.Status.AT_CAP
+        first = getattr(self, "first_threshold", None) or settings.CCT_DEFAULT_ALERT_THRESHOLD
+        return self.Status.WARNING if used * 100 >= first * self.amount else self.Status.OK
+
     # Utilisation, on caps from compliance.selectors.caps_with_utilisation (which annotates
     # `committed` and `actual`); reading them on a plain cap is a programming error.
     @property
@@ -113,6 +148,98 @@ class AnnualCap(models.Model):
     @property
     def used_pct(self) -> Decimal:
         return mul_div_round(self.used, 100, self.amount)
+
+
+class CapTotals(models.Model):
+    """The running totals of a cap's ledger: always the sums of its entries (compliance.ledger changes
+    them in the same transaction as the entries, with this row locked). Not audited itself: the ledger
+    is the record. `exceeded_on` is the first business date the larger of the two went above the cap's
+    amount, kept once found (a later revision does not undo a breach)."""
+
+    cap = models.OneToOneField(AnnualCap, on_delete=models.PROTECT, primary_key=True, related_name="totals")
+    committed = models.DecimalField(**MONEY, default=0)
+    actual = models.DecimalField(**MONEY, default=0)
+    exceeded_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "cap totals"
+        verbose_name_plural = "cap totals"
+
+    def __str__(self) -> str:
+        return f"{self.cap}: committed {self.committed}, actual {self.actual}"
+
+
+class LedgerEntry(models.Model):
+    """One change to a cap's committed or actual figure, in the cap's currency, on a business date.
+    Append-only: never updated or deleted (a PostgreSQL trigger refuses both)."""
+
+    class Basis(models.TextChoices):
+        COMMITTED = "committed", _("Committed")
+        ACTUAL = "actual", _("Actual")
+
+    class Kind(models.TextChoices):
+        COMMITMENT = "commitment", _("Commitment")
+        WITHDRAWAL = "withdrawal", _("Withdrawal")
+        INVOICE = "invoice", _("Invoice")
+        CREDIT_NOTE = "credit_note", _("Credit note")
+        REVALUATION = "revaluation", _("Revaluation")
+
+    cap = models.ForeignKey(AnnualCap, on_delete=models.PROTECT, related_name="ledger_entries")
+    entry_date = models.DateField(help_text="The business date: order date, invoice date, credit date, rate date.")
+    basis = models.CharField(max_length=16, choices=Basis.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    amount = models.DecimalField(**MONEY, help_text="Signed, in the cap's currency.")
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+    )
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries")
+    credit_note = models.ForeignKey(
+        CreditNote, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+    )
+    exchange_rate = models.ForeignKey(
+        ExchangeRate, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The corrected rate a revaluation follows.",
+    )  # fmt: skip
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["cap", "entry_date", "id"]
+        verbose_name = "ledger entry"
+        verbose_name_plural = "ledger entries"
+        indexes = [
+            models.Index(fields=["cap", "entry_date"], name="ledger_cap_date"),
+            models.Index(fields=["purchase_order", "cap"], name="ledger_order_cap"),
+            models.Index(fields=["invoice"], name="ledger_invoice"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(basis__in=["committed", "actual"]), name="ledger_basis_valid"),
+            models.CheckConstraint(
+                condition=Q(basis="committed", kind__in=["commitment", "withdrawal", "revaluation"])
+                | Q(basis="actual", kind__in=["invoice", "credit_note", "revaluation"]),
+                name="ledger_kind_matches_basis",
+            ),
+            models.CheckConstraint(
+                condition=~Q(basis="committed") | Q(purchase_order__isnull=False), name="ledger_commitment_has_order"
+            ),
+            models.CheckConstraint(
+                condition=~Q(basis="actual") | Q(invoice__isnull=False), name="ledger_actual_has_invoice"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry_date} {self.kind} {self.amount}"
+
+    @property
+    def document(self) -> str:
+        """The document the entry comes from, as the API shows it: "purchase_order:42", "invoice:7"."""
+        if self.credit_note_id:
+            return f"credit_note:{self.credit_note_id}"
+        if self.invoice_id:
+            return f"invoice:{self.invoice_id}"
+        return f"purchase_order:{self.purchase_order_id}"
 
 
 class AlertThreshold(models.Model):
@@ -188,6 +315,9 @@ class Alert(Outbox):
     utilisation_pct = models.DecimalField(**PERCENT)
     used_amount = models.DecimalField(**MONEY)
     cap_amount = models.DecimalField(**MONEY)
+    reached_on = models.DateField(
+        null=True, blank=True, help_text="The business date at which the entries first reached the threshold."
+    )
     triggered_by = models.ForeignKey(
         PurchaseOrder,
         on_delete=models.PROTECT,
@@ -528,6 +658,12 @@ class CapRevision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
     )
     completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    effective_on = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The date of the last required step: the new amount applies from it.",
+    )
     withdrawn_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
     )

@@ -1,9 +1,9 @@
 """Reads for the reports (compliance.reports): the caps of a date range with their figures as at a date,
 the orders counted in their periods, each order's quote rule, alerts, exceptions, and a run-rate forecast.
 
-Figures follow the contract's "As at a date": invoices dated on or before the date, orders dated on
-or before it with their whole allocation to the period, statuses as they stand now; they are the
-figures of compliance.selectors.caps_with_utilisation(as_of=...), and the per-order rows add up to them.
+Figures follow the contract's "As at a date" (version 2): the cap ledger's entries dated on or before
+the date; they are the figures of compliance.selectors.caps_with_utilisation(as_of=...), and the
+per-order rows (the same entries grouped by order) add up to them.
 
 Every selector runs a fixed number of queries whatever the number of orders. The long lists (orders,
 quotes) are streamed from the database in chunks (a server-side cursor on PostgreSQL), so that a
@@ -39,13 +39,13 @@ from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from transactions.models import CategoryRenewal, Counterparty, Invoice, PurchaseOrder, Quote, TransactionCategory
-from transactions.money import ZERO, CentsField, DaysBetween, format_money, mul_div_round
+from transactions.models import CategoryRenewal, Counterparty, PurchaseOrder, Quote, TransactionCategory
+from transactions.money import ZERO, DaysBetween, format_money, mul_div_round
 from transactions.selectors import RateBook, converted_amount_expression
 
 from .classification import Classification, category_classification, connected_person_classification
 from .forecast import cap_forecast
-from .models import Alert, AnnualCap, CapRevision, QuoteRuleException
+from .models import Alert, AnnualCap, CapRevision, LedgerEntry, QuoteRuleException
 from .quote_exceptions import quote_rule_exception_list
 from .revisions import cap_revision_list
 from .selectors import (
@@ -53,7 +53,6 @@ from .selectors import (
     _recognition_bounds,
     _sum,
     alert_list,
-    annotate_allocation,
     assess_quote_rule,
     caps_with_forecast_inputs,
     caps_with_utilisation,
@@ -138,7 +137,9 @@ def cap_status(cap: AnnualCap) -> CapStatus:
     (79.996% has not reached 80%)."""
     threshold = settings.CCT_DEFAULT_ALERT_THRESHOLD
     label = percent_label(threshold)
-    if cap.used >= cap.amount:
+    if cap.used > cap.amount:
+        return CapStatus("exceeded", "Exceeded · 超出上限")
+    if cap.used == cap.amount:
         return CapStatus("full", "At 100% · 已達上限")
     if cap.used * 100 >= threshold * cap.amount:
         return CapStatus("warning", f"At or above {label}% · 已達{label}%")
@@ -243,37 +244,37 @@ def _in_group() -> Case:
     return Case(When(same, then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
+def _ledger_of_order(as_of: datetime.date, **filters) -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.filter(
+        purchase_order=OuterRef("pk"), cap_id=OuterRef("cap_id"), entry_date__lte=as_of, **filters
+    )
+
+
 def counted_order_periods(caps: list[AnnualCap], *, as_of: datetime.date) -> QuerySet[PurchaseOrder]:
-    """One row per approved order and cap period in which it counts as at `as_of` (an order spread over
-    two periods gives two rows), annotated with `cap_id`, `committed` (its allocation to the period when
-    dated on or before `as_of`, else 0.00) and `actual` (its invoices dated in the period and on or before
-    `as_of`). Per cap, the rows add up to the cap's committed and actual amounts as at `as_of`."""
-    orders = PurchaseOrder.objects.filter(status=APPROVED, category__caps__in=[cap.pk for cap in caps]).annotate(
+    """One row per order and cap period in which the cap ledger holds entries for it dated on or before
+    `as_of` (an order spread over two periods gives two rows), annotated with `cap_id`, `converted` (the
+    order in the category currency), `committed` and `actual` (the sums of its entries of each basis:
+    commitments less withdrawals and revaluations; invoices less credit notes, whatever the order's
+    status). Per cap, the rows add up to the cap's committed and actual amounts as at `as_of`; an order
+    voided on its order date (its entries sum to nothing) is left out."""
+    orders = PurchaseOrder.objects.filter(category__caps__in=[cap.pk for cap in caps]).annotate(
         # The same joined cap row as the filter above: each order once per period of its category.
         cap_id=F("category__caps__id"),
         cap_period_start=F("category__caps__period_start"),
         cap_period_end=F("category__caps__period_end"),
     )
-    orders = annotate_allocation(orders, period_start=F("cap_period_start"), period_end=F("cap_period_end"))
-    invoices = Invoice.objects.filter(
-        Q(invoice_date__lte=as_of),
-        purchase_order=OuterRef("pk"),
-        invoice_date__gte=OuterRef("cap_period_start"),
-        invoice_date__lte=OuterRef("cap_period_end"),
-    )
-    invoiced = invoices.annotate(
-        converted=converted_amount_expression(target_currency="purchase_order__category__currency", on="invoice_date")
-    )
-    committed = Q(order_date__lte=as_of, recognition_first__lte=F("cap_period_end")) & Q(
-        recognition_last__gte=F("cap_period_start")
-    )
+    committed = _sum(_ledger_of_order(as_of, basis=LedgerEntry.Basis.COMMITTED), "purchase_order", "amount")
+    actual = _sum(_ledger_of_order(as_of, basis=LedgerEntry.Basis.ACTUAL), "purchase_order", "amount")
     return (
-        orders.annotate(
-            invoiced_in_period=Exists(invoices),
-            committed=Case(When(committed, then=F("allocation")), default=Value(ZERO), output_field=CentsField()),
-            actual=_sum(invoiced, "purchase_order", "converted"),
+        orders.alias(in_ledger=Exists(_ledger_of_order(as_of)))
+        .filter(in_ledger=True)
+        .annotate(**_recognition_bounds())
+        .annotate(
+            converted=converted_amount_expression(target_currency="category__currency", on="order_date"),
+            committed=committed,
+            actual=actual,
         )
-        .filter(committed | Q(invoiced_in_period=True))
+        .exclude(committed=ZERO, actual=ZERO)
         .order_by(*ORDER_ROW_ORDER)
     )
 
@@ -334,32 +335,14 @@ def report_order_rows(caps: list[AnnualCap], *, as_of: datetime.date) -> Iterato
 
 
 def counted_orders(caps: list[AnnualCap], *, as_of: datetime.date) -> QuerySet[PurchaseOrder]:
-    """The orders of counted_order_periods, each once: approved orders dated on or before `as_of` whose
-    recognition touches one of the caps' periods, and those with an invoice dated in one of them on or
-    before `as_of`. Decided without computing allocations, so it is cheap to use as a subquery."""
+    """The orders of counted_order_periods, each once: those with a cap ledger entry in one of the caps
+    dated on or before `as_of`. Decided without summing, so it is cheap to use as a subquery."""
     if not caps:
         return PurchaseOrder.objects.none()
-    cap_ids = [cap.pk for cap in caps]
-    touching = AnnualCap.objects.filter(
-        pk__in=cap_ids,
-        category=OuterRef("category"),
-        period_start__lte=OuterRef("recognition_last"),
-        period_end__gte=OuterRef("recognition_first"),
+    entries = LedgerEntry.objects.filter(
+        purchase_order=OuterRef("pk"), cap__in=[cap.pk for cap in caps], entry_date__lte=as_of
     )
-    invoiced = Invoice.objects.filter(
-        purchase_order=OuterRef("pk"),
-        invoice_date__lte=as_of,
-        # The invoice's own order's category's cap, one join within this one filter.
-        purchase_order__category__caps__in=cap_ids,
-        purchase_order__category__caps__period_start__lte=F("invoice_date"),
-        purchase_order__category__caps__period_end__gte=F("invoice_date"),
-    )
-    return (
-        PurchaseOrder.objects.filter(status=APPROVED)
-        .alias(**_recognition_bounds())
-        .alias(touches=Exists(touching), invoiced=Exists(invoiced))
-        .filter(Q(order_date__lte=as_of, touches=True) | Q(invoiced=True))
-    )
+    return PurchaseOrder.objects.alias(in_ledger=Exists(entries)).filter(in_ledger=True)
 
 
 def order_evidence(caps: list[AnnualCap], *, as_of: datetime.date) -> dict[str, int]:
@@ -627,12 +610,13 @@ def report_classifications(caps: list[AnnualCap], *, on: datetime.date) -> list[
 
 
 def report_alerts(*, start: datetime.date, end: datetime.date) -> list[Alert]:
-    """Alerts raised from `start` to `end` (business dates), oldest first (one query)."""
+    """Alerts whose threshold was reached from `start` to `end` by business date (`reached_on`: an invoice
+    dated in December and keyed in January is December's), oldest first (one query)."""
     return list(
         alert_list()
         .select_related("cap__category__agreement__connected_person")
-        .filter(created_at__date__gte=start, created_at__date__lte=end)
-        .order_by("created_at", "id")
+        .filter(reached_on__gte=start, reached_on__lte=end)
+        .order_by("reached_on", "created_at", "id")
     )
 
 

@@ -29,6 +29,7 @@ from transactions.models import TransactionCategory
 from transactions.money import format_money
 
 from .classification import cap_revision_classification
+from .ledger import cap_figures_changed, totals_lock
 from .models import AnnualCap, CapRevision, Tier
 from .selectors import caps_with_utilisation
 
@@ -177,6 +178,7 @@ def cap_revision_record_steps(*, revision_id: int, user, **steps: datetime.date 
 
 
 def _complete(revision: CapRevision, user) -> None:
+    totals_lock([revision.cap_id])
     cap = _with_utilisation(revision.cap_id)
     if cap.used > cap.amount:
         revision.breach = True
@@ -188,6 +190,9 @@ def _complete(revision: CapRevision, user) -> None:
     revision.status = CapRevision.Status.COMPLETED
     revision.completed_by = user
     revision.completed_at = timezone.now()
+    # Effective-dated: figures as at an earlier day keep the amount then in force.
+    revision.effective_on = max(getattr(revision, step) for step in required_steps(revision.tier))
+    cap_figures_changed(cap_ids=[cap.pk])
 
 
 @transaction.atomic

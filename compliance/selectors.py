@@ -5,7 +5,8 @@ The rules are those of the API contract ("The rules behind the numbers"):
 - an order counts wholly in the period of its order date, or is spread evenly per day over its
   service period, each period taking round(C x days up to its end / N) - round(C x days before it / N),
   so that the parts add up to the order to the cent (transactions.money.day_share);
-- committed: approved orders' allocations to the period; actual: their invoices dated in it;
+- committed and actual are the sums of the cap ledger's entries (compliance.ledger): today's are the
+  running totals, as at a day those of the entries dated on or before it;
 - remaining: the cap less the larger of the two.
 
 Aggregates over many orders are computed by the database (one query for any number of caps and
@@ -17,16 +18,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Case, DateField, F, OuterRef, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Case, DateField, DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value, When
 from django.db.models.expressions import Expression
 from django.db.models.functions import Coalesce, Greatest, Least
+from django.db.models.query import ModelIterable
 from django.utils import timezone
 
-from transactions.models import Invoice, PurchaseOrder, Quote, TransactionCategory
+from transactions.models import PurchaseOrder, Quote, TransactionCategory
 from transactions.money import ZERO, CentsField, DaysBetween, MulDivRound, day_share
 from transactions.selectors import RateBook, converted_amount_expression
 
-from .models import Alert, AlertRecipient, AlertThreshold, AnnualCap
+from .models import Alert, AlertRecipient, AlertThreshold, AnnualCap, CapRevision, LedgerEntry
 
 _money = CentsField()
 APPROVED = PurchaseOrder.Status.APPROVED
@@ -81,36 +83,79 @@ def _sum(queryset: QuerySet, group: str, value: str) -> Expression:
     return Coalesce(Subquery(total, output_field=_money), Value(ZERO), output_field=_money)
 
 
+def _first_threshold() -> Expression:
+    """The lowest alert threshold (the default 80% unless a lower one is configured)."""
+    lowest = AlertThreshold.objects.order_by("percent").values("percent")[:1]
+    default = Value(settings.CCT_DEFAULT_ALERT_THRESHOLD)
+    percent = DecimalField(max_digits=7, decimal_places=2)
+    return Least(Coalesce(Subquery(lowest), default), default, output_field=percent)
+
+
+def _ledger_sum(basis: str, as_of: datetime.date) -> Expression:
+    entries = LedgerEntry.objects.filter(cap=OuterRef("pk"), basis=basis, entry_date__lte=as_of)
+    return _sum(entries, "cap", "amount")
+
+
+def _amount_as_of(as_of: datetime.date) -> Expression:
+    """The cap's amount in force at the end of `as_of`: the new amount of the last completed revision
+    effective by then; before the first one took effect, the amount it replaced; without any, the amount."""
+    completed = CapRevision.objects.filter(cap=OuterRef("pk"), status=CapRevision.Status.COMPLETED)
+    in_force = completed.filter(effective_on__lte=as_of).order_by("-effective_on", "-completed_at", "-id")
+    later = completed.filter(effective_on__gt=as_of).order_by("effective_on", "completed_at", "id")
+    return Coalesce(
+        Subquery(in_force.values("new_amount")[:1]),
+        Subquery(later.values("previous_amount")[:1]),
+        F("amount"),
+        output_field=_money,
+    )
+
+
+class _AsOfIterable(ModelIterable):
+    """Caps as at a day carry that day's amount in `amount`, so every reader (API, reports) shows it."""
+
+    def __iter__(self):
+        for cap in super().__iter__():
+            cap.amount = cap.amount_as_of
+            if cap.exceeded_on is not None and cap.exceeded_on > cap.as_of_day:
+                cap.exceeded_on = None
+            yield cap
+
+
 def caps_with_utilisation(
     caps: QuerySet[AnnualCap] | None = None, *, as_of: datetime.date | None = None
 ) -> QuerySet[AnnualCap]:
-    """Caps annotated with `committed` and `actual` (see AnnualCap.used, .remaining and the
-    percentages for what follows from them).
+    """Caps annotated with `committed`, `actual`, `exceeded_on` and `first_threshold` (see AnnualCap.used,
+    .remaining, .status and the percentages for what follows from them).
 
-    `as_of` gives the figures at the end of that business day: invoices dated on or before it,
-    orders dated on or before it (each with its whole allocation); statuses as they stand now.
+    Today's figures are the running totals kept with the ledger (no aggregate over history). `as_of`
+    gives the figures at the end of that business day: the sums of the entries dated on or before it,
+    and the amount in force on it (the caps' `amount` then holds that amount).
     """
     caps = AnnualCap.objects.all() if caps is None else caps
-    orders = PurchaseOrder.objects.filter(category=OuterRef("category"), status=APPROVED)
-    invoices = Invoice.objects.filter(
-        purchase_order__category=OuterRef("category"),
-        purchase_order__status=APPROVED,
-        invoice_date__gte=OuterRef("period_start"),
-        invoice_date__lte=OuterRef("period_end"),
-    )
-    if as_of is not None:
-        orders = orders.filter(order_date__lte=as_of)
-        invoices = invoices.filter(invoice_date__lte=as_of)
-    allocated = orders_with_allocation(orders, period_start=OuterRef("period_start"), period_end=OuterRef("period_end"))
-    invoiced = invoices.annotate(
-        converted=converted_amount_expression(target_currency="purchase_order__category__currency", on="invoice_date")
-    )
+    caps = caps.select_related("category__agreement__connected_person").annotate(first_threshold=_first_threshold())
+    if as_of is None:
+        return caps.annotate(
+            committed=Coalesce(F("totals__committed"), Value(ZERO), output_field=_money),
+            actual=Coalesce(F("totals__actual"), Value(ZERO), output_field=_money),
+            exceeded_on=F("totals__exceeded_on"),
+        )
     # used, remaining and the percentages follow from these two per cap (AnnualCap properties):
     # annotating them here would make the database evaluate each subquery several times.
-    return caps.select_related("category__agreement__connected_person").annotate(
-        committed=_sum(allocated, "category", "allocation"),
-        actual=_sum(invoiced, "purchase_order__category", "converted"),
+    caps = caps.annotate(
+        committed=_ledger_sum(LedgerEntry.Basis.COMMITTED, as_of),
+        actual=_ledger_sum(LedgerEntry.Basis.ACTUAL, as_of),
+        exceeded_on=F("totals__exceeded_on"),
+        amount_as_of=_amount_as_of(as_of),
+        as_of_day=Value(as_of, output_field=DateField()),
     )
+    caps._iterable_class = _AsOfIterable
+    return caps
+
+
+def cap_ledger(cap: AnnualCap, *, as_of: datetime.date | None = None) -> QuerySet[LedgerEntry]:
+    """The cap's entries, oldest first by business date (then as recorded)."""
+    entries = LedgerEntry.objects.filter(cap=cap).order_by("entry_date", "id")
+    return entries if as_of is None else entries.filter(entry_date__lte=as_of)
 
 
 def live_caps_with_utilisation(*, on: datetime.date | None = None) -> QuerySet[AnnualCap]:

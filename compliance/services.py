@@ -14,21 +14,31 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from transactions.errors import Refusal
-from transactions.models import Invoice, PurchaseOrder, TransactionCategory
+from transactions.models import CreditNote, ExchangeRate, Invoice, PurchaseOrder, TransactionCategory
 from transactions.money import format_money
 from transactions.selectors import RateBook, amount_converted
 from transactions.services import assign_fields
 
-from . import outbox
-from .models import Alert, AlertThreshold, AnnualCap, CapRevision, DistributionList
+from .ledger import alerts_record as alerts_record  # re-exported: checks and callers record alerts here
+from .ledger import (
+    commitment_entries,
+    credit_note_entries,
+    invoice_entries,
+    ledger_post,
+    revalue_for_rate,
+    totals_lock,
+    withdrawal_entries,
+)
+from .models import AlertThreshold, AnnualCap, CapRevision, CapTotals, DistributionList, LedgerEntry
 from .quote_exceptions import approved_exception_for
 from .selectors import (
+    PeriodShare,
     QuoteRuleResult,
-    alert_thresholds,
     caps_with_utilisation,
     order_allocation,
     quote_rule_for_order,
@@ -153,7 +163,19 @@ def _order_rate_refusal(order: PurchaseOrder, currency: str) -> Refusal:
     )
 
 
-def _check_caps(order: PurchaseOrder, category: TransactionCategory, converted: Decimal) -> list[AnnualCap]:
+def _lock_caps_touched(order: PurchaseOrder, category: TransactionCategory) -> None:
+    """Lock the running totals of the caps the order's recognition touches (their number depends on the
+    periods, not on how many orders exist), before the order's amount is converted or the totals read:
+    a rate correction or an invoice moving those totals waits, or is waited for."""
+    totals_lock(
+        AnnualCap.objects.filter(
+            category=category, period_start__lte=order.recognition_end, period_end__gte=order.recognition_start
+        ).values_list("pk", flat=True)
+    )
+
+
+def _check_caps(order: PurchaseOrder, category: TransactionCategory, converted: Decimal) -> list[PeriodShare]:
+    """The order's shares of the caps it touches, if each fits the headroom the caps' totals leave."""
     caps = list(caps_with_utilisation(AnnualCap.objects.filter(category=category)))
     shares = order_allocation(order, converted, caps)
     currency = category.currency
@@ -175,7 +197,7 @@ def _check_caps(order: PurchaseOrder, category: TransactionCategory, converted: 
                 f"{format_money(cap.amount, currency)} by {format_money(after - cap.amount, currency)}. "
                 f"Headroom left: {format_money(max(cap.remaining, Decimal(0)), currency)}.",
             )
-    return [share.cap for share in shares]
+    return shares
 
 
 @transaction.atomic
@@ -192,10 +214,13 @@ def purchase_order_approve(*, order_id: int, user) -> PurchaseOrder:
         )
     _check_term(order, category)
     _check_quote_rule(order, category)
+    _lock_caps_touched(order, category)
     converted = amount_converted(
         amount=order.amount, currency=order.currency, target_currency=category.currency, on=order.order_date
     )
-    touched = _check_caps(order, category, converted)
+    if converted is None:
+        raise _order_rate_refusal(order, category.currency)
+    shares = _check_caps(order, category, converted)
 
     order.status = PurchaseOrder.Status.APPROVED
     order.approved_by = user
@@ -203,23 +228,50 @@ def purchase_order_approve(*, order_id: int, user) -> PurchaseOrder:
     order._history_user = user
     order._change_reason = "approved"
     order.save()
-    alerts_record(cap_ids=[cap.pk for cap in touched], triggered_by=order)
+    ledger_post(commitment_entries(order, shares), user=user, triggered_by=order)
     return order
 
 
+def cancellation_effective_on_check(order: PurchaseOrder, effective_on: datetime.date) -> None:
+    today = timezone.localdate()
+    if effective_on < order.order_date:
+        raise ValidationError(
+            {
+                "effective_on": _(
+                    "A cancellation takes effect on or after the order date (%(day)s), not on %(effective)s."
+                )
+                % {"day": _day(order.order_date), "effective": _day(effective_on)}
+            }
+        )
+    if effective_on > today:
+        raise ValidationError(
+            {
+                "effective_on": _("A cancellation takes effect on a day that has come, not on %(effective)s.")
+                % {"effective": _day(effective_on)}
+            }
+        )
+
+
 @transaction.atomic
-def purchase_order_cancel(*, order_id: int, user, reason: str = "") -> PurchaseOrder:
-    """Cancel a draft or approved order: it no longer counts against any cap."""
-    order, _ = _lock_order_and_category(order_id)
+def purchase_order_cancel(
+    *, order_id: int, user, reason: str = "", effective_on: datetime.date | None = None
+) -> PurchaseOrder:
+    """Cancel a draft or approved order: its commitment is withdrawn from `effective_on` (today by
+    default); its invoices still count (only credit notes reduce actual)."""
+    order, _category = _lock_order_and_category(order_id)
     if order.status == PurchaseOrder.Status.CANCELLED:
         raise Refusal("order_not_cancellable", f"Order {order.number} is already cancelled.")
+    effective_on = effective_on or timezone.localdate()
+    cancellation_effective_on_check(order, effective_on)
     order.status = PurchaseOrder.Status.CANCELLED
     order.cancelled_by = user
     order.cancelled_at = timezone.now()
     order.cancellation_reason = reason[:500]
+    order.cancellation_effective_on = effective_on
     order._history_user = user
     order._change_reason = f"cancelled: {reason}" if reason else "cancelled"
     order.save()
+    ledger_post(withdrawal_entries(order, effective_on), user=user)
     return order
 
 
@@ -228,37 +280,37 @@ def purchase_order_cancel(*, order_id: int, user, reason: str = "") -> PurchaseO
 INVOICE_FIELDS = ("purchase_order", "number", "invoice_date", "amount", "currency")
 
 
-def invoice_refusal(invoice: Invoice) -> Refusal | None:
-    """Why this invoice cannot be recorded as it stands, or None (used by the admin form as well)."""
-    order = invoice.purchase_order
-    if order.status == PurchaseOrder.Status.CANCELLED:
-        return Refusal("order_cancelled", f"Order {order.number} is cancelled; invoices cannot be recorded against it.")
-    target = order.category.currency
-    if (
-        RateBook([(invoice.currency, target, invoice.invoice_date)]).ratio(
-            invoice.currency, target, invoice.invoice_date
-        )
-        is None
-    ):
+def _rate_refusal(document: str, currency: str, target: str, day: datetime.date) -> Refusal | None:
+    if RateBook([(currency, target, day)]).ratio(currency, target, day) is None:
         return Refusal(
             NO_EXCHANGE_RATE,
-            f"There is no {invoice.currency}/{target} exchange rate for {_day(invoice.invoice_date)}, "
-            f"the date of invoice {invoice.number}. Record that day's rate first.",
+            f"There is no {currency}/{target} exchange rate for {_day(day)}, the date of {document}. "
+            "Record that day's rate first.",
         )
     return None
 
 
+def invoice_refusal(invoice: Invoice) -> Refusal | None:
+    """Why this invoice cannot be recorded as it stands, or None (used by the admin form as well).
+    An invoice counts whatever its order's status (draft, approved or cancelled): it happened."""
+    return _rate_refusal(
+        f"invoice {invoice.number}", invoice.currency, invoice.purchase_order.category.currency, invoice.invoice_date
+    )
+
+
+def _cap_on(category: TransactionCategory, day: datetime.date) -> AnnualCap | None:
+    return AnnualCap.objects.filter(category=category, period_start__lte=day, period_end__gte=day).first()
+
+
 @transaction.atomic
 def invoice_save(*, invoice: Invoice, user) -> Invoice:
-    """Record a new invoice (an actual amount) or a correction, against a draft or approved order,
-    and record any alert the actual amount now reaches."""
-    previous_date = None
+    """Record a new invoice (an actual amount) or a correction, against an order of any status; post it
+    to the ledger (a correction reverses what it posted and posts it again) and record any alert the
+    actual amount now reaches. An invoice on a draft flags the order `invoiced_before_approval`."""
     if invoice.pk is None:
         invoice.created_by = user
     else:
-        previous_order, previous_date = Invoice.objects.values_list("purchase_order_id", "invoice_date").get(
-            pk=invoice.pk
-        )
+        previous_order = Invoice.objects.values_list("purchase_order_id", flat=True).get(pk=invoice.pk)
         if previous_order != invoice.purchase_order_id:
             raise ValidationError({"purchase_order": "An invoice cannot be moved to another order."})
     invoice.full_clean(exclude=["created_by"])
@@ -267,12 +319,29 @@ def invoice_save(*, invoice: Invoice, user) -> Invoice:
     refusal = invoice_refusal(invoice)
     if refusal is not None:
         raise refusal
+    if invoice.pk is not None:
+        credited = _credited(invoice.pk)
+        if credited > invoice.amount:
+            raise ValidationError(
+                {
+                    "amount": _("Credit notes of %(credited)s are recorded against this invoice; it cannot be less.")
+                    % {"credited": format_money(credited, invoice.currency)}
+                }
+            )
+    cap = _cap_on(category, invoice.invoice_date)
+    booked = LedgerEntry.objects.filter(invoice_id=invoice.pk).values_list("cap_id", flat=True) if invoice.pk else []
+    totals_lock([*booked, *([cap.pk] if cap else [])])
+    converted = amount_converted(
+        amount=invoice.amount, currency=invoice.currency, target_currency=category.currency, on=invoice.invoice_date
+    )
     invoice._history_user = user
     invoice.save()
-    if order.status == PurchaseOrder.Status.APPROVED:
-        days = {invoice.invoice_date, previous_date} - {None}
-        cap_ids = [cap.pk for cap in category.caps.all() if any(cap.covers(day) for day in days)]
-        alerts_record(cap_ids=cap_ids, triggered_by=order)
+    if order.is_draft and not order.invoiced_before_approval:
+        order.invoiced_before_approval = True
+        order._history_user = user
+        order._change_reason = "invoiced before approval"
+        order.save(update_fields=["invoiced_before_approval"])
+    ledger_post(invoice_entries(invoice, cap=cap, converted=converted), user=user, triggered_by=order)
     return invoice
 
 
@@ -287,56 +356,98 @@ def invoice_update(*, invoice: Invoice, user, **fields: Any) -> Invoice:
     return invoice_save(invoice=invoice, user=user)
 
 
-# --- Alerts ---------------------------------------------------------------------------------------
+# --- Credit notes -------------------------------------------------------------------------------
+
+CREDIT_NOTE_FIELDS = ("invoice", "number", "credit_date", "amount", "currency")
 
 
-def alerts_record(*, cap_ids: list[int], triggered_by: PurchaseOrder | None = None) -> list[Alert]:
-    """Record an alert for every threshold a cap's actual or committed amount has reached and that
-    has no alert yet. Idempotent: the unique constraint (cap, threshold, basis) makes a concurrent
-    second recording a no-op. Returns the alerts created by this call."""
-    if not cap_ids:
-        return []
-    caps = list(caps_with_utilisation(AnnualCap.objects.filter(pk__in=cap_ids)))
-    thresholds = alert_thresholds()
-    before = {
-        (cap_id, threshold, basis): pk
-        for pk, cap_id, threshold, basis in Alert.objects.filter(cap_id__in=cap_ids).values_list(
-            "pk", "cap_id", "threshold", "basis"
+def _credited(invoice_id: int, *, excluding: int | None = None) -> Decimal:
+    notes = CreditNote.objects.filter(invoice_id=invoice_id)
+    if excluding is not None:
+        notes = notes.exclude(pk=excluding)
+    return notes.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+
+
+def credit_note_check(note: CreditNote) -> None:
+    """A credit note is in its invoice's currency, at most what remains of the invoice after earlier credit
+    notes, and its day's rate is recorded (used by the admin form as well)."""
+    invoice = note.invoice
+    if note.currency and note.currency != invoice.currency:
+        raise ValidationError(
+            {
+                "currency": _("A credit note is in the currency of its invoice (%(currency)s).")
+                % {"currency": invoice.currency}
+            }
         )
-    }
-    wanted = []
-    for cap in caps:
-        for basis, used, pct in (
-            (Alert.Basis.ACTUAL, cap.actual, cap.actual_pct),
-            (Alert.Basis.COMMITTED, cap.committed, cap.committed_pct),
-        ):
-            for threshold in thresholds:
-                # Compare exactly, not the rounded percentage: 79.996% has not reached 80%.
-                if used * 100 >= threshold * cap.amount and (cap.pk, threshold, basis) not in before:
-                    wanted.append(
-                        Alert(
-                            cap=cap,
-                            threshold=threshold,
-                            basis=basis,
-                            utilisation_pct=pct,
-                            used_amount=used,
-                            cap_amount=cap.amount,
-                            triggered_by=triggered_by,
-                        )
-                    )
-    if not wanted:
-        return []
-    Alert.objects.bulk_create(wanted, ignore_conflicts=True)
-    keys = {(a.cap_id, a.threshold, a.basis) for a in wanted}
-    created = [
-        alert
-        for alert in Alert.objects.filter(cap_id__in={a.cap_id for a in wanted}).exclude(pk__in=before.values())
-        if (alert.cap_id, alert.threshold, alert.basis) in keys
-    ]
-    # The e-mail goes out after the change commits; if the queue is unreachable, the sweep sends it.
-    ids = [alert.pk for alert in created]
-    transaction.on_commit(lambda: outbox.enqueue("alert", ids))
-    return created
+    remaining = invoice.amount - _credited(invoice.pk, excluding=note.pk)
+    if note.amount is not None and note.amount > remaining:
+        raise ValidationError(
+            {
+                "amount": _("Only %(remaining)s of invoice %(number)s remains to be credited.")
+                % {"remaining": format_money(remaining, invoice.currency), "number": invoice.number}
+            }
+        )
+    target = invoice.purchase_order.category.currency
+    refusal = _rate_refusal(f"credit note {note.number}", note.currency, target, note.credit_date)
+    if refusal is not None:
+        raise refusal
+
+
+@transaction.atomic
+def credit_note_save(*, note: CreditNote, user) -> CreditNote:
+    """Record a credit note against an invoice: a negative actual entry on its credit date, in the period
+    containing it. Credit notes are recorded once, never changed."""
+    if note.pk is not None:
+        raise ValidationError(_("A credit note is recorded once; record another document to correct it."))
+    note.created_by = user
+    note.full_clean(exclude=["created_by"])
+    order, category = _lock_order_and_category(note.invoice.purchase_order_id)
+    credit_note_check(note)
+    cap = _cap_on(category, note.credit_date)
+    totals_lock([cap.pk] if cap else [])
+    converted = amount_converted(
+        amount=note.amount, currency=note.currency, target_currency=category.currency, on=note.credit_date
+    )
+    note._history_user = user
+    note.save()
+    ledger_post(credit_note_entries(note, cap=cap, converted=converted), user=user, triggered_by=order)
+    return note
+
+
+def credit_note_record(*, user, **fields: Any) -> CreditNote:
+    note = CreditNote()
+    assign_fields(note, fields, CREDIT_NOTE_FIELDS)
+    return credit_note_save(note=note, user=user)
+
+
+# --- Exchange rates -------------------------------------------------------------------------------
+
+RATE_FIELDS = ("currency", "target_currency", "rate_date", "rate", "source")
+
+
+@transaction.atomic
+def exchange_rate_save(*, rate: ExchangeRate, user) -> ExchangeRate:
+    """Record or correct an exchange rate. The orders, invoices and credit notes it converts are revalued
+    by the difference, on the rate's date, in the same transaction, with any alert that follows."""
+    rate.full_clean()
+    rate._history_user = user
+    rate.save()
+    revalue_for_rate(rate=rate, user=user)
+    return rate
+
+
+def exchange_rate_create(*, user, **fields: Any) -> ExchangeRate:
+    rate = ExchangeRate()
+    assign_fields(rate, fields, RATE_FIELDS)
+    return exchange_rate_save(rate=rate, user=user)
+
+
+def exchange_rate_update(*, exchange_rate: ExchangeRate, user, **fields: Any) -> ExchangeRate:
+    assign_fields(exchange_rate, fields, RATE_FIELDS)
+    return exchange_rate_save(rate=exchange_rate, user=user)
+
+
+# --- Alerts ---------------------------------------------------------------------------------------
 
 
 # --- Caps and terms -------------------------------------------------------------------------------
@@ -415,6 +526,7 @@ def annual_cap_save(*, cap: AnnualCap, user) -> AnnualCap:
     annual_cap_check(cap)
     cap._history_user = user
     cap.save()
+    CapTotals.objects.get_or_create(cap=cap)
     return cap
 
 

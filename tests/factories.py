@@ -105,6 +105,13 @@ class RateFactory(factory.django.DjangoModelFactory):
     rate_date = D("2026-03-02")
     rate = Decimal("7.1000000000")
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Through the service, as the API and the admin do: documents converted at it are revalued.
+        from compliance.services import exchange_rate_save
+
+        return exchange_rate_save(rate=model_class(*args, **kwargs), user=None)
+
 
 class OrderFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -117,6 +124,16 @@ class OrderFactory(factory.django.DjangoModelFactory):
     amount = Decimal("100000.00")
     currency = "CNY"
     created_by = factory.SubFactory(UserFactory)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # An order written as approved (the gates tested elsewhere) posts its commitment like an approval.
+        from compliance.ledger import order_commitment_post
+
+        order = super()._create(model_class, *args, **kwargs)
+        if order.status == PurchaseOrder.Status.APPROVED:
+            order_commitment_post(order, user=order.approved_by)
+        return order
 
 
 class QuoteFactory(factory.django.DjangoModelFactory):
@@ -139,6 +156,14 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
     invoice_date = D("2026-03-31")
     amount = Decimal("100000.00")
     currency = "CNY"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Through the service, so that the invoice is posted to the cap ledger like any recorded invoice.
+        from compliance.services import invoice_save
+
+        invoice = model_class(*args, **kwargs)
+        return invoice_save(invoice=invoice, user=invoice.created_by or invoice.purchase_order.created_by)
 
 
 @dataclass
@@ -210,3 +235,40 @@ def _blank_pdf() -> bytes:
 
 # A well-formed one-page PDF: uploads are opened and judged by their content (transactions.documents).
 PDF = _blank_pdf()
+
+
+def post_to_ledger(*, orders=(), invoices=()) -> None:
+    """Post documents written in bulk (orders approved and invoices in the category's currency) to the cap
+    ledger in one posting, as their approval and recording would have: for query-count tests."""
+    from django.db import transaction
+
+    from compliance.ledger import commitment_entries, ledger_post
+    from compliance.models import LedgerEntry
+    from compliance.selectors import order_allocation
+
+    caps: dict[int, list[AnnualCap]] = {}
+
+    def caps_of(category_id):
+        if category_id not in caps:
+            caps[category_id] = list(AnnualCap.objects.filter(category_id=category_id))
+        return caps[category_id]
+
+    entries = []
+    for order in orders:
+        entries += commitment_entries(order, order_allocation(order, order.amount, caps_of(order.category_id)))
+    for invoice in invoices:
+        order = invoice.purchase_order
+        cap = next(c for c in caps_of(order.category_id) if c.covers(invoice.invoice_date))
+        entries.append(
+            LedgerEntry(
+                cap=cap,
+                entry_date=invoice.invoice_date,
+                basis="actual",
+                kind="invoice",
+                amount=invoice.amount,
+                purchase_order_id=order.pk,
+                invoice=invoice,
+            )
+        )
+    with transaction.atomic():
+        ledger_post(entries)

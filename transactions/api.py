@@ -124,9 +124,11 @@ class PurchaseOrderSerializer(Serializer):
             "id", "number", "category", "counterparty", "description", "order_date", "amount", "currency",
             "recognition", "service_start", "service_end", "status", "created_by", "created_by_name",
             "created_at", "approved_by", "approved_by_name", "approved_at", "cancelled_at", "cancellation_reason",
+            "cancellation_effective_on", "invoiced_before_approval",
         ]  # fmt: skip
         read_only_fields = [
             "status", "created_by", "created_at", "approved_by", "approved_at", "cancelled_at", "cancellation_reason",
+            "cancellation_effective_on", "invoiced_before_approval",
         ]  # fmt: skip
 
 

@@ -15,6 +15,7 @@ Domain words
   connected person. It is recognised on its order date or spread over a service period. It is a
   draft, then approved or cancelled (never deleted). *Quotes* (報價) are the independent prices it
   was compared with; *invoices* are the actual amounts.
+- *Credit notes* reverse part or all of an invoice; only they reduce the actual amount.
 - *Exchange rates*: one unit of `currency` is `rate` units of `target_currency` on `rate_date`.
 
 Invariants, enforced in the database (constraints below) and in Python (field validators,
@@ -253,6 +254,12 @@ class PurchaseOrder(models.Model):
     )
     cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
     cancellation_reason = models.CharField(max_length=500, blank=True, editable=False)
+    cancellation_effective_on = models.DateField(
+        null=True, blank=True, editable=False, help_text="The business day from which the commitment is withdrawn."
+    )
+    invoiced_before_approval = models.BooleanField(
+        default=False, editable=False, help_text="An invoice was recorded while the order was still a draft."
+    )
     objects = AuditedManager()
     history = HistoricalRecords()
 
@@ -372,6 +379,30 @@ class Invoice(models.Model):
         ordering = ["purchase_order", "invoice_date", "id"]
         indexes = [models.Index(fields=["invoice_date"], name="invoice_date")]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_amount_positive")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CreditNote(models.Model):
+    """A supplier's credit against one invoice: the only way an actual amount is reduced (an invoice is
+    never deleted, whatever becomes of its order). At most what remains of the invoice (compliance.services)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    number = models.CharField(max_length=64, unique=True)
+    credit_date = models.DateField()
+    amount = models.DecimalField(**MONEY, validators=[positive_money], help_text="Positive: the amount credited.")
+    currency = currency_field()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    objects = AuditedManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["invoice", "credit_date", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="credit_note_amount_positive")]
 
     def __str__(self) -> str:
         return self.number

@@ -273,6 +273,7 @@ def quotes_sheet(report: ReportWorkbook, rows: Iterable[list], *, heading: str, 
 # --- Alerts ------------------------------------------------------------------------------------
 
 ALERT_COLUMNS = [
+    Column("Reached on", "達到日期", D, 12),
     Column("Raised at", "發出時間", DT, 17),
     Column("Cap", "年度上限", T, 36),
     Column("Basis", "基準", T, 14),
@@ -292,9 +293,9 @@ ALERT_COLUMNS = [
 def alert_rows(alerts: list[Alert]) -> Iterable[list]:
     for alert in alerts:
         yield [
-            alert.created_at, cap_label(alert.cap), BASIS.get(alert.basis, alert.basis), fraction(alert.threshold),
-            fraction(alert.utilisation_pct), alert.used_amount, alert.cap_amount, alert.cap.category.currency,
-            alert.triggered_by.number if alert.triggered_by else None,
+            alert.reached_on, alert.created_at, cap_label(alert.cap), BASIS.get(alert.basis, alert.basis),
+            fraction(alert.threshold), fraction(alert.utilisation_pct), alert.used_amount, alert.cap_amount,
+            alert.cap.category.currency, alert.triggered_by.number if alert.triggered_by else None,
             "Yes · 已發送" if alert.sent_at is not None else "Pending · 待發送", alert.sent_at, alert.send_attempts,
             alert.last_error or None,
         ]  # fmt: skip

@@ -39,3 +39,21 @@ def utilisation_bar(pct: Decimal | None) -> str:
         colour,
         pct,
     )
+
+
+STATUS_COLOURS = {"ok": BELOW, "warning": WARNING, "at_cap": WARNING, "exceeded": FULL}
+
+
+@register.simple_tag
+def cap_status_label(cap) -> str:
+    """The cap's status in words, Exceeded in bold red, distinct from At cap."""
+    status = cap.status
+    label = type(cap).Status(status).label
+    weight = "bold" if status == "exceeded" else "normal"
+    return format_html(
+        '<span class="cct-status cct-status-{}" style="color:{};font-weight:{}">{}</span>',
+        status,
+        STATUS_COLOURS[status],
+        weight,
+        label,
+    )

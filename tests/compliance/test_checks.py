@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from compliance import checks, outbox, tasks
 from compliance.models import Alert, DistributionList, JobRun, Mailing, QuoteRuleFinding, TermWarning
 from compliance.schedule import JOBS, beat_schedule
+from compliance.services import exchange_rate_update
 from tests.factories import D, RateFactory, UserFactory
 from transactions.models import ExchangeRate
 
@@ -22,17 +23,19 @@ def approver(db):
     return UserFactory(username="approver")
 
 
-def test_the_threshold_sweep_records_an_alert_a_corrected_exchange_rate_caused(ledger, approver):
+def test_a_corrected_exchange_rate_revalues_and_alerts_at_once_leaving_the_sweep_nothing(ledger, approver):
     RateFactory(currency="USD", target_currency="CNY", rate_date=D("2026-03-02"), rate=Decimal("7.00"))
     RateFactory(currency="USD", target_currency="CNY", rate_date=D("2026-02-20"), rate=Decimal("7.00"))
     ledger.approved("220000.00", approver=approver, currency="USD", order_date=D("2026-03-02"))  # CNY 1,540,000: 77%
     assert not Alert.objects.exists()
-    ExchangeRate.objects.filter(rate_date=D("2026-03-02")).update(rate=Decimal("7.30"))  # CNY 1,606,000: 80.3%
+    rate = ExchangeRate.objects.get(rate_date=D("2026-03-02"))
 
-    assert checks.record_missing_alerts(on=D("2026-06-30")) == 1
-    assert checks.record_missing_alerts(on=D("2026-06-30")) == 0
+    exchange_rate_update(exchange_rate=rate, user=approver, rate=Decimal("7.30"))  # CNY 1,606,000: 80.3%
+
     alert = Alert.objects.get()
     assert (alert.basis, alert.utilisation_pct, alert.triggered_by) == ("committed", Decimal("80.30"), None)
+    assert alert.reached_on == D("2026-03-02")  # the rate's date
+    assert checks.record_missing_alerts(on=D("2026-06-30")) == 0
 
 
 def test_the_quote_rule_sweep_finds_a_supplier_later_found_to_be_connected_once(ledger, approver):

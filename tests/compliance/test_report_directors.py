@@ -129,7 +129,7 @@ def test_alerts_of_the_half_year_are_listed_and_counted(ledger):
                                     utilisation_pct=Decimal(threshold), used_amount=Decimal("1.00"),
                                     cap_amount=Decimal("2000000.00"))  # fmt: skip
         Alert.objects.filter(pk=made.pk).update(
-            created_at=timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+            created_at=timezone.make_aware(datetime.datetime.combine(day, datetime.time(12))), reached_on=day
         )
 
     alert("80.00", D("2026-06-30"))

@@ -108,7 +108,8 @@ def an_alert(cap, *, created_at, sent=False, threshold="80.00", basis="committed
         cap=cap, threshold=Decimal(threshold), basis=basis, utilisation_pct=Decimal("81.25"),
         used_amount=Decimal("1625000.00"), cap_amount=cap.amount, sent_at=created_at if sent else None,
     )  # fmt: skip
-    Alert.objects.filter(pk=alert.pk).update(created_at=created_at)
+    # Keyed on the day it was reached, as most are (reports list alerts by reached_on).
+    Alert.objects.filter(pk=alert.pk).update(created_at=created_at, reached_on=timezone.localtime(created_at).date())
     return alert
 
 

@@ -14,7 +14,7 @@ from compliance.reports.annual_review import write_annual_review
 from compliance.reports.directors import write_directors_report
 from compliance.reports.monthly import write_monthly_report
 from tests.compliance.workbooks import load, money, rows
-from tests.factories import D, UserFactory
+from tests.factories import D, UserFactory, post_to_ledger
 from transactions.models import Invoice, PurchaseOrder, Quote
 from transactions.money import ZERO
 
@@ -46,11 +46,12 @@ def bulk_orders(ledger, count: int, prefix: str) -> None:
         for i, order in enumerate(orders)
         for supplier in ledger.independents[: 1 if i % 3 == 0 else 2]
     )  # fmt: skip
-    Invoice.objects.bulk_create(
+    invoices = Invoice.objects.bulk_create(
         Invoice(purchase_order=order, number=f"INV-{order.number}", invoice_date=D("2026-03-01"),
                 amount=Decimal("10.00"), currency="CNY")
         for order in orders
     )  # fmt: skip
+    post_to_ledger(orders=orders, invoices=invoices)
     approver = UserFactory(username=f"{prefix.lower()}.approver")
     QuoteRuleException.objects.bulk_create(
         QuoteRuleException(purchase_order=order, reason="Sole supplier", evidence="exceptions/search.pdf",

@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from compliance.selectors import caps_with_utilisation, order_allocation
-from tests.factories import D, InvoiceFactory, OrderFactory, RateFactory
+from compliance.services import purchase_order_cancel
+from tests.factories import D, InvoiceFactory, OrderFactory, RateFactory, post_to_ledger
 from transactions.models import PurchaseOrder
 from transactions.money import day_share
 
@@ -95,7 +96,7 @@ def test_only_the_inverse_pair_recorded_uses_its_reciprocal(ledger):
     assert figures(ledger)[2026].committed == Decimal("1000.00")
 
 
-def test_actual_counts_invoices_of_approved_orders_in_the_period_of_the_invoice_date(ledger):
+def test_actual_counts_every_invoice_in_the_period_of_its_date_whatever_the_orders_status(ledger):
     order = approved_order(ledger, "5000.00", order_date=D("2025-12-20"))
     InvoiceFactory(purchase_order=order, amount=Decimal("1200.00"), invoice_date=D("2025-12-31"))
     InvoiceFactory(purchase_order=order, amount=Decimal("3800.00"), invoice_date=D("2026-01-01"))
@@ -104,7 +105,10 @@ def test_actual_counts_invoices_of_approved_orders_in_the_period_of_the_invoice_
     caps = figures(ledger)
 
     assert (caps[2025].actual, caps[2025].committed) == (Decimal("1200.00"), Decimal("5000.00"))
-    assert (caps[2026].actual, caps[2026].committed) == (Decimal("3800.00"), Decimal("0.00"))
+    # Contract v2: the draft's invoice counts too (3,800.00 + 900.00); the draft commits nothing.
+    assert (caps[2026].actual, caps[2026].committed) == (Decimal("4700.00"), Decimal("0.00"))
+    draft.refresh_from_db()
+    assert draft.invoiced_before_approval
 
 
 def test_remaining_is_the_cap_less_the_larger_of_committed_and_actual(ledger):
@@ -117,15 +121,15 @@ def test_remaining_is_the_cap_less_the_larger_of_committed_and_actual(ledger):
     assert (cap.committed_pct, cap.actual_pct) == (Decimal("20.00"), Decimal("25.00"))
 
 
-def test_a_cancelled_order_and_its_invoices_no_longer_count(ledger):
+def test_cancelling_an_invoiced_order_withdraws_its_commitment_and_leaves_actual_unchanged(ledger):
     order = approved_order(ledger, "400000.00", order_date=D("2026-02-01"))
-    InvoiceFactory(purchase_order=order, amount=Decimal("400000.00"), invoice_date=D("2026-03-01"))
-    PurchaseOrder.objects.filter(pk=order.pk).update(
-        status=PurchaseOrder.Status.CANCELLED, cancelled_by=ledger.clerk, cancelled_at=timezone.now()
-    )
+    InvoiceFactory(purchase_order=order, amount=Decimal("300000.00"), invoice_date=D("2026-03-01"))
+    purchase_order_cancel(order_id=order.pk, user=ledger.clerk, effective_on=D("2026-04-10"))
     cap = figures(ledger)[2026]
 
-    assert (cap.committed, cap.actual) == (Decimal("0.00"), Decimal("0.00"))
+    assert (cap.committed, cap.actual) == (Decimal("0.00"), Decimal("300000.00"))
+    # As at the day before it took effect the commitment still stood.
+    assert figures(ledger, as_of=D("2026-04-09"))[2026].committed == Decimal("400000.00")
 
 
 def test_figures_as_at_a_date_follow_business_dates(ledger):
@@ -141,7 +145,7 @@ def test_figures_as_at_a_date_follow_business_dates(ledger):
 @pytest.mark.django_db
 def test_utilisation_of_all_caps_takes_the_same_queries_for_10_and_1000_orders(ledger):
     def orders(count):
-        PurchaseOrder.objects.bulk_create(
+        return PurchaseOrder.objects.bulk_create(
             PurchaseOrder(
                 number=f"BULK-{count}-{i}", category=ledger.category, counterparty=ledger.connected,
                 order_date=D("2025-08-01") + datetime.timedelta(days=i % 500), amount=Decimal("10.00"),
@@ -156,9 +160,9 @@ def test_utilisation_of_all_caps_takes_the_same_queries_for_10_and_1000_orders(l
             caps = list(caps_with_utilisation())
         return len(queries), sum(cap.committed for cap in caps)
 
-    orders(10)
+    post_to_ledger(orders=orders(10))
     with_10 = measure()
-    orders(990)
+    post_to_ledger(orders=orders(990))
     with_1000 = measure()
 
     assert with_10 == (1, Decimal("100.00"))
