@@ -417,7 +417,15 @@ def quote_assessments(
         related += ["created_by", "approved_by", "cancelled_by"]
     orders = orders.select_related(*related)
     quotes = Quote.objects.filter(purchase_order__in=orders.values("pk")).only(
-        "id", "purchase_order_id", "supplier_id", "quoted_on", "amount", "currency"
+        "id",
+        "purchase_order_id",
+        "supplier_id",
+        "quoted_on",
+        "amount",
+        "currency",
+        "reference",
+        "document",
+        "document_name",
     )
     exceptions = QuoteRuleException.objects.filter(purchase_order__in=orders.values("pk")).select_related(
         "requested_by", "decided_by"
@@ -461,7 +469,10 @@ def quote_rule_exception(result: QuoteRuleResult) -> str:
         return "No exchange rate for the order's date."
     if result.missing_rates:
         quote = result.missing_rates[0].quote
-        return f"No exchange rate for the date of the quote from {quote.supplier.name}."
+        return (
+            f"No {quote.currency}/{result.order_currency} exchange rate for the order date, to compare the quote "
+            f"from {quote.supplier.name}."
+        )
     if not result.enough_quotes:
         text = f"{result.independent_suppliers} of the {result.required} required independent quotes."
         ignored = [f"{a.quote.supplier.name}: {a.reason}" for a in result.assessments if not a.counted]

@@ -4,9 +4,11 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from compliance.models import AnnualCap
 from tests.factories import D, UserFactory
+from transactions.documents import simple_pdf
 from transactions.models import Invoice, PurchaseOrder
 
 ADD_ORDER = "/admin/transactions/purchaseorder/add/"
@@ -30,6 +32,8 @@ def order_form(ledger, **overrides) -> dict:
         "invoices-TOTAL_FORMS": "0", "invoices-INITIAL_FORMS": "0", "invoices-MIN_NUM_FORMS": "0",
         "invoices-MAX_NUM_FORMS": "1000",
     }  # fmt: skip
+    for number in (0, 1):
+        data[f"quotes-{number}-document"] = SimpleUploadedFile(f"quote {number}.pdf", simple_pdf("Quotation"))
     data.update(overrides)
     return data
 
