@@ -458,7 +458,7 @@ class TransactionCategoryForm(ServiceCheckedForm):
         model = TransactionCategory
         fields = [
             "agreement", "name", "name_zh", "term_start", "term_end", "term_explanation", "currency",
-            "min_independent_quotes", "quote_validity_days",
+            "min_independent_quotes", "quote_validity_days", "quote_documents_required", "pricing_basis", "scope",
         ]  # fmt: skip
 
 

@@ -472,9 +472,26 @@ def transaction_category_check(category: TransactionCategory) -> None:
     terms_check(category, category_terms(category))
 
 
+def _material_terms_check(category: TransactionCategory) -> None:
+    """Once orders are approved under a category, its pricing basis and scope change only through a recorded
+    change of terms, which re-complies first (compliance.renewals)."""
+    stored = TransactionCategory.objects.values("pricing_basis", "scope").get(pk=category.pk)
+    changed = [name for name in ("pricing_basis", "scope") if getattr(category, name) != stored[name]]
+    if changed and category.purchase_orders.filter(status=PurchaseOrder.Status.APPROVED).exists():
+        raise ValidationError(
+            {
+                name: _(
+                    "Orders are approved under these terms: a material change of the pricing basis or scope is "
+                    "recorded as a change of terms, which takes effect once its re-compliance steps are recorded."
+                )
+                for name in changed
+            }
+        )
+
+
 CATEGORY_FIELDS = (
     "agreement", "name", "name_zh", "term_start", "term_end", "term_explanation", "currency",
-    "min_independent_quotes", "quote_validity_days",
+    "min_independent_quotes", "quote_validity_days", "quote_documents_required", "pricing_basis", "scope",
 )  # fmt: skip
 
 
@@ -487,6 +504,7 @@ def transaction_category_save(*, category: TransactionCategory, user) -> Transac
         )
         if category.currency != stored_currency and category.caps.exists():
             raise ValidationError({"currency": "The currency of a category with caps cannot change."})
+        _material_terms_check(category)
     category.full_clean()
     transaction_category_check(category)
     category._history_user = user

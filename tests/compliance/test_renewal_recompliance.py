@@ -117,3 +117,24 @@ def test_a_material_change_of_pricing_basis_holds_orders_from_its_date_until_it_
     assert TransactionCategory.objects.get(pk=idc.pk).pricing_basis.startswith("Cost plus 8%")
     assert TermsChange.objects.get(pk=change.pk).status == "effective"
     assert purchase_order_approve(order_id=order.pk, user=compliance_user).status == PurchaseOrder.Status.APPROVED
+
+
+def test_the_pricing_basis_of_a_category_in_use_changes_only_as_a_change_of_terms(demo, compliance_api):
+    idc = TransactionCategory.objects.get(name="IDC services")
+
+    response = compliance_api.patch(f"/api/categories/{idc.pk}/", {"pricing_basis": "Cost plus 20%"}, format="json")
+
+    assert response.status_code == 400
+    assert "recorded as a change of terms" in response.json()["pricing_basis"][0]
+
+
+def test_the_demo_agreement_records_the_boards_facts(demo, compliance_api):
+    agreement = compliance_api.get("/api/agreements/").json()["results"][0]
+
+    assert agreement["abstaining_directors"] == "Lei Jun; Zhang Duo"
+    assert agreement["announced_on"] == "2025-07-29"
+    assert agreement["board_minutes_ref"] and agreement["announcement_ref"]
+    supplier = compliance_api.get("/api/counterparties/?name=Northstar Switches Limited (demo)").json()["results"]
+    assert [(s["independence_basis"], s["independence_checked_on"]) for s in supplier] == [
+        ("declaration", "2025-07-15")
+    ]
