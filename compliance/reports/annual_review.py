@@ -190,7 +190,7 @@ def build_annual_review(
         report,
         quote_rows(quotes, tally),
         heading=f"Quotes and favourability · 獨立報價及優惠程度 — {name}",
-        note="Amounts compared in the cap currency at the rate of each document's date",
+        note="Prices compared in the order's currency: a quote in another currency at the order date's rate",
     )
     exceptions = list(exceptions)
     exceptions_sheet(
@@ -270,8 +270,9 @@ def _matters(
             finding(failed, "orders not meeting the quote rule")
             + (f"; {documented} under a documented exception · {documented}項已記錄例外" if documented else ""),
             f"{tally.passed} of {tally.orders} orders had the required independent quotes, dated within the "
-            f"validity before the order, and the connected party's price below every one of them, compared in "
-            f"the cap currency at each document's own rate{smallest}.{under_exceptions}",
+            f"validity before the order, each with its document, and the connected party's price below every one of "
+            f"them, compared in the order's currency (another currency at the order date's rate)"
+            f"{smallest}.{under_exceptions}",
             "Quotes: Quote rule, More favourable by; Exceptions; Quote-rule exceptions",
             tally.orders,
             failed + documented,
