@@ -59,7 +59,9 @@ def test_an_order_inside_a_renewals_term_is_not_flagged_outside_the_term(ledger,
 
     orders = {row["Order"].value: row["Within term"].value for row in rows(book["Orders"])}
     assert orders == {"PO-RENEWED": "Yes · 是", "PO-ACROSS": "Yes · 是"}
-    assert matters(book)["(c)"]["Finding"].value == "Nothing found · 未發現"
+    assert matters(book)["(c)"]["Identified by the product"].value == (
+        "Exceptions identified by the product: 0 · 系統識別的例外：0"
+    )
     assert rows(book["Exceptions"]) == []
 
 
@@ -134,9 +136,12 @@ def test_an_order_approved_under_a_documented_exception_is_not_an_unexplained_br
         f"{SOLE_SUPPLIER} {WHO_AND_WHEN} Quote rule: 1 of the 2 required independent quotes."
     )
     pricing = matters(book)["(b)"]
-    assert pricing["Finding"].value == (
-        "1 orders not meeting the quote rule · 發現1項; 1 under a documented exception · 1項已記錄例外"
+    assert pricing["Identified by the product"].value == (
+        "Exceptions identified by the product: 2 · 系統識別的例外：2. PO-UNEXPLAINED: Does not meet the quote rule: "
+        "0 of the 2 required independent quotes; PO-SOLE: Approved under a documented quote-rule exception (Matter "
+        "exceptions)"
     )
+    assert pricing["Exceptions"].value == 2
     assert "1 approved under a documented quote-rule exception" in pricing["Evidence the product holds"].value
 
 
@@ -282,17 +287,15 @@ def test_a_cap_revised_only_after_it_was_exceeded_is_reported_as_exceeded(revise
     book = load(annual(2026))
 
     exceeded = matters(book)["(d)"]
-    assert (exceeded["Finding"].value, exceeded["Exceptions"].value) == ("1 caps exceeded · 發現1項", 1)
-    assert (
-        "Revised only after it was exceeded, a breach: IDC services 2026-01-01 to 2026-12-31."
-        in exceeded["Evidence the product holds"].value
+    assert exceeded["Exceptions"].value == 1
+    assert exceeded["Identified by the product"].value == (
+        "Exceptions identified by the product: 1 · 系統識別的例外：1. IDC services 2026-01-01 to 2026-12-31: Revised "
+        "only after it was exceeded: a breach (Matter exceptions)"
     )
     lines = [[cell.value for cell in row if cell.value is not None] for row in book["INED summary"].iter_rows()]
     [cap] = [line for line in lines if line and line[0] == "IDC services" and "2026" in str(line[1])]
     assert cap[-1] == "No: revised after it was exceeded · 否：超出後才修訂"
-    assert any(
-        "2 cap revisions, 1 flagged as a breach (Cap revisions)" in str(value) for line in lines for value in line
-    )
+    assert any("2 cap revisions, 1 flagged as a breach" in str(value) for line in lines for value in line)
 
 
 def test_the_directors_report_shows_the_revisions_of_the_half_years_caps(revised_after_a_breach):
