@@ -136,7 +136,7 @@ def forecast_headroom(*, on: datetime.date | None = None) -> list[HeadroomWarnin
                 as_of=on,
                 actual=cap.actual,
                 committed=cap.committed,
-                placed_on_order_date=cap.placed_on_order_date,
+                actual_one_off=cap.actual_one_off,
                 min_days=settings.CCT_FORECAST_MIN_DAYS,
             )
             if forecast.insufficient:

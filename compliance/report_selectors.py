@@ -52,7 +52,7 @@ from transactions.money import ZERO, CentsField, DaysBetween, format_money, mul_
 from transactions.selectors import RateBook, converted_amount_expression
 
 from .classification import Classification, category_classification, connected_person_classification
-from .forecast import cap_forecast
+from .forecast import CapForecast, cap_forecast
 from .models import Alert, AnnualCap, CapRevision, QuoteRuleException, TermsChange
 from .quote_exceptions import quote_rule_exception_list
 from .revisions import cap_revision_list
@@ -134,6 +134,7 @@ def report_caps_with_movement(*, start: datetime.date, end: datetime.date) -> li
 class CapStatus(NamedTuple):
     level: str  # "below", "warning" (at or above the alert threshold), "full" (at or above 100%)
     label: str
+    report_to_board: bool = False  # the forecast at period end exceeds the cap
 
 
 def percent_label(value: Decimal) -> str:
@@ -141,16 +142,21 @@ def percent_label(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def cap_status(cap: AnnualCap) -> CapStatus:
+def cap_status(cap: AnnualCap, *, forecast: CapForecast | None = None) -> CapStatus:
     """Where the cap stands against the alert threshold (80%) and the cap, compared exactly as alerts are
-    (79.996% has not reached 80%)."""
+    (79.996% has not reached 80%); with its forecast, also "forecast above cap: report to the board" when
+    the forecast at period end exceeds the cap."""
     threshold = settings.CCT_DEFAULT_ALERT_THRESHOLD
     label = percent_label(threshold)
     if cap.used >= cap.amount:
-        return CapStatus("full", "At 100% · 已達上限")
-    if cap.used * 100 >= threshold * cap.amount:
-        return CapStatus("warning", f"At or above {label}% · 已達{label}%")
-    return CapStatus("below", f"Below {label}% · 低於{label}%")
+        status = CapStatus("full", "At 100% · 已達上限")
+    elif cap.used * 100 >= threshold * cap.amount:
+        status = CapStatus("warning", f"At or above {label}% · 已達{label}%")
+    else:
+        status = CapStatus("below", f"Below {label}% · 低於{label}%")
+    if forecast is not None and forecast.exceeds:
+        return CapStatus(status.level, f"{status.label}; {forecast.board_note}", report_to_board=True)
+    return status
 
 
 # --- Aggregated per connected person --------------------------------------------------------------

@@ -122,22 +122,21 @@ def live_caps_with_utilisation(*, on: datetime.date | None = None) -> QuerySet[A
 
 
 def caps_with_forecast_inputs(caps: QuerySet[AnnualCap] | None = None, *, as_of: datetime.date) -> QuerySet[AnnualCap]:
-    """caps_with_utilisation as at `as_of`, each also with `placed_on_order_date`: the committed amount
-    from orders recognised on their order date and placed in the period up to `as_of` (the pace of new
-    commitments, compliance.forecast). Still one query."""
-    placed = orders_with_allocation(
-        PurchaseOrder.objects.filter(
-            category=OuterRef("category"),
-            status=APPROVED,
-            recognition=PurchaseOrder.Recognition.ON_ORDER_DATE,
-            order_date__gte=OuterRef("period_start"),
-            order_date__lte=as_of,
-        ),
-        period_start=OuterRef("period_start"),
-        period_end=OuterRef("period_end"),
+    """caps_with_utilisation as at `as_of`, each also with `actual_one_off`: the part of `actual` invoiced
+    against orders recognised on their order date (one-off purchases, which compliance.forecast does not
+    extrapolate as a run rate). Still one query."""
+    one_off = Invoice.objects.filter(
+        purchase_order__category=OuterRef("category"),
+        purchase_order__status=APPROVED,
+        purchase_order__recognition=PurchaseOrder.Recognition.ON_ORDER_DATE,
+        invoice_date__gte=OuterRef("period_start"),
+        invoice_date__lte=OuterRef("period_end"),
+    ).filter(invoice_date__lte=as_of)
+    invoiced = one_off.annotate(
+        converted=converted_amount_expression(target_currency="purchase_order__category__currency", on="invoice_date")
     )
     return caps_with_utilisation(caps, as_of=as_of).annotate(
-        placed_on_order_date=_sum(placed, "category", "allocation")
+        actual_one_off=_sum(invoiced, "purchase_order__category", "converted")
     )
 
 

@@ -67,7 +67,7 @@ SUMMARY_COLUMNS = [
     Column("Remaining", "剩餘額度", M, 16),
     Column("Forecast at period end", "期末預測", M, 16),
     Column("Forecast %", "期末預測使用率", P, 12),
-    Column("Status", "狀態", T, 22),
+    Column("Status", "狀態", T, 34),
 ]
 
 
@@ -80,7 +80,7 @@ def summary_rows(caps: list[AnnualCap], *, as_of: datetime.date, movement: bool 
             cap_label(cap), category.agreement.connected_person.name, category.agreement.title, category.name,
             cap.period_start, cap.period_end, category.currency, cap.amount, cap.actual, cap.committed,
             fraction(cap.actual_pct), fraction(cap.committed_pct), fraction(cap.used_pct), cap.remaining,
-            forecast.amount, fraction(forecast.pct), cap_status(cap).label,
+            forecast.amount, fraction(forecast.pct), cap_status(cap, forecast=forecast).label,
         ]  # fmt: skip
         if movement:
             row += [cap.actual_in_range, cap.committed_in_range]

@@ -452,3 +452,18 @@ def test_the_quotes_sheet_names_each_quotes_reference_and_document(ledger):
         ("HB-Q-17", "HB quote 17.pdf", None),
         (None, "None attached · 未附文件", "no quote document"),
     ]
+
+
+def test_a_cap_whose_forecast_exceeds_it_tells_the_board_in_the_summary(ledger):
+    order = approved_order(ledger, "600000.00", order_date=D("2026-01-01"), service_start=D("2026-01-01"),
+                           service_end=D("2026-12-31"))  # fmt: skip
+    InvoiceFactory(purchase_order=order, amount=Decimal("600000.00"), invoice_date=D("2026-02-01"))
+
+    [march] = [r for r in rows(load(monthly(MARCH))["Summary"]) if r["Period start"].value.date() == D("2026-01-01")]
+
+    # As at 31 March (90 days): hosting invoiced at 600,000.00 runs on to 2,433,333.33 by the year end.
+    assert money(march["Forecast at period end"]) == Decimal("2433333.33")
+    assert (
+        march["Status"].value
+        == "Below 80% · 低於80%; Forecast above cap: report to the board · 預測超出上限：須向董事會匯報"
+    )
