@@ -301,3 +301,15 @@ def test_records_the_product_writes_or_that_are_entered_on_their_order_cannot_be
     client.force_login(get_user_model().objects.create_superuser("root.admin", "r@example.com", "a-long-pass-123"))
     assert client.get(f"/admin/{model}/add/").status_code == 403
     assert client.get(f"/admin/{model}/").status_code == 200
+
+
+def test_the_draft_page_says_a_quote_without_its_document_does_not_count(client, ledger, compliance_user):
+    order = ledger.order()
+    order.quotes.filter(supplier=ledger.independents[1]).update(document="", document_name="")
+    client.force_login(compliance_user)
+
+    page = client.get(change_url(order)).content.decode()
+
+    assert "The order does not pass" in page
+    assert "not counted: no quote document" in page
+    assert "Quotes count only with their document attached" in page
