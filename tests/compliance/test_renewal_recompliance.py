@@ -138,3 +138,15 @@ def test_the_demo_agreement_records_the_boards_facts(demo, compliance_api):
     assert [(s["independence_basis"], s["independence_checked_on"]) for s in supplier] == [
         ("declaration", "2025-07-15")
     ]
+
+
+def test_a_change_of_terms_says_what_it_changes(demo, compliance_api):
+    idc = TransactionCategory.objects.get(name="IDC services")
+
+    response = compliance_api.post(
+        "/api/terms-changes/", {"category": idc.pk, "effective_from": "2026-09-01", "reason": "New pricing"},
+        format="json",
+    )  # fmt: skip
+
+    assert response.status_code == 400
+    assert response.json()["pricing_basis"] == ["Enter the new pricing basis, the new scope, or both."]
