@@ -349,3 +349,27 @@ def percent4(cell) -> Decimal:
     """A percent cell as the API's four-place percentage ("1.0533")."""
     assert cell.data_type == "n"
     return (Decimal(repr(cell.value)) * 100).quantize(Decimal("0.0001"))
+
+
+def test_a_revision_needing_the_shareholders_shows_its_circular_and_advisers_letter(
+    ledger, compliance_user, time_machine
+):
+    # No financial year: the most demanding tier, so the circular and the adviser's letter are required.
+    time_machine.move_to("2026-06-10 10:00 +08:00")
+    revision = cap_revision_propose(user=compliance_user, cap=ledger.caps[1], new_amount=Decimal("3000000.00"),
+                                    reason="A second data hall")  # fmt: skip
+    cap_revision_record_steps(revision_id=revision.pk, user=compliance_user, board_approved_on=D("2026-06-01"),
+                              announced_on=D("2026-06-02"), circular_issued_on=D("2026-06-05"),
+                              board_minutes_ref="Minutes 2026/06",
+                              abstaining_directors="Lei Jun; Zhang Duo")  # fmt: skip
+
+    [row] = rows(load(directors(D("2026-01-01")))["Cap revisions"])
+
+    assert row["Steps outstanding"].value == (
+        "Independent financial adviser's letter · 獨立財務顧問函件; Independent shareholders' approval · 獨立股東批准"
+    )
+    assert (row["Circular issued"].value.date(), row["Adviser's letter"].value) == (D("2026-06-05"), None)
+    assert (row["Board minutes"].value, row["Directors who abstained"].value) == (
+        "Minutes 2026/06",
+        "Lei Jun; Zhang Duo",
+    )
