@@ -36,6 +36,12 @@ Classification and the cap lifecycle
   amount become the cap's amount, in the same transaction (compliance.revisions). Until then the old
   amount governs every gate. One pending revision per cap (UniqueConstraint). A revision proposed when
   the cap was already exceeded is kept and flagged as a breach.
+- A *material change of terms* (TermsChange) changes a category's pricing basis or scope from a day on.
+  Like a renewal (transactions.CategoryRenewal) it is pending until the re-compliance steps its
+  classification requires are recorded (compliance.recompliance, compliance.renewals); meanwhile
+  orders touching its days are refused (`recompliance_pending`) and the category keeps its terms.
+  Revisions, renewals and changes of terms record the board minutes' reference, the directors who
+  abstained and the announcement's reference with their steps.
 - A *quote-rule exception* lets one order through the quote rule where fewer independent quotes can
   exist: a reason, evidence, and a second person's approval. The approver is neither the requester
   (CheckConstraint) nor the order's creator (compliance.quote_exceptions); at most one open exception

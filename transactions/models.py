@@ -11,10 +11,16 @@ Domain words
   later term with its own caps. The terms of a category never overlap; the term *in force* on a day is
   the latest that has begun by then (the first term before any has). A term longer than three years
   carries the independent financial adviser's explanation (`term_explanation`).
+- A renewal is *pending* until the re-compliance steps its classification requires are recorded
+  (compliance.renewals): board approval, announcement, circular, independent financial adviser's
+  letter, independent shareholders' approval; then *effective*. An agreement records its board
+  minutes, the directors who abstained and its announcement; an independent supplier how its
+  independence was established (declaration or search) and when.
 - A *purchase order* (購買訂單) is placed under a category with a counterparty of the agreement's
   connected person. It is recognised on its order date or spread over a service period. It is a
   draft, then approved or cancelled (never deleted). *Quotes* (報價) are the independent prices it
-  was compared with; *invoices* are the actual amounts.
+  was compared with, each with its reference and document (a quote without its document does not
+  count while the category requires documents); *invoices* are the actual amounts.
 - *Exchange rates*: one unit of `currency` is `rate` units of `target_currency` on `rate_date`.
 
 Invariants, enforced in the database (constraints below) and in Python (field validators,
