@@ -123,7 +123,7 @@ def quote_rule_refusal(order: PurchaseOrder, result: QuoteRuleResult, category: 
             detail += " Not counted: " + "; ".join(ignored) + "."
         return Refusal(QUOTE_RULE, detail)
     if not result.more_favourable:
-        dearest = _first_not_dearer(result)
+        dearest = _quote_not_undercut(result)
         return Refusal(
             QUOTE_RULE,
             _(
@@ -140,7 +140,7 @@ def quote_rule_refusal(order: PurchaseOrder, result: QuoteRuleResult, category: 
     return None
 
 
-def _first_not_dearer(result: QuoteRuleResult):
+def _quote_not_undercut(result: QuoteRuleResult):
     """The lowest counted quote the order is not cheaper than (compared in the order's currency)."""
     return min((a for a in result.counted if result.order_amount >= a.compared), key=lambda a: (a.compared, a.quote.pk))
 
