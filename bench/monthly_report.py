@@ -165,7 +165,8 @@ def build_reference_data():
 
 def add_orders(reference: dict, start: int, stop: int) -> None:
     """Approved orders start..stop-1 through 2026 (a tenth in USD, a third spread over a service period),
-    each with two independent quotes and, for seven in ten, an invoice."""
+    each with two independent quotes (with a reference and a document name: the rows the auditor samples)
+    and, for seven in ten, an invoice."""
     from django.utils import timezone
 
     from transactions.models import Invoice, PurchaseOrder, Quote
@@ -189,7 +190,9 @@ def add_orders(reference: dict, start: int, stop: int) -> None:
         PurchaseOrder.objects.bulk_create(orders)
         Quote.objects.bulk_create(
             Quote(purchase_order=order, supplier=supplier, quoted_on=order.order_date - datetime.timedelta(days=10),
-                  amount=order.amount + Decimal(rng.randrange(100, 100_000)) / 100, currency=order.currency)
+                  amount=order.amount + Decimal(rng.randrange(100, 100_000)) / 100, currency=order.currency,
+                  reference=f"Q-{order.number}-{supplier.pk}", document="quotes/2026/bench.pdf",
+                  document_name=f"Q-{order.number}-{supplier.pk}.pdf")
             for order in orders
             for supplier in reference["suppliers"][:2]
         )  # fmt: skip

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from transactions import services as fact_services
 from transactions.admin import AuditedAdmin, ExchangeRateAdmin, HistoryAdmin, ReadOnlyAdmin
@@ -214,7 +214,7 @@ class PurchaseOrderAdmin(HistoryAdmin):
         if order.pk is None:
             return "Shown once the order is saved."
         result = selectors.quote_rule_for_order(order)
-        currency = order.category.currency
+        currency = order.currency
         rows = format_html_join(
             "",
             "<li>{} · {} · {} · {}</li>",
@@ -222,21 +222,29 @@ class PurchaseOrderAdmin(HistoryAdmin):
                 (
                     a.quote.supplier,
                     a.quote.quoted_on,
-                    format_money(a.converted, currency),
+                    format_money(a.quote.amount, a.quote.currency)
+                    + ("" if a.quote.currency == currency else f" ({format_money(a.compared, currency)} at the order "
+                       "date's rate)"),
                     "counted" if a.counted else f"not counted: {a.reason}",
                 )
                 for a in result.assessments
             ),
-        )
+        )  # fmt: skip
         verdict = "passes" if result.passes else "does not pass"
+        documents = (
+            gettext("Quotes count only with their document attached (PDF, PNG or JPEG).")
+            if order.category.quote_documents_required
+            else ""
+        )
         return format_html(
             "<p><strong>The order {}</strong>: {} of {} independent quotes; order {}; margin below the lowest "
-            "counted quote {}.</p><ul>{}</ul>{}",
+            "counted quote {}. {}</p><ul>{}</ul>{}",
             verdict,
             result.independent_suppliers,
             result.required,
-            format_money(result.order_converted, currency),
+            format_money(result.order_amount, currency),
             format_money(result.margin, currency),
+            documents,
             rows,
             self._exception_note(order),
         )
@@ -541,7 +549,7 @@ class TransactionCategoryForm(ServiceCheckedForm):
         model = TransactionCategory
         fields = [
             "agreement", "name", "name_zh", "term_start", "term_end", "term_explanation", "currency",
-            "min_independent_quotes", "quote_validity_days",
+            "min_independent_quotes", "quote_validity_days", "quote_documents_required", "pricing_basis", "scope",
         ]  # fmt: skip
 
 

@@ -51,7 +51,8 @@ class TransactionCategorySerializer(facts.Serializer):
         model = TransactionCategory
         fields = [
             "id", "agreement", "name", "name_zh", "term_start", "term_end", "term_explanation", "renewal_in_force",
-            "currency", "min_independent_quotes", "quote_validity_days",
+            "currency", "min_independent_quotes", "quote_validity_days", "quote_documents_required", "pricing_basis",
+            "scope",
         ]  # fmt: skip
 
     def to_representation(self, instance):

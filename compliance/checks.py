@@ -47,7 +47,13 @@ from .models import (
 )
 from .quote_exceptions import quote_rule_exception_list
 from .reports.monthly import monthly_report_filename, write_monthly_report
-from .selectors import assess_quote_rule, caps_with_utilisation, live_caps_for_forecast, order_allocation
+from .selectors import (
+    assess_quote_rule,
+    caps_with_utilisation,
+    live_caps_for_forecast,
+    order_allocation,
+    quote_rule_rates,
+)
 from .services import alerts_record, quote_rule_refusal
 from .terms import category_terms
 
@@ -94,10 +100,7 @@ def sweep_quote_rule() -> dict[str, int]:
         for exception in quote_rule_exception_list().filter(status=QuoteRuleException.Status.APPROVED)
         if exception.covers(exception.purchase_order)
     }
-    rates = RateBook(
-        [(o.currency, o.category.currency, o.order_date) for o in orders]
-        + [(q.currency, o.category.currency, q.quoted_on) for o in orders for q in o.quotes.all()]
-    )
+    rates = RateBook([key for o in orders for key in quote_rule_rates(o, list(o.quotes.all()), o.category.currency)])
     now = timezone.now()
     counts = {"opened": 0, "cleared": 0, "open": 0}
     with transaction.atomic():
@@ -143,7 +146,7 @@ def forecast_headroom(*, on: datetime.date | None = None) -> list[HeadroomWarnin
                 as_of=on,
                 actual=cap.actual,
                 committed=cap.committed,
-                placed_on_order_date=cap.placed_on_order_date,
+                actual_one_off=cap.actual_one_off,
                 min_days=settings.CCT_FORECAST_MIN_DAYS,
             )
             if forecast.insufficient:

@@ -285,11 +285,14 @@ def category_classification(
     *,
     on: datetime.date | None = None,
     cap_amounts: dict[int, Decimal] | None = None,
+    only: Q | None = None,
 ) -> Classification:
-    """The category's own classification: its largest annual cap over the latest financial year."""
+    """The category's own classification: its largest annual cap (of those `only` selects, e.g. a
+    renewal's) over the latest financial year."""
     on = on or timezone.localdate()
     largest = (
         AnnualCap.objects.filter(category=category)
+        .filter(only or Q())
         .annotate(value=_cap_value(cap_amounts))
         .order_by("-value", "period_start")
         .values_list("value", "period_start", "period_end")
@@ -333,10 +336,12 @@ def connected_person_classification(
     *,
     on: datetime.date | None = None,
     cap_amounts: dict[int, Decimal] | None = None,
+    years_of: Q | None = None,
 ) -> Classification:
     """The aggregated classification: the largest sum of the person's categories' caps whose periods start
-    in the same financial year of the issuer. The sums are made by the database, per financial year and
-    currency; the few totals are converted here."""
+    in the same financial year of the issuer (only the years in which a cap `years_of` selects starts, e.g.
+    a renewal's, when given). The sums are made by the database, per financial year and currency; the few
+    totals are converted here."""
     on = on or timezone.localdate()
     year = financial_year_latest(on)
     rates = _Rates(on)
@@ -351,6 +356,13 @@ def connected_person_classification(
         .order_by("financial_year", "category__currency")
         .values_list("financial_year", "category__currency", "total")
     )
+    if years_of is not None:
+        years = set(
+            AnnualCap.objects.filter(years_of)
+            .annotate(financial_year=_financial_year_end_year(year_end))
+            .values_list("financial_year", flat=True)
+        )
+        totals = [row for row in totals if row[0] in years]
     currency = year.currency if year else (totals[0][1] if totals else "")
     by_year: dict[int, Decimal] = {}
     for financial_year, cap_currency, total in totals:
@@ -393,6 +405,23 @@ def cap_revision_classification(
     amounts = {cap.pk: new_amount}
     own = category_classification(cap.category, on=on, cap_amounts=amounts)
     aggregated = connected_person_classification(cap.category.agreement.connected_person, on=on, cap_amounts=amounts)
+    return _stricter(own, aggregated)
+
+
+def terms_classification(
+    category: TransactionCategory, *, start: datetime.date, end: datetime.date, on: datetime.date | None = None
+) -> Classification:
+    """The classification of the caps of a category's term from `start` to `end` (a renewal's, or those still
+    running when a category's terms change): the stricter of those caps alone and, aggregated, the connected person's
+    caps of the financial years in which they start."""
+    overlapping = Q(period_end__gte=start, period_start__lte=end)
+    own = category_classification(category, on=on, only=overlapping)
+    own_caps = overlapping & Q(category=category)
+    aggregated = connected_person_classification(category.agreement.connected_person, on=on, years_of=own_caps)
+    return _stricter(own, aggregated)
+
+
+def _stricter(own: Classification, aggregated: Classification) -> Classification:
     if TIER_ORDER.index(own.tier) > TIER_ORDER.index(aggregated.tier):
         return own
     for name in own.missing:

@@ -59,7 +59,9 @@ def dashboard_view(request: HttpRequest, *, site) -> TemplateResponse:
         raise PermissionDenied
     today = timezone.localdate()
     panels = [
-        CapPanel(cap=cap, forecast=cap_forecast(cap, as_of=today), status=cap_status(cap))
+        CapPanel(
+            cap=cap, forecast=(forecast := cap_forecast(cap, as_of=today)), status=cap_status(cap, forecast=forecast)
+        )
         for cap in live_caps_as_at(today)
     ]
     context = {

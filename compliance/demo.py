@@ -14,8 +14,10 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
 from django.db import transaction
 
+from transactions.documents import simple_pdf
 from transactions.models import (
     ConnectedPerson,
     Counterparty,
@@ -44,6 +46,12 @@ AGREEMENT = {
     "title_zh": "二零二五年小米合作框架協議",
     "signed_on": D("2025-07-29"),
     "board_approved_on": D("2025-07-29"),
+    # As announced: Lei Jun and Zhang Duo abstained as interested directors; the minutes' reference is invented.
+    "abstaining_directors": "Lei Jun; Zhang Duo",
+    "board_minutes_ref": "Minutes of the board meeting of 29 July 2025 (demo reference)",
+    "announced_on": D("2025-07-29"),
+    "announcement_ref": "Announcement of 29 July 2025: continuing connected transactions, 2025 Xiaomi Cooperation "
+    "Framework Agreement",
 }
 # Caps in RMB millions, as announced.
 CATEGORIES = [
@@ -189,10 +197,24 @@ def load_demo() -> dict[str, int]:
         )[0]
         for key, (name, name_zh, connected) in COUNTERPARTIES.items()
     }
+    for key, (_name, _name_zh, connected) in COUNTERPARTIES.items():
+        supplier = counterparties[key]
+        if not connected and not supplier.independence_basis:
+            # Each independent supplier's independence, as compliance would record it before counting its quotes.
+            supplier.independence_basis = Counterparty.IndependenceBasis.DECLARATION
+            supplier.independence_checked_on = D("2025-07-15")
+            supplier.independence_reference = "Written declaration of independence (demo)"
+            supplier.save(update_fields=["independence_basis", "independence_checked_on", "independence_reference"])
     agreement, made = FrameworkAgreement.objects.get_or_create(
         connected_person=person, title=AGREEMENT["title"], defaults=AGREEMENT
     )
     created["agreements"] += made
+    board_facts = ("abstaining_directors", "board_minutes_ref", "announced_on", "announcement_ref")
+    if not made and not agreement.abstaining_directors:
+        # An agreement loaded before the board's facts were recorded gets them once.
+        for name in board_facts:
+            setattr(agreement, name, AGREEMENT[name])
+        agreement.save(update_fields=list(board_facts))
     categories = {}
     for spec in CATEGORIES:
         category, _ = TransactionCategory.objects.get_or_create(
@@ -242,7 +264,8 @@ def load_demo() -> dict[str, int]:
             currency=currency,
             **service_fields,
         )
-        for supplier, quoted_on, quote_amount, quote_currency in quotes:
+        for number_of_quote, (supplier, quoted_on, quote_amount, quote_currency) in enumerate(quotes, start=1):
+            reference = f"Q-{number}-{number_of_quote}"
             quote_create(
                 user=finance,
                 purchase_order=order,
@@ -250,6 +273,16 @@ def load_demo() -> dict[str, int]:
                 quoted_on=D(quoted_on),
                 amount=Decimal(quote_amount),
                 currency=quote_currency,
+                reference=reference,
+                document=ContentFile(
+                    simple_pdf(
+                        f"Quotation {reference} (demo)",
+                        f"Supplier: {COUNTERPARTIES[supplier][0]}",
+                        f"Date: {quoted_on}",
+                        f"Price: {quote_currency} {Decimal(quote_amount):,.2f}",
+                    ),
+                    name=f"{reference}.pdf",
+                ),
             )
         if approve:
             purchase_order_approve(order_id=order.pk, user=compliance)

@@ -1,12 +1,16 @@
 """Headroom forecast: will a cap last until its period ends?
 
 From the figures of a cap as at a business day:
-- actual is projected from its run rate so far: actual + actual / days elapsed x days left;
-- committed is the committed schedule (every approved order's allocation to the period, future
-  service days included) plus, for the days left, the daily rate of orders recognised on their
-  order date that were placed so far in the period (spread orders are a schedule, not a pace);
-- the projection is the larger of the two; the cap is insufficient when it exceeds the cap, and
-  the forecast says on which day the cap would be reached at that pace.
+- committed is the committed schedule: every approved order's allocation to the period, future
+  service days included;
+- actual is projected from the run rate of recurring services only: the invoices of orders spread
+  over a service period run on at their daily rate so far (recurring x days in the period / days
+  elapsed), while the invoices of one-off orders recognised on their order date count as they are.
+  A one-off purchase (a batch of switches) says nothing about the next one, so it is never
+  extrapolated as a run rate;
+- the projection is the larger of the two; when it exceeds the cap the remaining headroom is expected
+  to be insufficient: "forecast above cap: report to the board" (internal control 4), and the
+  forecast says on which day the cap would be reached at that pace.
 
 Run rates need a few weeks of history to mean anything: before `min_days` have elapsed in the
 period, only the figures already known count. Before a period starts the forecast is what is
@@ -69,31 +73,28 @@ def forecast_cap(
     as_of: datetime.date,
     actual: Decimal,
     committed: Decimal,
-    placed_on_order_date: Decimal,
+    actual_one_off: Decimal,
     min_days: int = 14,
 ) -> Forecast:
     """The forecast of one cap as at `as_of` (a day of its period).
 
-    `placed_on_order_date` is the part of `committed` from orders recognised on their order date and
-    dated in the period up to `as_of`: the pace at which new commitments arrive.
+    `actual_one_off` is the part of `actual` invoiced against orders recognised on their order date: it
+    is not extrapolated; the rest (recurring services) runs on at its daily rate.
     """
     if not period_start <= as_of <= period_end:
         raise ValueError(f"{as_of} is not a day of the period {period_start} to {period_end}")
     elapsed = (as_of - period_start).days + 1
     left = (period_end - as_of).days
-    if elapsed < min_days:
-        actual_rate = commitment_rate = Decimal(0)
-    else:
-        actual_rate = actual / elapsed
-        commitment_rate = placed_on_order_date / elapsed
-    # actual x period days / days elapsed, and the placements' pace over the days left, rounded once.
-    projected_actual = actual if not actual_rate else mul_div_round(actual, elapsed + left, elapsed)
-    projected_committed = committed + (mul_div_round(placed_on_order_date, left, elapsed) if commitment_rate else ZERO)
+    recurring = actual - actual_one_off
+    actual_rate = recurring / elapsed if elapsed >= min_days else Decimal(0)
+    # The recurring part x period days / days elapsed, rounded once; one-off invoices as they are.
+    projected_actual = actual if not actual_rate else actual_one_off + mul_div_round(recurring, elapsed + left, elapsed)
+    projected_committed = committed
     candidates = [
         day
         for day in (
             _reached_on(actual, actual_rate, cap_amount, as_of) if projected_actual >= cap_amount else None,
-            _reached_on(committed, commitment_rate, cap_amount, as_of) if projected_committed >= cap_amount else None,
+            _reached_on(committed, Decimal(0), cap_amount, as_of) if projected_committed >= cap_amount else None,
         )
         if day is not None and day <= period_end
     ]
@@ -135,6 +136,14 @@ class CapForecast:
         """The remaining cap is expected to be insufficient (internal control 4: report to the board)."""
         return self.amount > self.cap_amount
 
+    @property
+    def board_note(self) -> str:
+        """What the cap's status says when the forecast exceeds the cap, else nothing."""
+        return FORECAST_ABOVE_CAP if self.exceeds else ""
+
+
+FORECAST_ABOVE_CAP = "Forecast above cap: report to the board · 預測超出上限：須向董事會匯報"
+
 
 def cap_forecast(cap: AnnualCap, *, as_of: datetime.date) -> CapForecast:
     """The projected use of a cap at its period end, from its figures as at `as_of` (a cap from
@@ -152,7 +161,7 @@ def cap_forecast(cap: AnnualCap, *, as_of: datetime.date) -> CapForecast:
             as_of=as_of,
             actual=cap.actual,
             committed=cap.committed,
-            placed_on_order_date=cap.placed_on_order_date,
+            actual_one_off=cap.actual_one_off,
             min_days=settings.CCT_FORECAST_MIN_DAYS,
         ).projected_used
     return CapForecast(cap_amount=cap.amount, amount=projected)

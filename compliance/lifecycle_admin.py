@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from transactions.admin import AuditedAdmin
 from transactions.admin import ConnectedPersonAdmin as FactsConnectedPersonAdmin
@@ -20,9 +21,9 @@ from transactions.errors import Refusal
 from transactions.models import CategoryRenewal, ConnectedPerson, TransactionCategory
 from transactions.money import format_money
 
-from . import classification, quote_exceptions, renewals, revisions, terms
+from . import classification, quote_exceptions, recompliance, renewals, revisions, terms
 from .classification import Classification
-from .models import AnnualCap, CapRevision, FinancialYear, QuoteRuleException
+from .models import AnnualCap, CapRevision, FinancialYear, QuoteRuleException, TermsChange, Tier
 
 
 def _money(amount, currency: str) -> str:
@@ -270,15 +271,47 @@ class ConnectedPersonAdmin(FactsConnectedPersonAdmin):
 # --- Renewals --------------------------------------------------------------------------------------
 
 
+RECORD_STEP_FIELDS = [*recompliance.STEPS, *recompliance.REFERENCES]
+
+
+def steps_panel(record) -> str:
+    """The steps the record's tier requires, each with its date or "to record"."""
+    outstanding = recompliance.steps_outstanding(record) if record.is_pending else []
+    return format_html_join(
+        "",
+        "<div>{}: {}</div>",
+        (
+            (
+                str(recompliance.STEP_LABELS[step]),
+                getattr(record, step) or (_("to record") if step in outstanding else "-"),
+            )
+            for step in recompliance.required_steps(record.tier)
+        ),
+    )
+
+
+def _steps_message(request: HttpRequest, record, what: str) -> None:
+    if record.is_pending:
+        outstanding = ", ".join(str(recompliance.STEP_LABELS[s]) for s in recompliance.steps_outstanding(record))
+        messages.warning(
+            request,
+            _("Classified as %(tier)s: record %(steps)s before %(what)s takes effect; until then orders under it "
+              "are refused.") % {"tier": str(Tier(record.tier).label).lower(), "steps": outstanding, "what": what},
+        )  # fmt: skip
+    else:
+        messages.success(request, _("%(what)s has taken effect.") % {"what": what.capitalize()})
+
+
 class CategoryRenewalForm(forms.ModelForm):
     class Meta:
         model = CategoryRenewal
-        fields = ["category", "term_start", "term_end", "term_explanation", "board_approved_on", "reference"]
+        fields = ["category", "term_start", "term_end", "term_explanation", "reference", *RECORD_STEP_FIELDS]
 
     def _post_clean(self):
         super()._post_clean()
         try:
             renewals.category_renewal_check(self.instance)
+            recompliance.steps_check(self.instance)
         except ValidationError as error:
             self._update_errors(error)
 
@@ -286,12 +319,25 @@ class CategoryRenewalForm(forms.ModelForm):
 @admin.register(CategoryRenewal)
 class CategoryRenewalAdmin(AuditedAdmin):
     form = CategoryRenewalForm
-    list_display = ["category", "term_start", "term_end", "board_approved_on", "reference"]
+    list_display = ["category", "term_start", "term_end", "status", "tier", "board_approved_on", "reference"]
     list_select_related = ["category"]
-    list_filter = ["category"]
+    list_filter = ["category", "status"]
+    readonly_fields = ["status", "tier", "provisional", "missing", "steps_required"]
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (None, {"fields": ["category", "term_start", "term_end", "term_explanation", "reference"]}),
+            (_("Steps of re-compliance"), {"fields": RECORD_STEP_FIELDS}),
+            (_("Classification"), {"fields": ["status", "tier", "provisional", "missing", "steps_required"]}),
+        ]
+
+    @admin.display(description=_("steps required"))
+    def steps_required(self, renewal) -> str:
+        return steps_panel(renewal) if renewal.tier else "-"
 
     def save_model(self, request, obj, form, change) -> None:
         renewals.category_renewal_save(renewal=obj, user=request.user)
+        _steps_message(request, obj, _("the renewal"))
         if not change:
             url = reverse("admin:transactions_transactioncategory_change", args=[obj.category_id])
             messages.info(
@@ -300,9 +346,65 @@ class CategoryRenewalAdmin(AuditedAdmin):
             )
 
 
+class TermsChangeForm(forms.ModelForm):
+    class Meta:
+        model = TermsChange
+        fields = ["category", "effective_from", "pricing_basis", "scope", "reason", *RECORD_STEP_FIELDS]
+
+    def _post_clean(self):
+        super()._post_clean()
+        try:
+            if self.instance.pk is None:
+                renewals.terms_change_check(self.instance)
+            recompliance.steps_check(self.instance)
+        except ValidationError as error:
+            self._update_errors(error)
+
+
+@admin.register(TermsChange)
+class TermsChangeAdmin(AuditedAdmin):
+    form = TermsChangeForm
+    list_display = ["category", "effective_from", "status", "tier", "proposed_by", "proposed_at"]
+    list_select_related = ["category", "proposed_by"]
+    list_filter = ["status"]
+    record_fields = ["status", "tier", "provisional", "missing", "steps_required", "proposed_by", "proposed_at"]
+
+    def get_fieldsets(self, request, obj=None):
+        sets = [(None, {"fields": ["category", "effective_from", "pricing_basis", "scope", "reason"]}),
+                (_("Steps of re-compliance"), {"fields": RECORD_STEP_FIELDS})]  # fmt: skip
+        if obj is not None:
+            sets.append((_("Record"), {"fields": self.record_fields}))
+        return sets
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.record_fields
+        fixed = ["category", "effective_from", "pricing_basis", "scope", "reason", *self.record_fields]
+        return fixed if obj.is_pending else [*fixed, *RECORD_STEP_FIELDS]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("steps required"))
+    def steps_required(self, change) -> str:
+        return steps_panel(change)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            fields = {name: getattr(obj, name) for name in renewals.TERMS_CHANGE_FIELDS}
+            saved = renewals.terms_change_propose(user=request.user, **fields)
+            obj.pk = saved.pk
+        elif obj.is_pending:
+            steps = {name: getattr(obj, name) for name in RECORD_STEP_FIELDS}
+            saved = renewals.terms_change_record_steps(change_id=obj.pk, user=request.user, **steps)
+        else:
+            return
+        _steps_message(request, saved, _("the change of terms"))
+
+
 # --- Cap revisions -----------------------------------------------------------------------------------
 
-STEP_FIELDS = list(revisions.STEPS)
+STEP_FIELDS = [*revisions.STEPS, *revisions.REFERENCES]
 
 
 class CapRevisionForm(forms.ModelForm):
@@ -406,7 +508,7 @@ class CapRevisionAdmin(AuditedAdmin):
                     "The cap had already been exceeded: the revision is recorded and flagged as a breach of the "
                     "Listing Rules.",
                 )
-            needed = ", ".join(revisions.STEP_LABELS[s] for s in revisions.required_steps(obj.tier))
+            needed = ", ".join(str(revisions.STEP_LABELS[s]) for s in revisions.required_steps(obj.tier))
             tier = obj.get_tier_display().lower()
             messages.info(request, f"Classified as {tier}: record {needed} for it to take effect.")
             return
@@ -422,7 +524,7 @@ class CapRevisionAdmin(AuditedAdmin):
             amount = format_money(saved.new_amount, saved.cap.category.currency)
             messages.success(request, f"The revision took effect: the cap is now {amount}.")
         else:
-            outstanding = ", ".join(revisions.STEP_LABELS[s] for s in revisions.steps_outstanding(saved))
+            outstanding = ", ".join(str(revisions.STEP_LABELS[s]) for s in revisions.steps_outstanding(saved))
             messages.info(request, f"Still to record before the revision takes effect: {outstanding}.")
 
     @admin.action(description="Withdraw the selected pending revisions", permissions=["change"])

@@ -1,5 +1,6 @@
 """REST resources for classification and the cap lifecycle: the issuer's financial years, renewals
-(later terms with their caps), cap revisions and their steps, and quote-rule exceptions.
+(later terms with their caps) and material changes of terms with their re-compliance steps, cap
+revisions and their steps, and quote-rule exceptions.
 
 Plain reads are declarative; every write calls one service (compliance.classification, .renewals,
 .revisions, .quote_exceptions), so the API refuses exactly what the admin refuses.
@@ -16,9 +17,9 @@ from transactions.models import CategoryRenewal
 from transactions.money import MONEY
 from transactions.parsers import JSONObjectParser
 
-from . import classification, filters, quote_exceptions, renewals, revisions
+from . import classification, filters, quote_exceptions, recompliance, renewals, revisions
 from .api import REFUSAL
-from .models import CapRevision, FinancialYear, QuoteRuleException
+from .models import CapRevision, FinancialYear, QuoteRuleException, TermsChange
 
 _MONEY = {"max_digits": MONEY["max_digits"], "decimal_places": MONEY["decimal_places"]}
 
@@ -73,7 +74,23 @@ class RenewalCapSerializer(facts.Body):
     amount = serializers.DecimalField(**_MONEY)
 
 
-class CategoryRenewalSerializer(facts.Serializer):
+STEP_FIELDS = [*recompliance.STEPS, *recompliance.REFERENCES]
+
+
+class RecomplianceStepsMixin(serializers.Serializer):
+    """`required_steps` and `steps_outstanding` of a revision, renewal or change of terms."""
+
+    required_steps = serializers.SerializerMethodField()
+    steps_outstanding = serializers.SerializerMethodField()
+
+    def get_required_steps(self, record) -> list[str]:
+        return recompliance.required_steps(record.tier)
+
+    def get_steps_outstanding(self, record) -> list[str]:
+        return recompliance.steps_outstanding(record) if record.is_pending else []
+
+
+class CategoryRenewalSerializer(RecomplianceStepsMixin, facts.Serializer):
     caps = RenewalCapSerializer(
         many=True, write_only=True, required=False, help_text="The caps of the new term's periods (on creation)."
     )
@@ -81,11 +98,22 @@ class CategoryRenewalSerializer(facts.Serializer):
     class Meta:
         model = CategoryRenewal
         fields = [
-            "id", "category", "term_start", "term_end", "term_explanation", "board_approved_on", "reference", "caps",
-            "created_by", "created_at",
+            "id", "category", "term_start", "term_end", "term_explanation", "reference", "caps", "status", "tier",
+            "provisional", "missing", "required_steps", "steps_outstanding", *STEP_FIELDS, "created_by", "created_at",
         ]  # fmt: skip
-        read_only_fields = ["created_by", "created_at"]
+        read_only_fields = ["created_by", "created_at", "status", "tier", "provisional", "missing"]
         validators = []  # terms that collide are refused by the service, in words
+
+
+class StepsSerializer(facts.Body):
+    board_approved_on = serializers.DateField(required=False, allow_null=True)
+    announced_on = serializers.DateField(required=False, allow_null=True)
+    circular_issued_on = serializers.DateField(required=False, allow_null=True)
+    adviser_letter_on = serializers.DateField(required=False, allow_null=True)
+    shareholders_approved_on = serializers.DateField(required=False, allow_null=True)
+    board_minutes_ref = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    abstaining_directors = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    announcement_ref = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
 class CategoryRenewalViewSet(facts.NoDeleteMixin, viewsets.ModelViewSet):
@@ -95,6 +123,7 @@ class CategoryRenewalViewSet(facts.NoDeleteMixin, viewsets.ModelViewSet):
     serializer_class = CategoryRenewalSerializer
     filterset_class = filters.CategoryRenewalFilter
     ordering_fields = ["term_start"]
+    action_permissions = {"steps": ["transactions.change_categoryrenewal"]}
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -109,46 +138,87 @@ class CategoryRenewalViewSet(facts.NoDeleteMixin, viewsets.ModelViewSet):
             renewal=serializer.instance, user=self.request.user, **data
         )
 
+    @extend_schema(request=StepsSerializer, responses={200: CategoryRenewalSerializer})
+    @action(detail=True, methods=["post"])
+    def steps(self, request, pk=None):
+        """Record the dates of re-compliance steps taken; the renewal is `effective` once every required one is."""
+        renewal = self.get_object()
+        body = StepsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        renewals.category_renewal_record_steps(renewal_id=renewal.pk, user=request.user, **body.validated_data)
+        return Response(CategoryRenewalSerializer(self.get_queryset().get(pk=renewal.pk)).data)
+
+
+# --- Material changes of terms ----------------------------------------------------------------------
+
+
+class TermsChangeSerializer(RecomplianceStepsMixin, facts.Serializer):
+    class Meta:
+        model = TermsChange
+        fields = [
+            "id", "category", "effective_from", "pricing_basis", "scope", "reason", "status", "tier", "provisional",
+            "missing", "required_steps", "steps_outstanding", *STEP_FIELDS, "proposed_by", "proposed_at",
+        ]  # fmt: skip
+        read_only_fields = ["status", "tier", "provisional", "missing", "proposed_by", "proposed_at"]
+
+
+class TermsChangeViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Material changes of a category's terms (pricing basis or scope): recorded (POST), then their
+    re-compliance steps (…/steps/); orders touching the days from `effective_from` wait until then."""
+
+    queryset = TermsChange.objects.select_related("category", "proposed_by")
+    serializer_class = TermsChangeSerializer
+    filterset_fields = ["category", "status"]
+    ordering_fields = ["effective_from", "proposed_at"]
+    action_permissions = {"steps": ["compliance.change_termschange"]}
+
+    def perform_create(self, serializer):
+        change = renewals.terms_change_propose(user=self.request.user, **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=change.pk)
+
+    @extend_schema(
+        request=StepsSerializer,
+        responses={200: TermsChangeSerializer, 409: OpenApiResponse(REFUSAL, description="Already effective.")},
+    )
+    @action(detail=True, methods=["post"])
+    def steps(self, request, pk=None):
+        """Record the dates of steps taken; the new terms govern once every required step is recorded."""
+        change = self.get_object()
+        body = StepsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        renewals.terms_change_record_steps(change_id=change.pk, user=request.user, **body.validated_data)
+        return Response(TermsChangeSerializer(self.get_queryset().get(pk=change.pk)).data)
+
 
 # --- Cap revisions ------------------------------------------------------------------------------
 
 
-class CapRevisionSerializer(facts.Serializer):
+class CapRevisionSerializer(RecomplianceStepsMixin, facts.Serializer):
     category = serializers.IntegerField(source="cap.category_id", read_only=True)
     currency = serializers.CharField(source="cap.category.currency", read_only=True)
     period_start = serializers.DateField(source="cap.period_start", read_only=True)
     period_end = serializers.DateField(source="cap.period_end", read_only=True)
-    required_steps = serializers.SerializerMethodField()
-    steps_outstanding = serializers.SerializerMethodField()
 
     class Meta:
         model = CapRevision
         fields = [
             "id", "cap", "category", "period_start", "period_end", "currency", "previous_amount", "new_amount",
             "reason", "status", "tier", "provisional", "missing", "required_steps", "steps_outstanding",
-            "board_approved_on", "announced_on", "shareholders_approved_on", "breach", "used_when_proposed",
-            "proposed_by", "proposed_at", "completed_by", "completed_at", "withdrawn_by", "withdrawn_at",
-            "withdrawal_reason",
+            *STEP_FIELDS, "breach", "used_when_proposed", "proposed_by", "proposed_at", "completed_by",
+            "completed_at", "withdrawn_by", "withdrawn_at", "withdrawal_reason",
         ]  # fmt: skip
         # The services refuse a second pending revision of a cap in words; no generic uniqueness message.
         validators = []
         read_only_fields = [
-            "previous_amount", "status", "tier", "provisional", "missing", "board_approved_on", "announced_on",
-            "shareholders_approved_on", "breach", "used_when_proposed", "proposed_by", "proposed_at", "completed_by",
-            "completed_at", "withdrawn_by", "withdrawn_at", "withdrawal_reason",
+            "previous_amount", "status", "tier", "provisional", "missing", *STEP_FIELDS, "breach",
+            "used_when_proposed", "proposed_by", "proposed_at", "completed_by", "completed_at", "withdrawn_by",
+            "withdrawn_at", "withdrawal_reason",
         ]  # fmt: skip
 
-    def get_required_steps(self, revision: CapRevision) -> list[str]:
-        return revisions.required_steps(revision.tier)
 
-    def get_steps_outstanding(self, revision: CapRevision) -> list[str]:
-        return revisions.steps_outstanding(revision) if revision.is_pending else []
-
-
-class CapRevisionStepsSerializer(facts.Body):
-    board_approved_on = serializers.DateField(required=False, allow_null=True)
-    announced_on = serializers.DateField(required=False, allow_null=True)
-    shareholders_approved_on = serializers.DateField(required=False, allow_null=True)
+CapRevisionStepsSerializer = StepsSerializer
 
 
 class WithdrawSerializer(facts.Body):

@@ -44,6 +44,12 @@ Classification and the cap lifecycle
   amount become the cap's amount, in the same transaction (compliance.revisions). Until then the old
   amount governs every gate. One pending revision per cap (UniqueConstraint). A revision proposed when
   the cap was already exceeded is kept and flagged as a breach.
+- A *material change of terms* (TermsChange) changes a category's pricing basis or scope from a day on.
+  Like a renewal (transactions.CategoryRenewal) it is pending until the re-compliance steps its
+  classification requires are recorded (compliance.recompliance, compliance.renewals); meanwhile
+  orders touching its days are refused (`recompliance_pending`) and the category keeps its terms.
+  Revisions, renewals and changes of terms record the board minutes' reference, the directors who
+  abstained and the announcement's reference with their steps.
 - A *quote-rule exception* lets one order through the quote rule where fewer independent quotes can
   exist: a reason, evidence, and a second person's approval. The approver is neither the requester
   (CheckConstraint) nor the order's creator (compliance.quote_exceptions); at most one open exception
@@ -643,6 +649,11 @@ class CapRevision(models.Model):
     board_approved_on = models.DateField("board approval", null=True, blank=True)
     announced_on = models.DateField("announcement", null=True, blank=True)
     shareholders_approved_on = models.DateField("independent shareholders' approval", null=True, blank=True)
+    circular_issued_on = models.DateField(_("circular issued"), null=True, blank=True)
+    adviser_letter_on = models.DateField(_("independent financial adviser's letter"), null=True, blank=True)
+    board_minutes_ref = models.CharField(_("board minutes reference"), max_length=300, blank=True)
+    abstaining_directors = models.TextField(_("directors who abstained"), blank=True)
+    announcement_ref = models.CharField(_("announcement reference"), max_length=300, blank=True)
     # The larger of committed and actual when proposed, and whether the old cap was already exceeded.
     used_when_proposed = models.DecimalField(**MONEY, editable=False)
     breach = models.BooleanField(
@@ -689,6 +700,56 @@ class CapRevision(models.Model):
 
     def __str__(self) -> str:
         return f"Revision of {self.cap} to {self.new_amount:,.2f}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+class TermsChange(models.Model):
+    """A material change of a category's terms (its pricing basis or scope) from a day on. Like a
+    renewal it needs the re-compliance steps its classification requires (compliance.renewals); until
+    they are recorded, orders dated from that day are refused and the category keeps its old terms."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending: steps to record")
+        EFFECTIVE = "effective", _("Effective")
+
+    category = models.ForeignKey(TransactionCategory, on_delete=models.PROTECT, related_name="terms_changes")
+    effective_from = models.DateField(_("effective from"), help_text=_("The first day the new terms govern orders."))
+    pricing_basis = models.TextField(_("new pricing basis"), blank=True)
+    scope = models.TextField(_("new scope"), blank=True)
+    reason = models.TextField(_("reason"), help_text=_("Why the terms change."))
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, editable=False)
+    tier = models.CharField(max_length=40, choices=Tier.choices, editable=False)
+    provisional = models.BooleanField(default=False, editable=False)
+    missing = models.JSONField(default=list, blank=True, editable=False)
+    board_approved_on = models.DateField(_("board approval"), null=True, blank=True)
+    announced_on = models.DateField(_("announcement"), null=True, blank=True)
+    circular_issued_on = models.DateField(_("circular issued"), null=True, blank=True)
+    adviser_letter_on = models.DateField(_("independent financial adviser's letter"), null=True, blank=True)
+    shareholders_approved_on = models.DateField(_("independent shareholders' approval"), null=True, blank=True)
+    board_minutes_ref = models.CharField(_("board minutes reference"), max_length=300, blank=True)
+    abstaining_directors = models.TextField(_("directors who abstained"), blank=True)
+    announcement_ref = models.CharField(_("announcement reference"), max_length=300, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    objects = AuditedManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["category", "effective_from", "id"]
+        verbose_name = _("material change of terms")
+        verbose_name_plural = _("material changes of terms")
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["pending", "effective"]), name="terms_change_status_valid"),
+            models.CheckConstraint(condition=~Q(pricing_basis="", scope=""), name="terms_change_changes_something"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category}: new terms from {self.effective_from}"
 
     @property
     def is_pending(self) -> bool:

@@ -1,4 +1,11 @@
-"""Renewals: a later term of a category with the caps of its periods (compliance.terms has the rules).
+"""Renewals: a later term of a category with the caps of its periods (compliance.terms has the rules),
+and material changes of a category's terms.
+
+Both re-comply before they take effect (Rule 14A.54), as cap revisions do: each is classified with
+the connected person's other caps (compliance.classification.terms_classification), its required steps
+follow the tier (compliance.recompliance), and it is pending until the last of them is recorded. While
+a renewal is pending no order touching its term is approved; while a change of terms is pending no
+order touching the days from its effective date (`recompliance_pending`, compliance.services).
 
 Renewing by a new framework agreement needs nothing of its own: the new agreement's categories have
 their own terms and caps.
@@ -9,15 +16,21 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
-from transactions.models import CategoryRenewal, TransactionCategory
+from transactions.errors import Refusal
+from transactions.models import CategoryRenewal, PurchaseOrder, TransactionCategory
 from transactions.services import assign_fields
 
-from .models import AnnualCap
-from .services import annual_cap_save
+from .classification import terms_classification
+from .models import AnnualCap, TermsChange
+from .recompliance import REFERENCES, STEPS, missing_step_sentence, steps_check, steps_outstanding
 from .terms import Term, category_terms, term_length_check, terms_check
 
-RENEWAL_FIELDS = ("category", "term_start", "term_end", "term_explanation", "board_approved_on", "reference")
+RECOMPLIANCE_PENDING = "recompliance_pending"
+RENEWAL_FIELDS = (
+    "category", "term_start", "term_end", "term_explanation", "reference", *STEPS, *REFERENCES,
+)  # fmt: skip
 
 
 def _day(value: datetime.date) -> str:
@@ -56,12 +69,15 @@ def category_renewal_save(
             raise ValidationError({"category": "A renewal cannot be moved to another category."})
     else:
         renewal.created_by = user
-    renewal.full_clean(exclude=["created_by"])
+    renewal.full_clean(exclude=["created_by", "status", "tier", "missing"])
     # Lock the category so that two renewals (or a renewal and a cap) cannot claim the same days.
     renewal.category = TransactionCategory.objects.select_for_update().get(pk=renewal.category_id)
     category_renewal_check(renewal)
+    steps_check(renewal)
     renewal._history_user = user
     renewal.save()
+    from .services import annual_cap_save  # services imports this module for the approval gate
+
     for number, fields in enumerate(caps or []):
         cap = AnnualCap(category=renewal.category)
         assign_fields(cap, fields, ("period_start", "period_end", "amount"))
@@ -69,7 +85,57 @@ def category_renewal_save(
             annual_cap_save(cap=cap, user=user)
         except ValidationError as error:
             raise ValidationError({"caps": [f"Cap {number + 1}: {m}" for m in error.messages]}) from error
+    _settle(renewal, renewal.term_start, renewal.term_end)
+    renewal.save()
     return renewal
+
+
+def _settle(record: CategoryRenewal | TermsChange, start: datetime.date, end: datetime.date) -> bool:
+    """Classify the record with the caps of its days (and, aggregated, the connected person's caps) and make
+    it effective once every step its tier requires is recorded. True when it has just taken effect. A record
+    already effective stays so: what was complied with is not undone by a later classification."""
+    if record.status == record.Status.EFFECTIVE:
+        return False
+    result = terms_classification(record.category, start=start, end=end)
+    record.tier = result.tier
+    record.provisional = result.provisional
+    record.missing = list(result.missing)
+    if steps_outstanding(record):
+        return False
+    record.status = record.Status.EFFECTIVE
+    return True
+
+
+@transaction.atomic
+def category_renewal_record_steps(*, renewal_id: int, user, **steps: datetime.date | str | None) -> CategoryRenewal:
+    """Record the dates of re-compliance steps taken (and the board's references); the renewal takes effect
+    when every step its classification requires is recorded."""
+    unknown = set(steps) - set(STEPS) - set(REFERENCES)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be set.") for name in sorted(unknown)})
+    category_id = CategoryRenewal.objects.values_list("category_id", flat=True).get(pk=renewal_id)
+    TransactionCategory.objects.select_for_update().only("pk").get(pk=category_id)
+    renewal = CategoryRenewal.objects.select_for_update(of=("self",)).select_related("category").get(pk=renewal_id)
+    for step, value in steps.items():
+        setattr(renewal, step, (value or "").strip() if step in REFERENCES else value)
+    steps_check(renewal)
+    # Classified again: caps entered since, or new financial figures, may ask for more steps.
+    _settle(renewal, renewal.term_start, renewal.term_end)
+    renewal._history_user = user
+    renewal.save()
+    return renewal
+
+
+def renewals_settle_for_cap(cap: AnnualCap) -> None:
+    """A cap entered in a pending renewal's term changes its classification: classify it again."""
+    for renewal in CategoryRenewal.objects.filter(
+        category_id=cap.category_id,
+        status=CategoryRenewal.Status.PENDING,
+        term_start__lte=cap.period_start,
+        term_end__gte=cap.period_start,
+    ).select_related("category"):
+        _settle(renewal, renewal.term_start, renewal.term_end)
+        renewal.save(update_fields=["tier", "provisional", "missing", "status"])
 
 
 def category_renewal_record(*, user, caps: list[dict[str, Any]] | None = None, **fields: Any) -> CategoryRenewal:
@@ -81,3 +147,137 @@ def category_renewal_record(*, user, caps: list[dict[str, Any]] | None = None, *
 def category_renewal_update(*, renewal: CategoryRenewal, user, **fields: Any) -> CategoryRenewal:
     assign_fields(renewal, fields, RENEWAL_FIELDS)
     return category_renewal_save(renewal=renewal, user=user)
+
+
+# --- Material changes of terms ----------------------------------------------------------------------
+
+TERMS_CHANGE_FIELDS = ("category", "effective_from", "pricing_basis", "scope", "reason", *STEPS, *REFERENCES)
+
+
+def terms_change_check(change: TermsChange) -> None:
+    """A change says why and what changes, starts inside a recorded term, and is the category's only pending one."""
+    errors: dict[str, str] = {}
+    if not (change.reason or "").strip():
+        errors["reason"] = _("Say why the terms change, e.g. the new pricing policy agreed with the supplier.")
+    if not (change.pricing_basis or "").strip() and not (change.scope or "").strip():
+        errors["pricing_basis"] = _("Enter the new pricing basis, the new scope, or both.")
+    if change.category_id and change.effective_from:
+        terms = category_terms(change.category)
+        if not any(term.covers(change.effective_from) for term in terms):
+            errors["effective_from"] = _("%(day)s is not inside a recorded term of “%(category)s”.") % {
+                "day": _day(change.effective_from),
+                "category": change.category.name,
+            }
+        pending = TermsChange.objects.filter(category_id=change.category_id, status=TermsChange.Status.PENDING)
+        if pending.exclude(pk=change.pk).exists():
+            errors["category"] = _("A change of this category's terms is already pending: record its steps first.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _terms_end(change: TermsChange) -> datetime.date:
+    return max(term.end for term in category_terms(change.category))
+
+
+@transaction.atomic
+def terms_change_propose(*, user, **fields: Any) -> TermsChange:
+    """Record a material change of a category's terms; the category keeps its terms until it takes effect."""
+    change = TermsChange(proposed_by=user)
+    assign_fields(change, fields, TERMS_CHANGE_FIELDS)
+    change.reason = (change.reason or "").strip()
+    # The database constraints back up terms_change_check, whose sentences say more.
+    change.full_clean(exclude=["proposed_by", "tier", "missing", "status"], validate_constraints=False)
+    change.category = TransactionCategory.objects.select_for_update().get(pk=change.category_id)
+    terms_change_check(change)
+    steps_check(change)
+    took_effect = _settle(change, change.effective_from, _terms_end(change))
+    change._history_user = user
+    change.save()
+    if took_effect:
+        _apply_terms(change, user)
+    return change
+
+
+@transaction.atomic
+def terms_change_record_steps(*, change_id: int, user, **steps: datetime.date | str | None) -> TermsChange:
+    """Record the steps taken; once every required one is recorded, the new terms become the category's."""
+    unknown = set(steps) - set(STEPS) - set(REFERENCES)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be set.") for name in sorted(unknown)})
+    category_id = TermsChange.objects.values_list("category_id", flat=True).get(pk=change_id)
+    TransactionCategory.objects.select_for_update().only("pk").get(pk=category_id)
+    change = TermsChange.objects.select_for_update(of=("self",)).select_related("category").get(pk=change_id)
+    if not change.is_pending:
+        raise Refusal("terms_change_not_pending", _("This change of terms has taken effect; nothing can be recorded."))
+    for step, value in steps.items():
+        setattr(change, step, (value or "").strip() if step in REFERENCES else value)
+    steps_check(change)
+    took_effect = _settle(change, change.effective_from, _terms_end(change))
+    change._history_user = user
+    change.save()
+    if took_effect:
+        _apply_terms(change, user)
+    return change
+
+
+def _apply_terms(change: TermsChange, user) -> None:
+    category = change.category
+    fields = [name for name in ("pricing_basis", "scope") if getattr(change, name).strip()]
+    for name in fields:
+        setattr(category, name, getattr(change, name).strip())
+    category._history_user = user
+    category._change_reason = f"Change of terms {change.pk} took effect: {change.reason}"
+    category.save(update_fields=fields)
+
+
+# --- The approval gate -----------------------------------------------------------------------------
+
+
+def recompliance_refusal(order: PurchaseOrder, category: TransactionCategory) -> Refusal | None:
+    """Why the order cannot be approved while re-compliance is pending for its days, or None: it touches the
+    term of a pending renewal, or the days from a pending change of the category's terms."""
+    first, last = order.recognition_start, order.recognition_end
+    renewal = (
+        CategoryRenewal.objects.filter(
+            category=category, status=CategoryRenewal.Status.PENDING, term_start__lte=last, term_end__gte=first
+        )
+        .order_by("term_start")
+        .first()
+    )
+    if renewal is not None:
+        return Refusal(
+            RECOMPLIANCE_PENDING,
+            _(
+                "Order %(order)s falls in the renewed term of “%(category)s” from %(start)s to %(end)s, which has not "
+                "taken effect: record %(missing)s first. A renewal must re-comply before orders are approved under "
+                "it (Rule 14A.54)."
+            )
+            % {
+                "order": order.number,
+                "category": category.name,
+                "start": _day(renewal.term_start),
+                "end": _day(renewal.term_end),
+                "missing": missing_step_sentence(renewal),
+            },
+        )
+    change = (
+        TermsChange.objects.filter(category=category, status=TermsChange.Status.PENDING, effective_from__lte=last)
+        .order_by("effective_from")
+        .first()
+    )
+    if change is not None:
+        return Refusal(
+            RECOMPLIANCE_PENDING,
+            _(
+                "The terms of “%(category)s” change from %(day)s and the change has not taken effect, so order "
+                "%(order)s cannot be approved: record %(missing)s first. A material change of terms must re-comply "
+                "before it governs orders (Rule 14A.54)."
+            )
+            % {
+                "order": order.number,
+                "category": category.name,
+                "day": _day(change.effective_from),
+                "missing": missing_step_sentence(change),
+            },
+        )
+    return None

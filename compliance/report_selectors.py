@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -39,13 +39,21 @@ from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from transactions.models import CategoryRenewal, Counterparty, PurchaseOrder, Quote, TransactionCategory
+from transactions.models import (
+    CategoryRenewal,
+    Counterparty,
+    FrameworkAgreement,
+    Invoice,
+    PurchaseOrder,
+    Quote,
+    TransactionCategory,
+)
 from transactions.money import ZERO, DaysBetween, format_money, mul_div_round
 from transactions.selectors import RateBook, converted_amount_expression
 
 from .classification import Classification, category_classification, connected_person_classification
-from .forecast import cap_forecast
-from .models import Alert, AnnualCap, CapRevision, LedgerEntry, QuoteRuleException
+from .forecast import CapForecast, cap_forecast
+from .models import Alert, AnnualCap, CapRevision, LedgerEntry, QuoteRuleException, TermsChange
 from .quote_exceptions import quote_rule_exception_list
 from .revisions import cap_revision_list
 from .selectors import (
@@ -125,6 +133,7 @@ def report_caps_with_movement(*, start: datetime.date, end: datetime.date) -> li
 class CapStatus(NamedTuple):
     level: str  # "below", "warning" (at or above the alert threshold), "full" (at or above 100%)
     label: str
+    report_to_board: bool = False  # the forecast at period end exceeds the cap
 
 
 def percent_label(value: Decimal) -> str:
@@ -132,18 +141,23 @@ def percent_label(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def cap_status(cap: AnnualCap) -> CapStatus:
+def cap_status(cap: AnnualCap, *, forecast: CapForecast | None = None) -> CapStatus:
     """Where the cap stands against the alert threshold (80%) and the cap, compared exactly as alerts are
-    (79.996% has not reached 80%)."""
+    (79.996% has not reached 80%); with its forecast, also "forecast above cap: report to the board" when
+    the forecast at period end exceeds the cap."""
     threshold = settings.CCT_DEFAULT_ALERT_THRESHOLD
     label = percent_label(threshold)
     if cap.used > cap.amount:
-        return CapStatus("exceeded", "Exceeded · 超出上限")
-    if cap.used == cap.amount:
-        return CapStatus("full", "At 100% · 已達上限")
-    if cap.used * 100 >= threshold * cap.amount:
-        return CapStatus("warning", f"At or above {label}% · 已達{label}%")
-    return CapStatus("below", f"Below {label}% · 低於{label}%")
+        status = CapStatus("exceeded", "Exceeded · 超出上限")
+    elif cap.used == cap.amount:
+        status = CapStatus("full", "At 100% · 已達上限")
+    elif cap.used * 100 >= threshold * cap.amount:
+        status = CapStatus("warning", f"At or above {label}% · 已達{label}%")
+    else:
+        status = CapStatus("below", f"Below {label}% · 低於{label}%")
+    if forecast is not None and forecast.exceeds:
+        return CapStatus(status.level, f"{status.label}; {forecast.board_note}", report_to_board=True)
+    return status
 
 
 # --- Aggregated per connected person --------------------------------------------------------------
@@ -345,23 +359,142 @@ def counted_orders(caps: list[AnnualCap], *, as_of: datetime.date) -> QuerySet[P
     return PurchaseOrder.objects.alias(in_ledger=Exists(entries)).filter(in_ledger=True)
 
 
-def order_evidence(caps: list[AnnualCap], *, as_of: datetime.date) -> dict[str, int]:
-    """Counts over the counted orders that the annual review's matters rest on (one query)."""
-    empty = {"orders": 0, "before_board": 0, "outside_term": 0, "outside_group": 0, "self_approved": 0}
+class MatterException(NamedTuple):
+    """Something the product found about one order or cap under one of the matters of Rule 14A.56."""
+
+    matter: str  # "a" to "d"
+    subject: str  # the order number or the cap
+    detail: str
+    evidence: str  # where in the pack (and the product) the evidence is
+
+
+def _date(value: datetime.date) -> str:
+    return value.strftime("%-d %b %Y")
+
+
+def order_evidence(caps: list[AnnualCap], *, as_of: datetime.date) -> dict[str, Any]:
+    """Counts over the counted orders that the annual review's matters rest on, and the orders behind them
+    (two queries: the counts, then only the orders that are exceptions).
+
+    `exceptions` lists, per order: dated before its agreement's board approval, approved by the person who
+    entered it, approved after its order date, or after an invoice of it ("approved before contracting"
+    cannot be evidenced) under matter (a); outside every term, or with a counterparty outside the connected
+    person's group, under matter (c)."""
+    empty = {
+        "orders": 0, "before_board": 0, "outside_term": 0, "outside_group": 0, "self_approved": 0,
+        "approved_late": 0, "approved_after_invoice": 0, "exceptions": [],
+    }  # fmt: skip
     if not caps:
         return empty
+    first_invoice = (
+        Invoice.objects.filter(purchase_order=OuterRef("pk")).order_by("invoice_date").values("invoice_date")[:1]
+    )
     orders = (
         counted_orders(caps, as_of=as_of)
         .alias(**_recognition_bounds())
-        .alias(within_term=_within_term(), in_group=_in_group())
+        .annotate(
+            within_term=_within_term(),
+            in_group=_in_group(),
+            approved_on=TruncDate("approved_at"),
+            first_invoiced_on=Subquery(first_invoice),
+        )
     )
-    return orders.aggregate(
-        orders=Count("pk"),
-        before_board=Count("pk", filter=Q(order_date__lt=F("category__agreement__board_approved_on"))),
-        outside_term=Count("pk", filter=Q(within_term=False)),
-        outside_group=Count("pk", filter=Q(in_group=False)),
-        self_approved=Count("pk", filter=Q(approved_by=F("created_by"))),
+    flags = {
+        "before_board": Q(order_date__lt=F("category__agreement__board_approved_on")),
+        "outside_term": Q(within_term=False),
+        "outside_group": Q(in_group=False),
+        "self_approved": Q(approved_by=F("created_by")),
+        "approved_late": Q(approved_on__gt=F("order_date")),
+        "approved_after_invoice": Q(first_invoiced_on__lt=F("approved_on")),
+    }
+    counts = orders.aggregate(orders=Count("pk"), **{name: Count("pk", filter=q) for name, q in flags.items()})
+    any_flag = Q()
+    for q in flags.values():
+        any_flag |= q
+    exceptions: list[MatterException] = []
+    rows = (
+        orders.filter(any_flag)
+        .annotate(board_on=F("category__agreement__board_approved_on"), agreement=F("category__agreement__title"))
+        .values_list(
+            "number",
+            "order_date",
+            "approved_on",
+            "first_invoiced_on",
+            "board_on",
+            "agreement",
+            "within_term",
+            "in_group",
+            "approved_by_id",
+            "created_by_id",
+        )
+        .order_by("order_date", "number")
     )
+    for number, ordered, approved, invoiced, board, agreement, within, in_group, approver, creator in rows:
+        approvals = "Orders: Order date, Approved on, Entered by, Approved by; Invoices"
+        if ordered < board:
+            exceptions.append(MatterException("a", number, f"Dated {_date(ordered)}, before the board approved "
+                                              f"“{agreement}” on {_date(board)}.", approvals))  # fmt: skip
+        if approver == creator:
+            exceptions.append(MatterException("a", number, "Approved by the person who entered it.", approvals))
+        if approved is not None and approved > ordered:
+            exceptions.append(MatterException("a", number, f"Approved on {_date(approved)}, after its order date "
+                                              f"{_date(ordered)}.", approvals))  # fmt: skip
+        if invoiced is not None and approved is not None and invoiced < approved:
+            exceptions.append(MatterException("a", number, f"Invoiced on {_date(invoiced)}, before its approval on "
+                                              f"{_date(approved)}.", approvals))  # fmt: skip
+        if not within:
+            exceptions.append(MatterException("c", number, "Outside every recorded term of its category.",
+                                              "Orders: Within term"))  # fmt: skip
+        if not in_group:
+            exceptions.append(MatterException("c", number, "Its counterparty is not in the connected person's group.",
+                                              "Orders: Counterparty in the group"))  # fmt: skip
+    return {**counts, "exceptions": exceptions}
+
+
+class BoardRecord(NamedTuple):
+    """A board decision the pack prints with its facts: an agreement, renewal, change of terms or cap revision."""
+
+    kind: str
+    subject: str
+    board_approved_on: datetime.date | None
+    board_minutes_ref: str
+    abstaining_directors: str
+    announced_on: datetime.date | None
+    announcement_ref: str
+    circular_issued_on: datetime.date | None
+    adviser_letter_on: datetime.date | None
+    shareholders_approved_on: datetime.date | None
+    status: str
+
+
+def report_board_records(caps: list[AnnualCap], revisions: list[CapRevision]) -> list[BoardRecord]:
+    """The agreements of the caps' categories, those categories' renewals and changes of terms, and the caps'
+    revisions, each with the board's facts and the re-compliance steps recorded (three queries)."""
+    category_ids = {cap.category_id for cap in caps}
+    records: list[BoardRecord] = []
+    agreements = FrameworkAgreement.objects.filter(categories__in=category_ids).distinct().order_by("signed_on")
+    for a in agreements:
+        records.append(BoardRecord("Agreement · 協議", a.title, a.board_approved_on, a.board_minutes_ref,
+                                   a.abstaining_directors, a.announced_on, a.announcement_ref, None, None, None,
+                                   "In force · 生效"))  # fmt: skip
+    later = [
+        *CategoryRenewal.objects.filter(category__in=category_ids).select_related("category").order_by("term_start"),
+        *TermsChange.objects.filter(category__in=category_ids).select_related("category").order_by("effective_from"),
+    ]
+    for r in later:
+        if isinstance(r, CategoryRenewal):
+            kind, subject = "Renewal · 續期", f"{r.category.name}: {_date(r.term_start)} to {_date(r.term_end)}"
+        else:
+            kind, subject = "Change of terms · 條款變更", f"{r.category.name}: from {_date(r.effective_from)}"
+        records.append(BoardRecord(kind, subject, r.board_approved_on, r.board_minutes_ref, r.abstaining_directors,
+                                   r.announced_on, r.announcement_ref, r.circular_issued_on, r.adviser_letter_on,
+                                   r.shareholders_approved_on, r.get_status_display()))  # fmt: skip
+    for r in revisions:
+        records.append(BoardRecord("Cap revision · 上限修訂", str(r.cap), r.board_approved_on, r.board_minutes_ref,
+                                   r.abstaining_directors, r.announced_on, r.announcement_ref, r.circular_issued_on,
+                                   r.adviser_letter_on, r.shareholders_approved_on,
+                                   r.get_status_display()))  # fmt: skip
+    return records
 
 
 # --- The quote rule of many orders ---------------------------------------------------------------
@@ -400,7 +533,15 @@ def quote_assessments(
         related += ["created_by", "approved_by", "cancelled_by"]
     orders = orders.select_related(*related)
     quotes = Quote.objects.filter(purchase_order__in=orders.values("pk")).only(
-        "id", "purchase_order_id", "supplier_id", "quoted_on", "amount", "currency"
+        "id",
+        "purchase_order_id",
+        "supplier_id",
+        "quoted_on",
+        "amount",
+        "currency",
+        "reference",
+        "document",
+        "document_name",
     )
     exceptions = QuoteRuleException.objects.filter(purchase_order__in=orders.values("pk")).select_related(
         "requested_by", "decided_by"
@@ -444,7 +585,10 @@ def quote_rule_exception(result: QuoteRuleResult) -> str:
         return "No exchange rate for the order's date."
     if result.missing_rates:
         quote = result.missing_rates[0].quote
-        return f"No exchange rate for the date of the quote from {quote.supplier.name}."
+        return (
+            f"No {quote.currency}/{result.order_currency} exchange rate for the order date, to compare the quote "
+            f"from {quote.supplier.name}."
+        )
     if not result.enough_quotes:
         text = f"{result.independent_suppliers} of the {result.required} required independent quotes."
         ignored = [f"{a.quote.supplier.name}: {a.reason}" for a in result.assessments if not a.counted]

@@ -2,8 +2,9 @@
 
 A revision is proposed with its reason and new amount. Its classification (the stricter of the
 category's and, aggregated, the connected person's, with the new amount; compliance.classification)
-says which steps it needs: the board's approval always; an announcement unless it is fully exempt;
-the independent shareholders' approval where the tier requires it. Until every required step is
+says which steps it needs (compliance.recompliance): the board's approval always; an announcement
+unless it is fully exempt; the circular, the independent financial adviser's letter and the
+independent shareholders' approval where the tier requires them. Until every required step is
 recorded the old amount governs every gate. When the last one is recorded, the new amount becomes
 the cap's amount in the same transaction, and the cap's history keeps both values with the revision
 as the reason for the change.
@@ -30,35 +31,21 @@ from transactions.money import format_money
 
 from .classification import cap_revision_classification
 from .ledger import cap_figures_changed, totals_lock
-from .models import AnnualCap, CapRevision, Tier
+from .models import AnnualCap, CapRevision
+from .recompliance import (  # noqa: F401  (the steps' names are part of this module's interface)
+    ADVISER,
+    ANNOUNCEMENT,
+    BOARD,
+    CIRCULAR,
+    REFERENCES,
+    SHAREHOLDERS,
+    STEP_LABELS,
+    STEPS,
+    required_steps,
+    steps_check,
+    steps_outstanding,
+)
 from .selectors import caps_with_utilisation
-
-BOARD, ANNOUNCEMENT, SHAREHOLDERS = "board_approved_on", "announced_on", "shareholders_approved_on"
-STEPS = (BOARD, ANNOUNCEMENT, SHAREHOLDERS)
-STEP_LABELS = {
-    BOARD: "the board's approval",
-    ANNOUNCEMENT: "the announcement",
-    SHAREHOLDERS: "the independent shareholders' approval",
-}
-
-
-def _day(value: datetime.date) -> str:
-    return value.strftime("%-d %b %Y")
-
-
-def required_steps(tier: str) -> list[str]:
-    """The steps a revision classified in `tier` needs before it takes effect, in their order."""
-    steps = [BOARD]
-    if tier != Tier.FULLY_EXEMPT:
-        steps.append(ANNOUNCEMENT)
-    if tier == Tier.SHAREHOLDERS_APPROVAL:
-        steps.append(SHAREHOLDERS)
-    return steps
-
-
-def steps_outstanding(revision: CapRevision) -> list[str]:
-    return [step for step in required_steps(revision.tier) if getattr(revision, step) is None]
-
 
 # --- Checks (shared by the admin forms and the services) -----------------------------------------
 
@@ -82,23 +69,8 @@ def cap_revision_check(revision: CapRevision) -> None:
 
 
 def cap_revision_steps_check(revision: CapRevision, *, today: datetime.date | None = None) -> None:
-    """Steps are recorded once they have happened, and in their order."""
-    today = today or timezone.localdate()
-    errors: dict[str, str] = {}
-    for step in STEPS:
-        day = getattr(revision, step)
-        if day is not None and day > today:
-            errors[step] = f"{STEP_LABELS[step].capitalize()} is recorded once it has happened, not for {_day(day)}."
-    board = revision.board_approved_on
-    for step in (ANNOUNCEMENT, SHAREHOLDERS):
-        day = getattr(revision, step)
-        if day is not None and step not in errors:
-            if board is None:
-                errors[step] = f"Record the board's approval before {STEP_LABELS[step]}."
-            elif day < board:
-                errors[step] = f"{STEP_LABELS[step].capitalize()} cannot come before the board's approval."
-    if errors:
-        raise ValidationError(errors)
+    """Steps are recorded once they have happened, and in their order (compliance.recompliance)."""
+    steps_check(revision, today=today)
 
 
 # --- Services -----------------------------------------------------------------------------------
@@ -147,10 +119,10 @@ def cap_revision_save_new(*, revision: CapRevision, user) -> CapRevision:
 
 
 @transaction.atomic
-def cap_revision_record_steps(*, revision_id: int, user, **steps: datetime.date | None) -> CapRevision:
+def cap_revision_record_steps(*, revision_id: int, user, **steps: datetime.date | str | None) -> CapRevision:
     """Record the dates of steps taken; when every step the classification requires is recorded, the
     revision takes effect: its amount becomes the cap's."""
-    unknown = set(steps) - set(STEPS)
+    unknown = set(steps) - set(STEPS) - set(REFERENCES)
     if unknown:
         raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
     category_id = CapRevision.objects.values_list("cap__category_id", flat=True).get(pk=revision_id)
@@ -165,8 +137,8 @@ def cap_revision_record_steps(*, revision_id: int, user, **steps: datetime.date 
             "revision_not_pending",
             f"This revision is {revision.get_status_display().lower()}; nothing can be recorded.",
         )
-    for step, day in steps.items():
-        setattr(revision, step, day)
+    for step, value in steps.items():
+        setattr(revision, step, (value or "").strip() if step in REFERENCES else value)
     cap_revision_steps_check(revision)
     # Classified again: new financial figures may ask for more steps than when it was proposed.
     _classify(revision)

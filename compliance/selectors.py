@@ -25,7 +25,7 @@ from django.db.models.query import ModelIterable
 from django.utils import timezone
 
 from transactions.models import PurchaseOrder, Quote, TransactionCategory
-from transactions.money import ZERO, CentsField, DaysBetween, MulDivRound, day_share
+from transactions.money import ZERO, CentsField, DaysBetween, MulDivRound, day_share, mul_div_round
 from transactions.selectors import RateBook, converted_amount_expression
 
 from .models import Alert, AlertRecipient, AlertThreshold, AnnualCap, CapRevision, LedgerEntry
@@ -167,23 +167,16 @@ def live_caps_with_utilisation(*, on: datetime.date | None = None) -> QuerySet[A
 
 
 def caps_with_forecast_inputs(caps: QuerySet[AnnualCap] | None = None, *, as_of: datetime.date) -> QuerySet[AnnualCap]:
-    """caps_with_utilisation as at `as_of`, each also with `placed_on_order_date`: the committed amount
-    from orders recognised on their order date and placed in the period up to `as_of` (the pace of new
-    commitments, compliance.forecast). Still one query."""
-    placed = orders_with_allocation(
-        PurchaseOrder.objects.filter(
-            category=OuterRef("category"),
-            status=APPROVED,
-            recognition=PurchaseOrder.Recognition.ON_ORDER_DATE,
-            order_date__gte=OuterRef("period_start"),
-            order_date__lte=as_of,
-        ),
-        period_start=OuterRef("period_start"),
-        period_end=OuterRef("period_end"),
+    """caps_with_utilisation as at `as_of`, each also with `actual_one_off`: the part of `actual` (the cap
+    ledger's actual entries) invoiced or credited against orders recognised on their order date (one-off
+    purchases, which compliance.forecast does not extrapolate as a run rate). Still one query."""
+    one_off = LedgerEntry.objects.filter(
+        cap=OuterRef("pk"),
+        basis=LedgerEntry.Basis.ACTUAL,
+        entry_date__lte=as_of,
+        purchase_order__recognition=PurchaseOrder.Recognition.ON_ORDER_DATE,
     )
-    return caps_with_utilisation(caps, as_of=as_of).annotate(
-        placed_on_order_date=_sum(placed, "category", "allocation")
-    )
+    return caps_with_utilisation(caps, as_of=as_of).annotate(actual_one_off=_sum(one_off, "cap", "amount"))
 
 
 def live_caps_for_forecast(*, on: datetime.date) -> QuerySet[AnnualCap]:
@@ -230,20 +223,27 @@ def order_allocation(order: PurchaseOrder, converted: Decimal, caps: list[Annual
 
 # --- The quote rule -----------------------------------------------------------------------------
 
+NO_DOCUMENT = "no quote document"
+
 
 @dataclass
 class QuoteAssessment:
     quote: Quote
-    converted: Decimal | None
+    converted: Decimal | None  # in the category currency at the quote date's rate: shown, not compared
     counted: bool
     reason: str = ""  # why a quote does not count
+    # In the order's currency: as it stands when the quote is in it, else at the order date's rate. The
+    # pricing comparison is made on this figure, so exchange movements cannot make a dearer price pass.
+    compared: Decimal | None = None
 
 
 @dataclass
 class QuoteRuleResult:
-    order_converted: Decimal | None
+    order_converted: Decimal | None  # the order in the category currency at its date's rate (for the caps)
     required: int
     assessments: list[QuoteAssessment] = field(default_factory=list)
+    order_amount: Decimal | None = None
+    order_currency: str = ""
 
     @property
     def counted(self) -> list[QuoteAssessment]:
@@ -255,12 +255,12 @@ class QuoteRuleResult:
 
     @property
     def missing_rates(self) -> list[QuoteAssessment]:
-        return [a for a in self.counted if a.converted is None]
+        return [a for a in self.counted if a.compared is None]
 
     @property
     def lowest_counted(self) -> QuoteAssessment | None:
-        priced = [a for a in self.counted if a.converted is not None]
-        return min(priced, key=lambda a: a.converted) if priced else None
+        priced = [a for a in self.counted if a.compared is not None]
+        return min(priced, key=lambda a: a.compared) if priced else None
 
     @property
     def enough_quotes(self) -> bool:
@@ -268,10 +268,11 @@ class QuoteRuleResult:
 
     @property
     def more_favourable(self) -> bool:
-        """The order is strictly cheaper than every counted quote (vacuously true without quotes)."""
+        """The order is strictly cheaper than every counted quote, compared in the order's currency
+        (vacuously true without quotes)."""
         if self.order_converted is None or self.missing_rates:
             return False
-        return all(self.order_converted < a.converted for a in self.counted)
+        return all(self.order_amount < a.compared for a in self.counted)
 
     @property
     def passes(self) -> bool:
@@ -279,11 +280,11 @@ class QuoteRuleResult:
 
     @property
     def margin(self) -> Decimal | None:
-        """How much cheaper the order is than the lowest counted quote, in the category currency."""
+        """How much cheaper the order is than the lowest counted quote, in the order's currency."""
         lowest = self.lowest_counted
-        if lowest is None or self.order_converted is None:
+        if lowest is None or self.order_amount is None:
             return None
-        return lowest.converted - self.order_converted
+        return lowest.compared - self.order_amount
 
 
 def _connected_on(counterparty, day: datetime.date) -> bool:
@@ -293,19 +294,56 @@ def _connected_on(counterparty, day: datetime.date) -> bool:
     return person.connected_from <= day and (person.connected_until is None or day <= person.connected_until)
 
 
+def quote_in_order_currency(
+    quote: Quote, order: PurchaseOrder, rates: RateBook, category_currency: str
+) -> Decimal | None:
+    """The quote in the order's currency: as it stands when in the same currency, else at the rate of the
+    order date (directly, or through the category currency on that same day); None without a rate."""
+    if quote.currency == order.currency:
+        return quote.amount
+    day = order.order_date
+    ratio = rates.ratio(quote.currency, order.currency, day)
+    if ratio is None and category_currency not in (quote.currency, order.currency):
+        into, out_of = (
+            rates.ratio(quote.currency, category_currency, day),
+            rates.ratio(order.currency, category_currency, day),
+        )
+        if into is not None and out_of is not None:
+            ratio = (into[0] * out_of[1], into[1] * out_of[0])
+    return None if ratio is None else mul_div_round(quote.amount, *ratio)
+
+
+def quote_rule_rates(order: PurchaseOrder, quotes: list[Quote], category_currency: str) -> list[tuple]:
+    """The rates assess_quote_rule may need for one order: each document into the category currency at its
+    own date (shown), and each quote into the order's currency at the order date (compared)."""
+    day = order.order_date
+    wanted = [(order.currency, category_currency, day)]
+    for quote in quotes:
+        wanted += [
+            (quote.currency, category_currency, quote.quoted_on),
+            (quote.currency, order.currency, day),
+            (quote.currency, category_currency, day),
+        ]
+    return wanted
+
+
 def assess_quote_rule(
     order: PurchaseOrder, quotes: list[Quote], rates: RateBook, category: TransactionCategory
 ) -> QuoteRuleResult:
     """Which quotes count for the order's quote rule and whether the order passes it.
 
     A quote counts when its supplier is independent (connected to nobody on the quote date) and is not
-    the order's counterparty, and it is dated on or before the order date and no more than the
-    category's validity before it. Amounts are compared in the category currency.
+    the order's counterparty, it is dated on or before the order date and no more than the category's
+    validity before it, and its document is attached while the category requires documents. Prices are
+    compared in the order's currency (contract v2, "Pricing comparison"): a quote in that currency as it
+    stands, one in another currency at the order date's rate.
     """
     currency = category.currency
     result = QuoteRuleResult(
         order_converted=rates.convert(order.amount, order.currency, currency, order.order_date),
         required=category.min_independent_quotes,
+        order_amount=order.amount,
+        order_currency=order.currency,
     )
     oldest = order.order_date - datetime.timedelta(days=category.quote_validity_days)
     for quote in quotes:
@@ -318,12 +356,15 @@ def assess_quote_rule(
             reason = "it is dated after the order"
         elif quote.quoted_on < oldest:
             reason = f"it is more than {category.quote_validity_days} days older than the order"
+        elif category.quote_documents_required and not quote.document:
+            reason = NO_DOCUMENT
         result.assessments.append(
             QuoteAssessment(
                 quote=quote,
                 converted=rates.convert(quote.amount, quote.currency, currency, quote.quoted_on),
                 counted=not reason,
                 reason=reason,
+                compared=quote_in_order_currency(quote, order, rates, currency),
             )
         )
     return result
@@ -333,10 +374,7 @@ def quote_rule_for_order(order: PurchaseOrder) -> QuoteRuleResult:
     """Loads the order's quotes and the rates they need (three queries) and assesses the rule."""
     category = order.category
     quotes = list(order.quotes.select_related("supplier__connected_person").order_by("quoted_on", "id"))
-    rates = RateBook(
-        [(order.currency, category.currency, order.order_date)]
-        + [(q.currency, category.currency, q.quoted_on) for q in quotes]
-    )
+    rates = RateBook(quote_rule_rates(order, quotes, category.currency))
     return assess_quote_rule(order, quotes, rates, category)
 
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from transactions.errors import Refusal
 from transactions.models import CreditNote, ExchangeRate, Invoice, PurchaseOrder, TransactionCategory
-from transactions.money import format_money
+from transactions.money import format_money, mul_div_round
 from transactions.selectors import RateBook, amount_converted
 from transactions.services import assign_fields
 
@@ -36,6 +36,7 @@ from .ledger import (
 )
 from .models import AlertThreshold, AnnualCap, CapRevision, CapTotals, DistributionList, LedgerEntry
 from .quote_exceptions import approved_exception_for
+from .renewals import recompliance_refusal, renewals_settle_for_cap
 from .selectors import (
     PeriodShare,
     QuoteRuleResult,
@@ -109,8 +110,18 @@ def quote_rule_refusal(order: PurchaseOrder, result: QuoteRuleResult, category: 
         quote = result.missing_rates[0].quote
         return Refusal(
             NO_EXCHANGE_RATE,
-            f"There is no {quote.currency}/{currency} exchange rate for {_day(quote.quoted_on)}, the date of the "
-            f"quote from {quote.supplier.name}. Record that day's rate before approving.",
+            _(
+                "There is no %(quote_currency)s/%(order_currency)s exchange rate for %(day)s, the date of order "
+                "%(order)s: the quote from %(supplier)s is compared with the order at that day's rate. Record that "
+                "day's rate before approving."
+            )
+            % {
+                "quote_currency": quote.currency,
+                "order_currency": order.currency,
+                "day": _day(order.order_date),
+                "order": order.number,
+                "supplier": quote.supplier.name,
+            },
         )
     if not result.enough_quotes:
         ignored = [f"the quote from {a.quote.supplier.name} ({a.reason})" for a in result.assessments if not a.counted]
@@ -122,14 +133,33 @@ def quote_rule_refusal(order: PurchaseOrder, result: QuoteRuleResult, category: 
             detail += " Not counted: " + "; ".join(ignored) + "."
         return Refusal(QUOTE_RULE, detail)
     if not result.more_favourable:
-        lowest = result.lowest_counted
+        dearest = _quote_not_undercut(result)
         return Refusal(
             QUOTE_RULE,
-            f"Order {order.number} costs {format_money(result.order_converted, currency)}, not less than the "
-            f"independent quote from {lowest.quote.supplier.name} ({format_money(lowest.converted, currency)}). "
-            "The connected person's price must be more favourable than every independent quote.",
+            _(
+                "Order %(order)s costs %(price)s, not less than the independent quote from %(supplier)s "
+                "(%(quote)s). The connected person's price must be more favourable than every independent quote."
+            )
+            % {
+                "order": order.number,
+                "price": format_money(_order_in_quote_currency(result, dearest), dearest.quote.currency),
+                "supplier": dearest.quote.supplier.name,
+                "quote": format_money(dearest.quote.amount, dearest.quote.currency),
+            },
         )
     return None
+
+
+def _quote_not_undercut(result: QuoteRuleResult):
+    """The lowest counted quote the order is not cheaper than (compared in the order's currency)."""
+    return min((a for a in result.counted if result.order_amount >= a.compared), key=lambda a: (a.compared, a.quote.pk))
+
+
+def _order_in_quote_currency(result: QuoteRuleResult, assessment) -> Decimal:
+    """The order's price in the quote's currency at the same (order date) rate the comparison used."""
+    if assessment.quote.currency == result.order_currency:
+        return result.order_amount
+    return mul_div_round(result.order_amount, assessment.quote.amount, assessment.compared)
 
 
 def _check_quote_rule(order: PurchaseOrder, category: TransactionCategory) -> None:
@@ -213,6 +243,9 @@ def purchase_order_approve(*, order_id: int, user) -> PurchaseOrder:
             "must approve it.",
         )
     _check_term(order, category)
+    refusal = recompliance_refusal(order, category)
+    if refusal is not None:
+        raise refusal
     _check_quote_rule(order, category)
     _lock_caps_touched(order, category)
     converted = amount_converted(
@@ -527,6 +560,7 @@ def annual_cap_save(*, cap: AnnualCap, user) -> AnnualCap:
     cap._history_user = user
     cap.save()
     CapTotals.objects.get_or_create(cap=cap)
+    renewals_settle_for_cap(cap)
     return cap
 
 
@@ -550,9 +584,26 @@ def transaction_category_check(category: TransactionCategory) -> None:
     terms_check(category, category_terms(category))
 
 
+def _material_terms_check(category: TransactionCategory) -> None:
+    """Once orders are approved under a category, its pricing basis and scope change only through a recorded
+    change of terms, which re-complies first (compliance.renewals)."""
+    stored = TransactionCategory.objects.values("pricing_basis", "scope").get(pk=category.pk)
+    changed = [name for name in ("pricing_basis", "scope") if getattr(category, name) != stored[name]]
+    if changed and category.purchase_orders.filter(status=PurchaseOrder.Status.APPROVED).exists():
+        raise ValidationError(
+            {
+                name: _(
+                    "Orders are approved under these terms: a material change of the pricing basis or scope is "
+                    "recorded as a change of terms, which takes effect once its re-compliance steps are recorded."
+                )
+                for name in changed
+            }
+        )
+
+
 CATEGORY_FIELDS = (
     "agreement", "name", "name_zh", "term_start", "term_end", "term_explanation", "currency",
-    "min_independent_quotes", "quote_validity_days",
+    "min_independent_quotes", "quote_validity_days", "quote_documents_required", "pricing_basis", "scope",
 )  # fmt: skip
 
 
@@ -565,6 +616,7 @@ def transaction_category_save(*, category: TransactionCategory, user) -> Transac
         )
         if category.currency != stored_currency and category.caps.exists():
             raise ValidationError({"currency": "The currency of a category with caps cannot change."})
+        _material_terms_check(category)
     category.full_clean()
     transaction_category_check(category)
     category._history_user = user

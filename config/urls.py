@@ -35,6 +35,7 @@ router.register("quote-rule-findings", policy.QuoteRuleFindingViewSet, basename=
 router.register("financial-years", lifecycle.FinancialYearViewSet, basename="financialyear")
 router.register("renewals", lifecycle.CategoryRenewalViewSet, basename="categoryrenewal")
 router.register("cap-revisions", lifecycle.CapRevisionViewSet, basename="caprevision")
+router.register("terms-changes", lifecycle.TermsChangeViewSet, basename="termschange")
 router.register("quote-rule-exceptions", lifecycle.QuoteRuleExceptionViewSet, basename="quoteruleexception")
 router.register("reports", reports.ReportViewSet, basename="report")
 

@@ -9,6 +9,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from compliance.models import AnnualCap, FinancialYear
+from transactions.documents import simple_pdf
 from transactions.models import (
     ConnectedPerson,
     Counterparty,
@@ -145,6 +146,9 @@ class QuoteFactory(factory.django.DjangoModelFactory):
     quoted_on = D("2026-02-20")
     amount = Decimal("110000.00")
     currency = "CNY"
+    # The quote rule counts a quote only with its document (while the category requires documents).
+    document = factory.django.FileField(filename="quote.pdf", data=simple_pdf("Quotation", "(test)"))
+    document_name = "quote.pdf"
 
 
 class InvoiceFactory(factory.django.DjangoModelFactory):

@@ -4,9 +4,11 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from compliance.services import alerts_record
 from tests.factories import D, FinancialYearFactory, InvoiceFactory, UserFactory
+from transactions.documents import simple_pdf
 
 CONTRACT_FIELDS = {
     "connected-persons": {"id", "name", "basis", "connected_from", "connected_until"},
@@ -112,8 +114,8 @@ def test_an_order_goes_from_draft_to_approved_through_the_api(ledger, finance_ap
         quote = finance_api.post(
             "/api/quotes/",
             {"purchase_order": order["id"], "supplier": supplier.pk, "quoted_on": "2026-02-27", "amount": amount,
-             "currency": "CNY"},
-            format="json",
+             "currency": "CNY", "document": SimpleUploadedFile("quote.pdf", simple_pdf("Quotation"))},
+            format="multipart",
         )  # fmt: skip
         assert quote.status_code == 201, quote.content
 

@@ -4,6 +4,7 @@ readable by auditors in the admin and not editable or deletable through the prod
 import pytest
 
 from compliance.services import purchase_order_approve, purchase_order_cancel
+from tests.factories import QuoteFactory
 from transactions.models import PurchaseOrder
 from transactions.services import purchase_order_create, purchase_order_update
 
@@ -15,7 +16,7 @@ def approved_then_cancelled(ledger, finance_user, compliance_user):
         order_date=ledger.caps[1].period_start, amount="100.00", currency="CNY",
     )  # fmt: skip
     for supplier in ledger.independents[:2]:
-        order.quotes.create(supplier=supplier, quoted_on=order.order_date, amount="150.00", currency="CNY")
+        QuoteFactory(purchase_order=order, supplier=supplier, quoted_on=order.order_date, amount="150.00")
     purchase_order_update(order=order, user=finance_user, description="Racks")
     purchase_order_approve(order_id=order.pk, user=compliance_user)
     purchase_order_cancel(order_id=order.pk, user=compliance_user, reason="Entered twice")

@@ -97,13 +97,19 @@ class ConnectedPersonSerializer(ModelRulesMixin, Serializer):
 class CounterpartySerializer(ModelRulesMixin, Serializer):
     class Meta:
         model = Counterparty
-        fields = ["id", "name", "name_zh", "connected_person"]
+        fields = [
+            "id", "name", "name_zh", "connected_person", "independence_basis", "independence_checked_on",
+            "independence_reference",
+        ]  # fmt: skip
 
 
 class FrameworkAgreementSerializer(ModelRulesMixin, Serializer):
     class Meta:
         model = FrameworkAgreement
-        fields = ["id", "title", "title_zh", "connected_person", "signed_on", "board_approved_on"]
+        fields = [
+            "id", "title", "title_zh", "connected_person", "signed_on", "board_approved_on", "board_minutes_ref",
+            "abstaining_directors", "announced_on", "announcement_ref",
+        ]  # fmt: skip
 
 
 class ExchangeRateSerializer(ModelRulesMixin, Serializer):

@@ -11,10 +11,16 @@ Domain words
   later term with its own caps. The terms of a category never overlap; the term *in force* on a day is
   the latest that has begun by then (the first term before any has). A term longer than three years
   carries the independent financial adviser's explanation (`term_explanation`).
+- A renewal is *pending* until the re-compliance steps its classification requires are recorded
+  (compliance.renewals): board approval, announcement, circular, independent financial adviser's
+  letter, independent shareholders' approval; then *effective*. An agreement records its board
+  minutes, the directors who abstained and its announcement; an independent supplier how its
+  independence was established (declaration or search) and when.
 - A *purchase order* (購買訂單) is placed under a category with a counterparty of the agreement's
   connected person. It is recognised on its order date or spread over a service period. It is a
   draft, then approved or cancelled (never deleted). *Quotes* (報價) are the independent prices it
-  was compared with; *invoices* are the actual amounts.
+  was compared with, each with its reference and document (a quote without its document does not
+  count while the category requires documents); *invoices* are the actual amounts.
 - *Credit notes* reverse part or all of an invoice; only they reduce the actual amount.
 - *Exchange rates*: one unit of `currency` is `rate` units of `target_currency` on `rate_date`.
 
@@ -73,6 +79,10 @@ class ConnectedPerson(models.Model):
 
 
 class Counterparty(models.Model):
+    class IndependenceBasis(models.TextChoices):
+        DECLARATION = "declaration", "The supplier's written declaration"
+        SEARCH = "search", "A search of registers and shareholdings"
+
     name = models.CharField(max_length=200, unique=True)
     name_zh = models.CharField("name (Chinese)", max_length=200, blank=True)
     connected_person = models.ForeignKey(
@@ -82,6 +92,14 @@ class Counterparty(models.Model):
         blank=True,
         related_name="counterparties",
         help_text="The connected person whose group it belongs to; empty for an independent third party.",
+    )
+    # How the independence of a supplier was established (evidence for the quote rule).
+    independence_basis = models.CharField(
+        "independence established by", max_length=16, choices=IndependenceBasis.choices, blank=True
+    )
+    independence_checked_on = models.DateField("independence checked on", null=True, blank=True)
+    independence_reference = models.CharField(
+        "independence evidence", max_length=300, blank=True, help_text="e.g. the declaration's date or the search file."
     )
     objects = AuditedManager()
     history = HistoricalRecords()
@@ -104,6 +122,17 @@ class FrameworkAgreement(models.Model):
     connected_person = models.ForeignKey(ConnectedPerson, on_delete=models.PROTECT, related_name="agreements")
     signed_on = models.DateField()
     board_approved_on = models.DateField()
+    board_minutes_ref = models.CharField(
+        "board minutes reference",
+        max_length=300,
+        blank=True,
+        help_text="e.g. the minutes of the meeting that approved it.",
+    )
+    abstaining_directors = models.TextField(
+        "directors who abstained", blank=True, help_text="The interested directors who abstained from voting."
+    )
+    announced_on = models.DateField("announcement date", null=True, blank=True)
+    announcement_ref = models.CharField("announcement reference", max_length=300, blank=True)
     objects = AuditedManager()
     history = HistoricalRecords()
 
@@ -134,6 +163,13 @@ class TransactionCategory(models.Model):
     quote_validity_days = models.PositiveSmallIntegerField(
         default=90, help_text="A quote counts for orders placed no more than this many days after it."
     )
+    quote_documents_required = models.BooleanField(
+        default=True, help_text="A quote counts towards the quote rule only with its document attached."
+    )
+    pricing_basis = models.TextField(
+        blank=True, help_text="The pricing policy as agreed; a material change is recorded as a change of terms."
+    )
+    scope = models.TextField(blank=True, help_text="What is bought under the category, as agreed.")
     objects = AuditedManager()
     history = HistoricalRecords()
 
@@ -158,6 +194,10 @@ class TransactionCategory(models.Model):
 class CategoryRenewal(models.Model):
     """A later term of a category, agreed on renewal; the caps of its periods are the category's caps."""
 
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending: steps to record"
+        EFFECTIVE = "effective", "Effective"
+
     category = models.ForeignKey(TransactionCategory, on_delete=models.PROTECT, related_name="renewals")
     term_start = models.DateField()
     term_end = models.DateField()
@@ -167,10 +207,25 @@ class CategoryRenewal(models.Model):
         help_text="Needed when the term is longer than three years: the independent financial adviser's view of "
         "why a longer term is required and is normal business practice (Rule 14A.52).",
     )
-    board_approved_on = models.DateField(help_text="The day the board approved the renewal.")
     reference = models.CharField(
         max_length=300, blank=True, help_text="e.g. the renewal agreement or the announcement of the new caps."
     )
+    # Re-compliance (Rule 14A.54): the steps the classification requires, recorded as they happen; the
+    # renewed term governs no order until every required one is recorded (compliance.renewals).
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, editable=False)
+    tier = models.CharField(max_length=40, blank=True, editable=False)
+    provisional = models.BooleanField(default=False, editable=False)
+    missing = models.JSONField(default=list, blank=True, editable=False)
+    board_approved_on = models.DateField(
+        "board approval", null=True, blank=True, help_text="The day the board approved the renewal."
+    )
+    announced_on = models.DateField("announcement", null=True, blank=True)
+    circular_issued_on = models.DateField("circular issued", null=True, blank=True)
+    adviser_letter_on = models.DateField("independent financial adviser's letter", null=True, blank=True)
+    shareholders_approved_on = models.DateField("independent shareholders' approval", null=True, blank=True)
+    board_minutes_ref = models.CharField("board minutes reference", max_length=300, blank=True)
+    abstaining_directors = models.TextField("directors who abstained", blank=True)
+    announcement_ref = models.CharField("announcement reference", max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", editable=False
     )
@@ -185,10 +240,15 @@ class CategoryRenewal(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(term_end__gte=F("term_start")), name="renewal_term_ends_after_start"),
             models.UniqueConstraint(fields=["category", "term_start"], name="renewal_term_start_unique"),
+            models.CheckConstraint(condition=Q(status__in=["pending", "effective"]), name="renewal_status_valid"),
         ]
 
     def __str__(self) -> str:
         return f"{self.category}: {self.term_start} to {self.term_end}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
 
     def clean(self) -> None:
         if self.term_start and self.term_end and self.term_end < self.term_start:

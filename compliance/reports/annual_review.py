@@ -6,8 +6,9 @@ The financial year runs from 1 January to 31 December (the issuer's year end); f
 last day. Sheets:
 - INED summary: one printable page: per category the caps of the year, the actual total and whether it
   stayed within cap; the classification of each connected person and category at the year end; the four
-  matters the auditors report on, each with its finding; the INEDs' four confirmations and what the
-  product holds for each;
+  matters the auditors report on, each with the number of exceptions the product identified; the INEDs'
+  four confirmations and the facts the product holds for each (the product lists exceptions and evidence;
+  the conclusions are the auditors' and the INEDs');
 - Summary: every cap of the year as in the monthly report;
 - Cap revisions: every revision of a cap of the year, its amounts, reason, classification, the steps it
   needs with their dates, its status, and whether it is a breach (proposed or completed when the cap was
@@ -15,7 +16,14 @@ last day. Sheets:
 - Classification: each connected person (across its agreements) and each category with a cap of the year,
   classified under Rule 14A.76 as at the year end: the percentage ratios, the tier and its obligations,
   and whether the result is provisional for want of an input, and which;
-- Auditor matters: the four matters with the evidence the product holds and where to find it;
+- Auditor matters: the four matters with the exceptions identified, the evidence the product holds and
+  where to find it;
+- Matter exceptions: each exception identified, matter by matter (orders dated before the board's approval,
+  approved by their creator, after their order date or after an invoice; orders not meeting the quote rule
+  or under a documented exception; orders outside the terms or the group; caps exceeded or revised after
+  it), with where the evidence is;
+- Board approvals: the agreements, renewals, changes of terms and cap revisions with the board's minutes,
+  the directors who abstained, the announcement, the circular, the adviser's letter and the vote;
 - Orders: every order counted in the year's periods with its board-approved agreement, who entered and
   approved it, whether it lies in the term and the counterparty belongs to the connected person's group;
 - Quotes: each of those orders' quotes and the margin by which the connected party's price is lower;
@@ -34,12 +42,16 @@ from typing import BinaryIO
 
 from compliance.models import Alert, AnnualCap, CapRevision, QuoteRuleException
 from compliance.report_selectors import (
+    BoardRecord,
     ClassificationRow,
     ExceptionRow,
+    MatterException,
     OrderRow,
     counted_quote_assessments,
     order_evidence,
+    quote_rule_exception,
     report_alerts,
+    report_board_records,
     report_cap_revisions,
     report_caps,
     report_classifications,
@@ -67,7 +79,7 @@ from .sheets import (
 )
 from .workbook import Column, FreeSheet, Kind, ReportWorkbook, TableSheet, yes_no
 
-T, M, P, N = Kind.TEXT, Kind.MONEY, Kind.PERCENT, Kind.INTEGER
+T, M, P, N, DAY = Kind.TEXT, Kind.MONEY, Kind.PERCENT, Kind.INTEGER, Kind.DATE
 
 CAP_COLUMNS = [
     Column("Category", "交易類別", T, 30),
@@ -78,14 +90,40 @@ CAP_COLUMNS = [
     Column("Committed", "已承諾金額", M, 17),
     Column("Within cap", "未超出上限", T, 12),
 ]
+# The product lists exceptions and evidence; the conclusion on each matter is the auditors' own.
 MATTER_COLUMNS = [
     Column("Matter", "事項", T, 30),
-    Column("Finding", "結果", T, 34),
+    Column("Identified by the product", "系統識別", T, 34),
     Column("Evidence the product holds", "系統所持證據", T, 60),
     Column("Where to look", "參閱", T, 28),
     Column("Orders examined", "審閱訂單數目", N, 11),
     Column("Exceptions", "例外數目", N, 11),
 ]
+MATTER_EXCEPTION_COLUMNS = [
+    Column("Matter", "事項", T, 30),
+    Column("Order or cap", "訂單或上限", T, 30),
+    Column("What the product identified", "系統識別的情況", T, 60),
+    Column("Where the evidence is", "證據所在", T, 40),
+]
+BOARD_COLUMNS = [
+    Column("Record", "記錄", T, 20),
+    Column("Subject", "事項", T, 44),
+    Column("Board approved on", "董事會批准日期", DAY, 13),
+    Column("Board minutes", "董事會會議記錄", T, 30),
+    Column("Directors who abstained", "放棄投票的董事", T, 24),
+    Column("Announced on", "公告日期", DAY, 13),
+    Column("Announcement", "公告", T, 34),
+    Column("Circular issued", "通函日期", DAY, 13),
+    Column("Adviser's letter", "獨立財務顧問函件", DAY, 13),
+    Column("Shareholders' approval", "獨立股東批准", DAY, 13),
+    Column("Status", "狀態", T, 16),
+]
+MATTER_NAMES = {
+    "a": "(a) Not approved by the board · 未經董事會批准",
+    "b": "(b) Not in line with the pricing policies · 不符合定價政策",
+    "c": "(c) Not entered into under the governing agreements · 未根據規管協議進行",
+    "d": "(d) Exceeded the annual cap · 超出年度上限",
+}
 
 
 INED_CLASSIFICATION_COLUMNS = [
@@ -116,7 +154,8 @@ def write_annual_review(year: int, output: BinaryIO) -> None:
         report = build_annual_review(
             year=year,
             caps=caps,
-            revisions=report_cap_revisions(caps),
+            revisions=(revisions := report_cap_revisions(caps)),
+            board=report_board_records(caps, revisions),
             classifications=report_classifications(caps, on=end),
             evidence=order_evidence(caps, as_of=end),
             orders=report_order_rows(caps, as_of=end),
@@ -134,14 +173,16 @@ def build_annual_review(
     caps: list[AnnualCap],
     revisions: list[CapRevision],
     classifications: list[ClassificationRow],
-    evidence: dict[str, int],
+    evidence: dict,
     orders: Iterable[OrderRow],
     quotes: Iterable[tuple[PurchaseOrder, QuoteRuleResult]],
     exceptions: Iterable[ExceptionRow],
     quote_rule_exceptions: list[QuoteRuleException],
     alerts: list[Alert],
+    board: list[BoardRecord] | None = None,
 ) -> ReportWorkbook:
     """The workbook, from selector output; runs no query of its own."""
+    board = board or []
     end = year_bounds(year)[1]
     name = f"financial year {year} · {year}財政年度"
     as_at = (
@@ -176,9 +217,29 @@ def build_annual_review(
         "Auditor matters",
         MATTER_COLUMNS,
         heading=f"The matters the auditors report on · 核數師須匯報的事項 — {name}",
-        note="Rule 14A.56: whether anything suggests the transactions were not approved by the board, not in line "
-        "with the pricing policies, not under the governing agreements, or exceeded the annual cap",
+        note="Rule 14A.56: the exceptions the product identified on each matter and where its evidence is; the "
+        "conclusion is the auditors' · 結論由核數師作出",
     )
+    matter_exceptions = report.table(
+        "Matter exceptions",
+        MATTER_EXCEPTION_COLUMNS,
+        heading=f"Exceptions identified on the auditors' matters · 核數師事項的例外 — {name}",
+        note="Each exception the product identified, the order or cap, and where the evidence is",
+    )
+    board_sheet = report.table(
+        "Board approvals",
+        BOARD_COLUMNS,
+        heading=f"Board approvals and re-compliance · 董事會批准及重新遵守 — {name}",
+        note="The agreements of the year's caps, their renewals, changes of terms and cap revisions: the board's "
+        "minutes, the directors who abstained, the announcement, the circular, the adviser's letter and the vote",
+    )
+    board_sheet.extend(
+        [r.kind, r.subject, r.board_approved_on, r.board_minutes_ref or None, r.abstaining_directors or None,
+         r.announced_on, r.announcement_ref or None, r.circular_issued_on, r.adviser_letter_on,
+         r.shareholders_approved_on, r.status]
+        for r in board
+    )  # fmt: skip
+    board_sheet.finish()
     orders_sheet(
         report,
         order_rows(orders),
@@ -190,7 +251,7 @@ def build_annual_review(
         report,
         quote_rows(quotes, tally),
         heading=f"Quotes and favourability · 獨立報價及優惠程度 — {name}",
-        note="Amounts compared in the cap currency at the rate of each document's date",
+        note="Prices compared in the order's currency: a quote in another currency at the order date's rate",
     )
     exceptions = list(exceptions)
     exceptions_sheet(
@@ -211,12 +272,40 @@ def build_annual_review(
     alerts_sheet(report, alerts, heading=f"Alerts raised in the year · 本年度發出的警示 — {name}", note=as_at)
 
     breached = _breached_caps(caps, revisions)
-    findings = _matters(caps, breached, evidence, tally)
+    listed = _matter_exceptions(caps, breached, evidence, tally)
+    findings = _matters(caps, breached, evidence, tally, listed)
     _write_matters(matters, findings)
+    matter_exceptions.extend([MATTER_NAMES[e.matter], e.subject, e.detail, e.evidence] for e in listed)
+    matter_exceptions.finish()
     _write_ined_summary(
-        ined, caps, breached, classifications, findings, tally, exceptions, quote_rule_exceptions, revisions, alerts
-    )
+        ined, caps, breached, classifications, findings, tally, exceptions, quote_rule_exceptions, revisions, alerts,
+        board, evidence,
+    )  # fmt: skip
     return report
+
+
+def _matter_exceptions(
+    caps: list[AnnualCap], breached: list[AnnualCap], evidence: dict, tally: QuoteTally
+) -> list[MatterException]:
+    """Every exception the product identified, matter by matter: (a) and (c) from the orders' facts, (b) from
+    the quote rule as the Quotes sheet assessed it, (d) from the caps."""
+    found = [e for e in evidence["exceptions"] if e.matter == "a"]
+    for order, result in tally.failed:
+        found.append(MatterException("b", order.number, f"Does not meet the quote rule: {quote_rule_exception(result)}",
+                                     "Quotes: Quote rule, Why not counted, Quote document"))  # fmt: skip
+    for order, _result in tally.documented:
+        found.append(MatterException("b", order.number, "Approved under a documented quote-rule exception.",
+                                     "Quote-rule exceptions: reason, evidence file, approver"))  # fmt: skip
+    found += [e for e in evidence["exceptions"] if e.matter == "c"]
+    for cap in caps:
+        if cap.used > cap.amount:
+            found.append(MatterException("d", cap_label(cap), f"Used {cap.category.currency} {cap.used:,.2f} of "
+                                         f"{cap.category.currency} {cap.amount:,.2f}.", "Summary: Annual cap, Actual, "
+                                         "Committed"))  # fmt: skip
+        elif cap in breached:
+            found.append(MatterException("d", cap_label(cap), "Revised only after it was exceeded: a breach.",
+                                         "Cap revisions: Breach"))  # fmt: skip
+    return found
 
 
 def _breached_caps(caps: list[AnnualCap], revisions: list[CapRevision]) -> list[AnnualCap]:
@@ -231,77 +320,80 @@ def _within(cap: AnnualCap, breached: list[AnnualCap]) -> str:
     return yes_no(cap.used <= cap.amount)
 
 
+def _identified(exceptions: list[MatterException], matter: str) -> tuple[str, int]:
+    """ "Exceptions identified by the product: n", with the first few listed (all are on Matter exceptions)."""
+    mine = [e for e in exceptions if e.matter == matter]
+    text = f"Exceptions identified by the product: {len(mine)} · 系統識別的例外：{len(mine)}"
+    if mine:
+        shown = "; ".join(f"{e.subject}: {e.detail.rstrip('.')}" for e in mine[:5])
+        more = f"; and {len(mine) - 5} more (Matter exceptions)" if len(mine) > 5 else " (Matter exceptions)"
+        text += f". {shown}{more}"
+    return text, len(mine)
+
+
 def _matters(
-    caps: list[AnnualCap], breached: list[AnnualCap], evidence: dict[str, int], tally: QuoteTally
+    caps: list[AnnualCap],
+    breached: list[AnnualCap],
+    evidence: dict,
+    tally: QuoteTally,
+    exceptions: list[MatterException],
 ) -> list[list]:
-    """The four matters (a) to (d), each: matter, finding, evidence, where, orders examined, exceptions."""
+    """The four matters (a) to (d), each: matter, exceptions identified, evidence, where, orders examined,
+    number of exceptions. No conclusion: that is the auditors'."""
     examined = evidence["orders"]
-    exceeded = [cap for cap in caps if cap.used > cap.amount]
     smallest = (
         f"; the smallest margin below the lowest independent quote was {tally.smallest_margin_pct}%"
         if tally.smallest_margin_pct is not None
         else ""
     )
-    before_board, outside = evidence["before_board"], evidence["outside_term"] + evidence["outside_group"]
-    failed, documented = len(tally.failed), len(tally.documented)
+    documented = len(tally.documented)
     under_exceptions = (
         f" {documented} approved under a documented quote-rule exception: a reason, evidence and a second "
         "person's approval (Quote-rule exceptions)."
         if documented
         else ""
     )
-
-    def finding(count: int, what: str) -> str:
-        return "Nothing found · 未發現" if count == 0 else f"{count} {what} · 發現{count}項"
-
-    return [
-        [
-            "(a) Not approved by the board · 未經董事會批准",
-            finding(before_board, "orders dated before the board approved their agreement"),
-            "Each order names its framework agreement and the day the board approved it; each was approved in "
-            f"the product by a compliance user other than the person who entered it "
-            f"({evidence['self_approved']} approved by the person who entered them).",
-            "Orders: Agreement, Board approved on, Entered by, Approved by",
-            examined,
-            before_board + evidence["self_approved"],
-        ],
-        [
-            "(b) Not in line with the pricing policies · 不符合定價政策",
-            finding(failed, "orders not meeting the quote rule")
-            + (f"; {documented} under a documented exception · {documented}項已記錄例外" if documented else ""),
-            f"{tally.passed} of {tally.orders} orders had the required independent quotes, dated within the "
-            f"validity before the order, and the connected party's price below every one of them, compared in "
-            f"the cap currency at each document's own rate{smallest}.{under_exceptions}",
-            "Quotes: Quote rule, More favourable by; Exceptions; Quote-rule exceptions",
-            tally.orders,
-            failed + documented,
-        ],
-        [
-            "(c) Not entered into under the governing agreements · 未根據規管協議進行",
-            finding(outside, "orders outside the term or with a counterparty outside the group"),
-            "Each order is placed under a category of a framework agreement; its dates lie within the category's "
-            f"term ({evidence['outside_term']} outside) and its counterparty belongs to the group of the "
-            f"agreement's connected person ({evidence['outside_group']} outside).",
-            "Orders: Agreement, Within term, Counterparty in the group",
-            examined,
-            outside,
-        ],
-        [
-            "(d) Exceeded the annual cap · 超出年度上限",
-            finding(len(exceeded) + len(breached), "caps exceeded"),
-            "Committed (approved orders allocated to each period) and actual (their invoices) as at the year end "
-            "against every cap of the year; approvals that would exceed a cap are refused by the product."
-            + (" Exceeded: " + "; ".join(cap_label(cap) for cap in exceeded) + "." if exceeded else "")
-            + (
-                " Revised only after it was exceeded, a breach: " + "; ".join(cap_label(cap) for cap in breached) + "."
-                if breached
-                else ""
-            ),
-            "Summary: Annual cap, Actual, Committed, Status; Cap revisions: Breach",
-            len(caps),
-            len(exceeded) + len(breached),
-        ],
-    ]
+    rows = []
+    a_text, a_count = _identified(exceptions, "a")
+    rows.append([
+        MATTER_NAMES["a"], a_text,
+        "Each order names its framework agreement and the day the board approved it (Board approvals: minutes, "
+        "abstaining directors, announcement); each was approved in the product by a compliance user, on a day "
+        f"the product records. {evidence['before_board']} dated before the board's approval, "
+        f"{evidence['self_approved']} approved by the person who entered them, {evidence['approved_late']} "
+        f"approved after their order date, {evidence['approved_after_invoice']} approved after an invoice.",
+        "Orders: Agreement, Board approved on, Entered by, Approved by, Approved on; Board approvals",
+        examined, a_count,
+    ])  # fmt: skip
+    b_text, b_count = _identified(exceptions, "b")
+    rows.append([
+        MATTER_NAMES["b"], b_text,
+        f"{tally.passed} of {tally.orders} orders had the required independent quotes, dated within the "
+        f"validity before the order, each with its document, and the connected party's price below every one of "
+        f"them, compared in the order's currency (another currency at the order date's rate)"
+        f"{smallest}.{under_exceptions}",
+        "Quotes: Quote rule, Quote document, More favourable by; Exceptions; Quote-rule exceptions",
+        tally.orders, b_count,
+    ])  # fmt: skip
+    c_text, c_count = _identified(exceptions, "c")
+    rows.append([
+        MATTER_NAMES["c"], c_text,
+        "Each order is placed under a category of a framework agreement; its dates are checked against the "
+        f"category's recorded terms ({evidence['outside_term']} outside) and its counterparty against the group of "
+        f"the agreement's connected person ({evidence['outside_group']} outside).",
+        "Orders: Agreement, Within term, Counterparty in the group",
+        examined, c_count,
+    ])  # fmt: skip
+    d_text, d_count = _identified(exceptions, "d")
+    rows.append([
+        MATTER_NAMES["d"], d_text,
+        "Committed (approved orders allocated to each period) and actual (their invoices) as at the year end "
+        "against every cap of the year, and every revision of those caps with its steps; approvals that would "
+        "exceed a cap are refused by the product.",
+        "Summary: Annual cap, Actual, Committed, Status; Cap revisions: Breach",
+        len(caps), d_count,
+    ])  # fmt: skip
+    return rows
 
 
 def _write_matters(sheet: TableSheet, findings: list[list]) -> None:
@@ -320,6 +412,8 @@ def _write_ined_summary(
     quote_rule_exceptions: list[QuoteRuleException],
     revisions: list[CapRevision],
     alerts: list[Alert],
+    board: list[BoardRecord],
+    evidence: dict,
 ) -> None:
     sheet.blank()
     sheet.section("Caps of the year · 本年度上限")
@@ -365,25 +459,45 @@ def _write_ined_summary(
     sheet.blank()
     sheet.section("What the auditors report on · 核數師須匯報的事項")
     sheet.header([MATTER_COLUMNS[0], MATTER_COLUMNS[1], MATTER_COLUMNS[5], MATTER_COLUMNS[3]])
-    for matter, finding, _evidence, where, _examined, count in findings:
-        sheet.row([matter, finding, count, where], [T, T, N, T], bold_first=True, wrap=True)
+    for matter, identified, _evidence, where, _examined, count in findings:
+        # The count and where to look; the full list is on Matter exceptions.
+        sheet.row([matter, identified.split(". ", 1)[0], count, where], [T, T, N, T], bold_first=True, wrap=True)
 
     approved = sum(1 for exception in quote_rule_exceptions if exception.is_approved)
     breaches = sum(1 for revision in revisions if revision.breach)
+    exceeded = sum(1 for cap in caps if cap.used > cap.amount)
     sheet.blank()
-    sheet.section("The INEDs' confirmations · 獨立非執行董事的確認")
+    sheet.section("The INEDs' confirmations: what the product holds · 獨立非執行董事的確認：系統所持資料")
     sheet.header([Column("Confirmation", "確認事項", T), Column("What the product holds", "系統所持資料", T)])
-    # What the product holds, a line each, so that no line runs far beyond the page.
+    agreements = [
+        f"{r.subject}: board approval {day(r.board_approved_on) if r.board_approved_on else 'not recorded'}"
+        f" (minutes: {r.board_minutes_ref or 'not recorded'}; directors who abstained: "
+        f"{r.abstaining_directors or 'none recorded'}); announced "
+        f"{day(r.announced_on) if r.announced_on else 'not recorded'}"
+        + (f" ({r.announcement_ref})" if r.announcement_ref else "")
+        + "."
+        for r in board
+        if r.kind.startswith("Agreement")
+    ]
+    later = sum(1 for r in board if not r.kind.startswith("Agreement"))
+    # Facts for the INEDs to weigh, a line each; the confirmations themselves are theirs to give.
     confirmations = [
         ("(1) In the ordinary and usual course of business · 屬日常及一般業務",
-         [f"Every order of the year with its description, category and counterparty ({tally.orders} in Orders)."]),
+         [f"{tally.orders} orders of the year with their description, category and counterparty (Orders)."]),
         ("(2) On normal commercial terms or better · 按一般或更佳商業條款",
-         [f"{tally.passed} of {tally.orders} orders priced below every counted independent quote (Quotes)"
-          + (f"; {len(tally.documented)} under a documented quote-rule exception." if tally.documented else ".")]),
+         [f"{tally.passed} of {tally.orders} orders priced below every counted independent quote with its document "
+          f"(Quotes); {len(tally.failed)} not meeting the quote rule; {len(tally.documented)} under a documented "
+          "quote-rule exception.",
+          f"{evidence['approved_late']} orders approved after their order date, {evidence['approved_after_invoice']} "
+          "after an invoice (Matter exceptions)."]),
         ("(3) Under the governing agreement, on fair and reasonable terms · 根據規管協議進行，條款公平合理",
-         [f"{findings[2][1]} (Orders: Within term, Counterparty in the group)."]),
+         [*(agreements or ["No agreement with a cap in the year."]),
+          f"{evidence['outside_term']} orders outside the recorded terms, {evidence['outside_group']} with a "
+          f"counterparty outside the group (Orders); {later} renewals, changes of terms and cap revisions with "
+          "their re-compliance steps (Board approvals)."]),
         ("(4) In the interests of the shareholders as a whole · 符合股東整體利益",
-         [f"Caps: {findings[3][1]}; {len(revisions)} cap revisions, {breaches} flagged as a breach (Cap revisions).",
+         [f"{len(caps)} caps of the year, {exceeded} with use above the amount; {len(revisions)} cap revisions, "
+          f"{breaches} flagged as a breach (Summary; Cap revisions).",
           f"{len(exceptions)} exceptions or refusals (Exceptions); {len(quote_rule_exceptions)} quote-rule "
           f"exceptions recorded, {approved} approved (Quote-rule exceptions).",
           f"{len(alerts)} alerts raised in the year (Alerts)."]),

@@ -194,6 +194,6 @@ def build_directors_report(
         report,
         quote_rows(quotes),
         heading=f"Quotes of those orders · 訂單的獨立報價 — {name}",
-        note="Amounts compared in the cap currency at the rate of each document's date",
+        note="Prices compared in the order's currency: a quote in another currency at the order date's rate",
     )
     return report

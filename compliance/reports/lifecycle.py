@@ -85,6 +85,8 @@ REVISION_STATUS = {
 STEP_NAMES = {
     revisions.BOARD: "Board approval · 董事會批准",
     revisions.ANNOUNCEMENT: "Announcement · 公告",
+    revisions.CIRCULAR: "Circular · 通函",
+    revisions.ADVISER: "Independent financial adviser's letter · 獨立財務顧問函件",
     revisions.SHAREHOLDERS: "Independent shareholders' approval · 獨立股東批准",
 }
 BREACH = "BREACH · 違規"
@@ -111,6 +113,12 @@ REVISION_COLUMNS = [
     Column("Completed or withdrawn by", "完成或撤回人", T, 14),
     Column("Completed or withdrawn at", "完成或撤回時間", DT, 17),
     Column("Why withdrawn", "撤回原因", T, 30),
+    # Later additions at the end, so that the columns above keep their places.
+    Column("Circular issued", "通函日期", D, 12),
+    Column("Adviser's letter", "獨立財務顧問函件日期", D, 12),
+    Column("Board minutes", "董事會會議記錄", T, 24),
+    Column("Directors who abstained", "放棄投票的董事", T, 22),
+    Column("Announcement reference", "公告編號", T, 24),
 ]
 
 
@@ -131,7 +139,9 @@ def revision_rows(cap_revisions: Iterable[CapRevision]) -> Iterable[list]:
             REVISION_STATUS.get(revision.status, revision.status), revision.used_when_proposed,
             BREACH if revision.breach else yes_no(False), revision.proposed_by.username, revision.proposed_at,
             closed_by.username if closed_by else None, revision.completed_at or revision.withdrawn_at,
-            revision.withdrawal_reason or None,
+            revision.withdrawal_reason or None, revision.circular_issued_on, revision.adviser_letter_on,
+            revision.board_minutes_ref or None, revision.abstaining_directors or None,
+            revision.announcement_ref or None,
         ]  # fmt: skip
 
 

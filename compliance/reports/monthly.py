@@ -88,7 +88,8 @@ def build_monthly_report(
         report,
         quote_rows(quotes),
         heading=f"Quotes of those orders · 訂單的獨立報價 — {name}",
-        note="Amounts compared in the cap currency at the rate of each document's date · 以上限貨幣比較",
+        note="Prices compared in the order's currency: a quote in another currency at the order date's rate · "
+        "以訂單貨幣比較",
     )
     alerts_sheet(
         report,

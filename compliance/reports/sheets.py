@@ -67,7 +67,7 @@ SUMMARY_COLUMNS = [
     Column("Remaining", "剩餘額度", M, 16),
     Column("Forecast at period end", "期末預測", M, 16),
     Column("Forecast %", "期末預測使用率", P, 12),
-    Column("Status", "狀態", T, 22),
+    Column("Status", "狀態", T, 34),
 ]
 
 
@@ -80,7 +80,7 @@ def summary_rows(caps: list[AnnualCap], *, as_of: datetime.date, movement: bool 
             cap_label(cap), category.agreement.connected_person.name, category.agreement.title, category.name,
             cap.period_start, cap.period_end, category.currency, cap.amount, cap.actual, cap.committed,
             fraction(cap.actual_pct), fraction(cap.committed_pct), fraction(cap.used_pct), cap.remaining,
-            forecast.amount, fraction(forecast.pct), cap_status(cap).label,
+            forecast.amount, fraction(forecast.pct), cap_status(cap, forecast=forecast).label,
         ]  # fmt: skip
         if movement:
             row += [cap.actual_in_range, cap.committed_in_range]
@@ -176,12 +176,14 @@ QUOTE_COLUMNS = [
     Column("Status", "狀態", T, 14),
     Column("Connected party", "關連方", T, 26),
     Column("Connected party's price", "關連方價格", M, 16),
-    Column("Cap currency", "上限貨幣", T, 9),
+    Column("Order currency", "訂單貨幣", T, 9),
     Column("Supplier", "報價方", T, 26),
     Column("Quoted on", "報價日期", D, 12),
     Column("Quote", "報價", M, 16),
     Column("Quote currency", "報價貨幣", T, 9),
-    Column("Quote converted", "報價折算", M, 16),
+    Column("Quote reference", "報價編號", T, 16),
+    Column("Quote document", "報價文件", T, 24),
+    Column("Quote in order currency", "報價折算為訂單貨幣", M, 16),
     Column("Counted", "計入", T, 10),
     Column("Why not counted", "不計入原因", T, 30),
     Column("More favourable by", "較報價優惠", M, 16),
@@ -195,6 +197,7 @@ QUOTE_COLUMNS = [
 
 
 MET, NOT_MET = "Met · 符合", "Not met · 不符合"
+NO_DOCUMENT = "None attached · 未附文件"
 NOT_MET_DOCUMENTED = "Not met: documented exception · 不符合：已記錄例外"
 
 
@@ -215,13 +218,20 @@ class QuoteTally:
             self.passed += 1
             lowest = result.lowest_counted
             if lowest is not None and result.margin is not None:
-                pct = mul_div_round(result.margin, 100, lowest.converted)
+                pct = mul_div_round(result.margin, 100, lowest.compared)
                 if self.smallest_margin_pct is None or pct < self.smallest_margin_pct:
                     self.smallest_margin_pct = pct
         elif documented:
             self.documented.append((order, result))
         else:
             self.failed.append((order, result))
+
+
+def _document(quote) -> str:
+    """The quote document's name as uploaded (the evidence an auditor samples), or that none is attached."""
+    if not quote.document:
+        return NO_DOCUMENT
+    return quote.document_name or quote.document.name
 
 
 def quote_rows(assessments: Iterable[tuple[PurchaseOrder, QuoteRuleResult]], tally: QuoteTally | None = None):
@@ -233,11 +243,12 @@ def quote_rows(assessments: Iterable[tuple[PurchaseOrder, QuoteRuleResult]], tal
         if tally is not None:
             tally.add(order, result, documented=exception is not None)
         category = order.category
-        price = result.order_converted
+        # Prices are compared in the order's currency: a quote in another one at the order date's rate.
+        price = order.amount
         lowest = result.lowest_counted
         head = [
             order.number, category.name, order.order_date, STATUS.get(order.status, order.status),
-            order.counterparty.name, price, category.currency,
+            order.counterparty.name, price, order.currency,
         ]  # fmt: skip
         if passes:
             rule, why = MET, None
@@ -247,16 +258,17 @@ def quote_rows(assessments: Iterable[tuple[PurchaseOrder, QuoteRuleResult]], tal
             rule, why = NOT_MET, quote_rule_exception(result)
         tail = [result.independent_suppliers, result.required, rule, why]
         if not result.assessments:
-            yield [*head, *[None] * 10, *tail]
+            yield [*head, *[None] * 12, *tail]
             continue
         for assessment in result.assessments:
             quote = assessment.quote
             margin = margin_pct = None
-            if assessment.counted and assessment.converted is not None and price is not None:
-                margin = assessment.converted - price
-                margin_pct = fraction(mul_div_round(margin, 100, assessment.converted))
+            if assessment.counted and assessment.compared is not None:
+                margin = assessment.compared - price
+                margin_pct = fraction(mul_div_round(margin, 100, assessment.compared))
             middle = [
-                quote.supplier.name, quote.quoted_on, quote.amount, quote.currency, assessment.converted,
+                quote.supplier.name, quote.quoted_on, quote.amount, quote.currency, quote.reference or None,
+                _document(quote), assessment.compared,
                 yes if assessment.counted else no, assessment.reason or None, margin, margin_pct,
                 yes if assessment is lowest else None,
             ]  # fmt: skip

@@ -223,6 +223,8 @@ SPECTACULAR_SETTINGS = {
     ],
     "ENUM_NAME_OVERRIDES": {
         "CurrencyEnum": "transactions.currencies.CURRENCY_CHOICES",
+        # Renewals and changes of terms share their statuses (pending, effective).
+        "RecomplianceStatusEnum": "transactions.models.CategoryRenewal.Status",
     },
 }
 

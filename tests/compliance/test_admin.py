@@ -4,9 +4,11 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from compliance.models import AnnualCap
 from tests.factories import D, UserFactory
+from transactions.documents import simple_pdf
 from transactions.models import Invoice, PurchaseOrder
 
 ADD_ORDER = "/admin/transactions/purchaseorder/add/"
@@ -30,6 +32,8 @@ def order_form(ledger, **overrides) -> dict:
         "invoices-TOTAL_FORMS": "0", "invoices-INITIAL_FORMS": "0", "invoices-MIN_NUM_FORMS": "0",
         "invoices-MAX_NUM_FORMS": "1000",
     }  # fmt: skip
+    for number in (0, 1):
+        data[f"quotes-{number}-document"] = SimpleUploadedFile(f"quote {number}.pdf", simple_pdf("Quotation"))
     data.update(overrides)
     return data
 
@@ -297,3 +301,15 @@ def test_records_the_product_writes_or_that_are_entered_on_their_order_cannot_be
     client.force_login(get_user_model().objects.create_superuser("root.admin", "r@example.com", "a-long-pass-123"))
     assert client.get(f"/admin/{model}/add/").status_code == 403
     assert client.get(f"/admin/{model}/").status_code == 200
+
+
+def test_the_draft_page_says_a_quote_without_its_document_does_not_count(client, ledger, compliance_user):
+    order = ledger.order()
+    order.quotes.filter(supplier=ledger.independents[1]).update(document="", document_name="")
+    client.force_login(compliance_user)
+
+    page = client.get(change_url(order)).content.decode()
+
+    assert "The order does not pass" in page
+    assert "not counted: no quote document" in page
+    assert "Quotes count only with their document attached" in page

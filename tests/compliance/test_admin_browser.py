@@ -5,6 +5,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
 
 from tests.conftest import ARTIFACTS
+from transactions.documents import simple_pdf
 from transactions.models import PurchaseOrder
 
 PASSWORD = "a-long-password-for-tests"
@@ -33,8 +34,10 @@ def fill(browser, name, value):
 
 
 def test_finance_enters_an_order_with_quotes_and_compliance_approves_it_in_the_browser(
-    browser, live_server, ledger, finance_user, compliance_user
+    browser, live_server, ledger, finance_user, compliance_user, tmp_path
 ):
+    quote_document = tmp_path / "quote.pdf"
+    quote_document.write_bytes(simple_pdf("Quotation"))
     log_in(browser, live_server, finance_user)
     browser.get(f"{live_server.url}/admin/transactions/purchaseorder/add/")
     for name, value in {
@@ -46,6 +49,8 @@ def test_finance_enters_an_order_with_quotes_and_compliance_approves_it_in_the_b
         "quotes-1-amount": "259500.00", "quotes-1-currency": "CNY",
     }.items():  # fmt: skip
         fill(browser, name, value)
+    for number in (0, 1):  # a quote counts only with its document
+        browser.find_element(By.NAME, f"quotes-{number}-document").send_keys(str(quote_document))
     browser.find_element(By.NAME, "_continue").click()
     assert "was added successfully" in browser.find_element(By.CSS_SELECTOR, ".messagelist .success").text
     order = PurchaseOrder.objects.get(number="PO-BROWSER-1")

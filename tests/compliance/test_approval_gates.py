@@ -5,11 +5,11 @@ from decimal import Decimal
 
 import pytest
 
-from compliance.models import Alert
+from compliance.models import Alert, AnnualCap
 from compliance.services import purchase_order_approve, purchase_order_cancel
 from tests.factories import CapFactory, D, InvoiceFactory, QuoteFactory, RateFactory, UserFactory
 from transactions.errors import Refusal
-from transactions.models import PurchaseOrder
+from transactions.models import PurchaseOrder, Quote
 
 
 @pytest.fixture
@@ -150,16 +150,52 @@ def test_the_order_must_be_strictly_cheaper_than_every_independent_quote(ledger,
     assert approve(ledger.order("99999.99", quotes=("100000.00", "150000.00"))).status == "approved"
 
 
-def test_quotes_in_another_currency_are_compared_at_the_rate_of_their_date(ledger, approve):
-    RateFactory(currency="USD", target_currency="CNY", rate_date=D("2026-02-20"), rate=Decimal("7.0000"))
+def test_quotes_in_another_currency_are_compared_at_the_rate_of_the_order_date(ledger, approve):
+    RateFactory(currency="USD", target_currency="CNY", rate_date=D("2026-02-20"), rate=Decimal("6.5000"))
+    RateFactory(currency="USD", target_currency="CNY", rate_date=D("2026-03-02"), rate=Decimal("7.0000"))
     order = ledger.order("70000.00", quotes=("80000.00",), order_date=D("2026-03-02"))
     QuoteFactory(purchase_order=order, supplier=ledger.independents[1], quoted_on=D("2026-02-20"),
                  amount=Decimal("10000.00"), currency="USD")  # fmt: skip
 
-    assert refusal_of(approve, order).code == "quote_rule"  # USD 10,000 = CNY 70,000: not strictly cheaper
+    # USD 10,000 at the order date's 7.0 is CNY 70,000: not strictly cheaper (at the quote date's 6.5 it
+    # would be CNY 65,000, and even CNY 69,999.99 would be refused).
+    refusal = refusal_of(approve, order)
+    assert refusal.code == "quote_rule"
+    assert "USD 10,000.00" in refusal.detail
     order.amount = Decimal("69999.99")
     order.save()
     assert approve(order).status == PurchaseOrder.Status.APPROVED
+
+
+def test_a_dearer_price_in_the_quotes_currency_is_refused_whatever_the_exchange_rates_did(ledger, approve):
+    """The issue's case: USD 1,020,000 against USD 1,000,000 and USD 1,001,000 while the USD fell from 7.30
+    to 7.10 between the quote and the order dates (the old rule compared CNY 7,242,000 with CNY 7,300,000
+    and CNY 7,307,300, and approved)."""
+    AnnualCap.objects.filter(pk=ledger.caps[1].pk).update(amount=Decimal("20000000.00"))
+    RateFactory(currency="USD", target_currency="CNY", rate_date=D("2026-02-20"), rate=Decimal("7.3000"))
+    RateFactory(currency="USD", target_currency="CNY", rate_date=D("2026-03-02"), rate=Decimal("7.1000"))
+    order = ledger.order("1020000.00", currency="USD", order_date=D("2026-03-02"), quotes=("1000000.00", "1001000.00"),
+                         quoted_on=D("2026-02-20"))  # fmt: skip
+
+    refusal = refusal_of(approve, order)
+
+    assert refusal.code == "quote_rule"
+    assert refusal.detail.startswith(
+        f"Order {order.number} costs USD 1,020,000.00, not less than the independent quote from Independent A Ltd. "
+        "(USD 1,000,000.00)."
+    )
+
+
+def test_a_quote_in_another_currency_names_both_prices_in_the_quotes_currency(ledger, approve):
+    RateFactory(currency="USD", target_currency="CNY", rate_date=D("2026-03-02"), rate=Decimal("7.0000"))
+    order = ledger.order("71400.00", quotes=("80000.00",), order_date=D("2026-03-02"))
+    QuoteFactory(purchase_order=order, supplier=ledger.independents[1], quoted_on=D("2026-02-20"),
+                 amount=Decimal("10000.00"), currency="USD")  # fmt: skip
+
+    # CNY 71,400 at 7.0 is USD 10,200.00.
+    assert "costs USD 10,200.00, not less than the independent quote from Independent B Ltd. (USD 10,000.00)" in (
+        refusal_of(approve, order).detail
+    )
 
 
 def test_a_category_may_require_more_independent_quotes(ledger, approve):
@@ -181,13 +217,15 @@ def test_an_order_in_another_currency_without_a_rate_for_its_date_is_refused(led
     assert "USD/CNY" in refusal.detail
 
 
-def test_a_quote_without_a_rate_for_its_date_is_refused(ledger, approve):
-    RateFactory(currency="USD", target_currency="CNY", rate_date=D("2026-03-02"))
-    order = ledger.order("1000.00", currency="USD", order_date=D("2026-03-02"))
+def test_a_quote_in_another_currency_without_a_rate_for_the_order_date_is_refused(ledger, approve):
+    RateFactory(currency="USD", target_currency="CNY", rate_date=D("2026-02-20"))  # the quote's day only
+    order = ledger.order("70000.00", quotes=("80000.00",), order_date=D("2026-03-02"))
+    QuoteFactory(purchase_order=order, supplier=ledger.independents[1], quoted_on=D("2026-02-20"),
+                 amount=Decimal("10000.00"), currency="USD")  # fmt: skip
 
     refusal = refusal_of(approve, order)
     assert refusal.code == "no_exchange_rate"
-    assert "the quote from" in refusal.detail
+    assert "USD/CNY" in refusal.detail and "2 Mar 2026" in refusal.detail and "the quote from" in refusal.detail
 
 
 def test_an_inverse_rate_of_the_same_day_is_enough(ledger, approve):
@@ -275,3 +313,26 @@ def test_an_approval_refused_by_the_quote_rule_records_no_alert_though_it_would_
 
     assert refusal_of(approve, order).code == "quote_rule"
     assert not Alert.objects.exists()
+
+
+# --- Quote evidence -----------------------------------------------------------------------------
+
+
+def test_quotes_without_their_documents_do_not_count_towards_the_quote_rule(ledger, approve):
+    order = ledger.order()
+    Quote.objects.filter(purchase_order=order).update(document="", document_name="")
+
+    refusal = refusal_of(approve, order)
+
+    assert refusal.code == "quote_rule"
+    assert "it has 0" in refusal.detail
+    assert refusal.detail.count("(no quote document)") == 2
+
+
+def test_a_category_that_does_not_require_quote_documents_counts_quotes_without_them(ledger, approve):
+    ledger.category.quote_documents_required = False
+    ledger.category.save()
+    order = ledger.order()
+    Quote.objects.filter(purchase_order=order).update(document="", document_name="")
+
+    assert approve(order).status == PurchaseOrder.Status.APPROVED

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from compliance.models import AnnualCap, CapRevision
-from compliance.revisions import cap_amount_history, cap_revision_propose, cap_revision_record_steps
+from compliance.revisions import cap_amount_history, cap_revision_propose, cap_revision_record_steps, steps_outstanding
 from compliance.services import annual_cap_update, purchase_order_approve
 from tests.factories import D, FinancialYearFactory, InvoiceFactory, RateFactory, UserFactory
 from transactions.errors import Refusal
@@ -131,11 +131,25 @@ def test_a_revision_needing_shareholders_approval_waits_for_it(ledger, complianc
     assert revision.status == "pending"
     assert AnnualCap.objects.get(pk=ledger.caps[1].pk).amount == Decimal("2000000.00")
 
+    # The vote alone is not enough: the circular and the adviser's letter come before it.
+    with pytest.raises(ValidationError) as refused:
+        cap_revision_record_steps(revision_id=revision.pk, user=compliance_user, circular_issued_on=D("2026-06-09"),
+                                  shareholders_approved_on=D("2026-06-08"))  # fmt: skip
+    assert "after the circular" in str(refused.value)
     revision = cap_revision_record_steps(
         revision_id=revision.pk, user=compliance_user, shareholders_approved_on=D("2026-06-08")
     )
+    assert revision.status == "pending"
+    assert steps_outstanding(revision) == ["circular_issued_on", "adviser_letter_on"]
+
+    revision = cap_revision_record_steps(
+        revision_id=revision.pk, user=compliance_user, circular_issued_on=D("2026-05-20"),
+        adviser_letter_on=D("2026-05-20"), board_minutes_ref="Minutes of the board meeting of 4 May 2026",
+        abstaining_directors="Lei Jun; Zhang Duo",
+    )  # fmt: skip
     assert revision.status == "completed"
     assert AnnualCap.objects.get(pk=ledger.caps[1].pk).amount == Decimal("30000000.00")
+    assert revision.abstaining_directors == "Lei Jun; Zhang Duo"
 
 
 def test_a_fully_exempt_revision_takes_effect_on_the_boards_approval(ledger, compliance_user, time_machine):

@@ -45,25 +45,28 @@ def test_management_sees_each_live_caps_actual_committed_and_forecast_as_at_toda
     assert f'data-cap="{ledger.caps[0].pk}"' not in html  # the 2025 period is over
     section = panel(html, ledger.caps[1])
     assert (bar(section, "actual"), bar(section, "committed")) == ("20", "85")
-    # Actual: 400,000.00 in the 74 days to 15 March runs on to 1,972,972.97 by 31 December. Committed:
-    # 1,700,000.00 placed on its order date in those 74 days is a pace that, over the 291 days left,
-    # adds 6,685,135.14: 8,385,135.14, 419.26% of the cap (compliance.forecast).
-    assert bar(section, "forecast") == "419.26"
-    assert "8,385,135.14" in section
+    # A one-off order recognised on its order date is not a run rate: neither its commitment nor its
+    # invoice is carried on, so the forecast is the committed 1,700,000.00, 85% of the cap (compliance.forecast).
+    assert bar(section, "forecast") == "85"
+    assert "Forecast at 31 Dec 2026: CNY 1,700,000.00" in section
+    assert "report to the board" not in section
     assert "At or above 80%" in section
     assert f'href="/admin/compliance/annualcap/{ledger.caps[1].pk}/change/"' in section
     assert 'style="width:85.00%"' in section
 
 
 def test_a_forecast_above_the_cap_says_so(client, ledger, management_user, mid_march):
-    order = approved_order(ledger, "600000.00", order_date=D("2026-01-10"))
+    order = approved_order(ledger, "600000.00", order_date=D("2026-01-01"), service_start=D("2026-01-01"),
+                           service_end=D("2026-12-31"))  # fmt: skip
     InvoiceFactory(purchase_order=order, amount=Decimal("600000.00"), invoice_date=D("2026-02-01"))
     client.force_login(management_user)
 
     section = panel(client.get(DASHBOARD).content.decode(), ledger.caps[1])
 
-    # 600,000.00 in 74 days: 2,959,459.46 by the year end, 959,459.46 above the cap of 2,000,000.00.
+    # Hosting invoiced at 600,000.00 in 74 days runs on: 2,959,459.46 by the year end, 959,459.46 above the cap
+    # of 2,000,000.00.
     assert "above the cap by CNY 959,459.46: report to the board" in section
+    assert "Forecast above cap: report to the board" in section
     assert 'style="width:100.00%"' in section  # the forecast bar stops at the end of the track
 
 

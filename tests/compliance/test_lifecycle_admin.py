@@ -206,3 +206,28 @@ def test_a_renewal_is_recorded_in_the_admin_and_refused_over_three_years_without
     assert "longer than three years" in refused.content.decode()
     assert accepted.status_code == 302
     assert ledger.category.renewals.get().term_end == D("2029-12-31")
+
+
+def test_a_renewals_steps_are_recorded_in_the_admin_until_it_takes_effect(ledger, client, compliance_user):
+    client.force_login(compliance_user)
+    form = {"category": ledger.category.pk, "term_start": "2027-01-01", "term_end": "2027-12-31",
+            "board_approved_on": "2026-11-02", "term_explanation": "", "reference": "Renewal 2027",
+            "board_minutes_ref": "Minutes 2026/11", "abstaining_directors": "Lei Jun; Zhang Duo",
+            "announced_on": "", "circular_issued_on": "", "adviser_letter_on": "", "shareholders_approved_on": "",
+            "announcement_ref": ""}  # fmt: skip
+    added = client.post("/admin/transactions/categoryrenewal/add/", form, follow=True)
+
+    renewal = ledger.category.renewals.get()
+    # No financial figures: the most demanding tier, so every step is required.
+    assert (renewal.status, renewal.tier, renewal.abstaining_directors) == (
+        "pending", "shareholders_approval", "Lei Jun; Zhang Duo",
+    )  # fmt: skip
+    assert any("record the announcement, the circular" in m for m in messages_of(added))
+    change = f"/admin/transactions/categoryrenewal/{renewal.pk}/change/"
+    too_early = client.post(change, {**form, "announced_on": "2026-10-30"})
+    assert "cannot come before the board" in too_early.content.decode()
+
+    client.post(change, {**form, "announced_on": "2026-11-02", "circular_issued_on": "2026-11-05",
+                         "adviser_letter_on": "2026-11-05", "shareholders_approved_on": "2026-11-20"})  # fmt: skip
+
+    assert ledger.category.renewals.get().status == "effective"

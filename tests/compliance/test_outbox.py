@@ -12,7 +12,7 @@ from django.utils import timezone
 from compliance import checks, outbox
 from compliance.models import Alert, AlertRecipient, AlertThreshold, DistributionList, HeadroomWarning
 from compliance.services import purchase_order_approve
-from tests.factories import D, UserFactory
+from tests.factories import D, InvoiceFactory, UserFactory
 from tests.processes import broker, free_port
 
 
@@ -115,15 +115,18 @@ def test_concurrent_senders_send_an_alert_once(alert, lists):
 
 
 def test_a_headroom_warning_goes_to_the_lists_that_take_them_with_a_link_to_revise(ledger, lists):
-    ledger.approved("1200000.00", approver=UserFactory(username="approver"), order_date=D("2026-02-01"))
+    # Hosting invoiced at 600,000.00 in the first 60 days of 2026 runs on past the 2,000,000.00 cap.
+    hosting = ledger.approved("1500000.00", approver=UserFactory(username="approver"), order_date=D("2026-01-01"),
+                              service_start=D("2026-01-01"), service_end=D("2026-12-31"))  # fmt: skip
+    InvoiceFactory(purchase_order=hosting, invoice_date=D("2026-02-28"), amount=Decimal("600000.00"))
     [warning] = checks.forecast_headroom(on=D("2026-03-01"))
 
     assert outbox.send("headroom", warning.pk) == outbox.SENT
 
     [email] = mail.outbox
     assert email.to == ["ceo@example.com", "cfo@example.com"]
-    assert "it would be reached on 2026-04-10" in email.body
-    assert "預計於 2026-04-10 達到上限" in email.body
+    assert "it would be reached on 2026-07-19" in email.body  # 1,400,000.00 left at 10,000.00 a day
+    assert "預計於 2026-07-19 達到上限" in email.body
     assert f"/admin/compliance/caprevision/add/?cap={warning.cap_id}" in email.body  # start a revision
     assert HeadroomWarning.objects.get().sent_at is not None
 

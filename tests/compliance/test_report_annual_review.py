@@ -1,6 +1,7 @@
 """The annual review pack: the INEDs' one-page summary, the four matters the auditors report on with the
 evidence the product holds, every order with its agreement, quotes and exceptions."""
 
+import datetime
 import io
 from decimal import Decimal
 
@@ -9,10 +10,14 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from tests.compliance.workbooks import annual, approved_order, load, money, quoted, rows
-from tests.factories import D, UserFactory
+from tests.factories import D, InvoiceFactory, UserFactory
 from transactions.models import PurchaseOrder
 
 YEAR = 2026
+
+
+def aware(day: str):
+    return timezone.make_aware(datetime.datetime.combine(D(day), datetime.time(10)))
 
 
 @pytest.fixture
@@ -29,8 +34,8 @@ def matters(book) -> dict[str, dict]:
 
 def test_the_pack_opens_with_the_ined_summary_and_holds_the_evidence_sheets(clean_year):
     assert load(annual(YEAR)).sheetnames == [
-        "INED summary", "Summary", "Cap revisions", "Classification", "Auditor matters", "Orders", "Quotes",
-        "Exceptions", "Quote-rule exceptions", "Alerts",
+        "INED summary", "Summary", "Cap revisions", "Classification", "Auditor matters", "Matter exceptions",
+        "Board approvals", "Orders", "Quotes", "Exceptions", "Quote-rule exceptions", "Alerts",
     ]  # fmt: skip
 
 
@@ -46,15 +51,17 @@ def test_the_ined_summary_prints_on_one_page_with_each_cap_of_the_year_and_wheth
     ]
     text = [str(line[0].value) for line in lines if line]
     assert [t[:3] for t in text if t.startswith("(")] == ["(a)", "(b)", "(c)", "(d)", "(1)", "(2)", "(3)", "(4)"]
-    assert all(line[1].value == "Nothing found · 未發現" for line in lines if line and str(line[0].value)[:3] in
-               {"(a)", "(b)", "(c)", "(d)"})  # fmt: skip
+    assert [line[1].value for line in lines if line and str(line[0].value)[:3] in {"(a)", "(b)", "(c)", "(d)"}] == [
+        "Exceptions identified by the product: 0 · 系統識別的例外：0"
+    ] * 4
+    assert not any("Nothing found" in str(cell.value) for line in lines for cell in line)
 
 
-def test_a_year_by_the_policy_finds_nothing_on_any_of_the_four_matters(clean_year):
+def test_a_year_by_the_policy_shows_no_exceptions_and_draws_no_conclusion(clean_year):
     found = matters(load(annual(YEAR)))
 
-    assert {key: (row["Finding"].value, row["Exceptions"].value) for key, row in found.items()} == {
-        key: ("Nothing found · 未發現", 0) for key in ("(a)", "(b)", "(c)", "(d)")
+    assert {key: (row["Identified by the product"].value, row["Exceptions"].value) for key, row in found.items()} == {
+        key: ("Exceptions identified by the product: 0 · 系統識別的例外：0", 0) for key in ("(a)", "(b)", "(c)", "(d)")
     }
     assert found["(b)"]["Orders examined"].value == 2
     # PO-2: 500,000.00 against quotes of 525,000.00: 4.76% below, the smaller margin.
@@ -79,8 +86,21 @@ def test_each_matter_counts_what_breaks_it(ledger):
     found = matters(book)
 
     assert {key: row["Exceptions"].value for key, row in found.items()} == {"(a)": 1, "(b)": 1, "(c)": 1, "(d)": 1}
-    assert found["(b)"]["Finding"].value == "1 orders not meeting the quote rule · 發現1項"
-    assert "IDC services 2026-01-01 to 2026-12-31" in found["(d)"]["Evidence the product holds"].value
+    assert found["(b)"]["Identified by the product"].value.startswith(
+        "Exceptions identified by the product: 1 · 系統識別的例外：1. PO-NO-QUOTES: Does not meet the quote rule"
+    )
+    listed = [(r["Matter"].value[:3], r["Order or cap"].value, r["What the product identified"].value,
+               r["Where the evidence is"].value) for r in rows(book["Matter exceptions"])]  # fmt: skip
+    assert [row[:2] for row in listed] == [
+        ("(a)", "PO-SELF"), ("(b)", "PO-NO-QUOTES"), ("(c)", "PO-OUTSIDER"),
+        ("(d)", "IDC services 2026-01-01 to 2026-12-31"),
+    ]  # fmt: skip
+    assert listed[0][2:] == (
+        "Approved by the person who entered it.",
+        "Orders: Order date, Approved on, Entered by, Approved by; Invoices",
+    )
+    # 100.00 + 100.00 + 100.00 + 2,000,000.00 committed against the 2026 cap of 2,000,000.00.
+    assert listed[3][2] == "Used CNY 2,000,300.00 of CNY 2,000,000.00."
     orders = {row["Order"].value: row for row in rows(book["Orders"])}
     assert orders["PO-OUTSIDER"]["Counterparty in the group"].value == "No · 否"
     assert orders["PO-SELF"]["Entered by"].value == orders["PO-SELF"]["Approved by"].value == "self.approver"
@@ -113,3 +133,37 @@ def test_the_annual_review_command_writes_the_pack(clean_year, tmp_path):
 
     summary = rows(load(output.read_bytes())["Summary"])
     assert [money(row["Committed"]) for row in summary] == [Decimal("800000.00")]
+
+
+def test_orders_approved_after_their_order_date_or_after_an_invoice_are_exceptions(clean_year):
+    late = quoted(clean_year, approved_order(clean_year, "100.00", number="PO-LATE", order_date=D("2026-03-02"),
+                                             approved_at=aware("2026-03-09")))  # fmt: skip
+    InvoiceFactory(purchase_order=late, invoice_date=D("2026-03-05"), amount=Decimal("100.00"))
+
+    book = load(annual(YEAR))
+
+    listed = [
+        (r["Order or cap"].value, r["What the product identified"].value) for r in rows(book["Matter exceptions"])
+    ]
+    assert listed == [
+        ("PO-LATE", "Approved on 9 Mar 2026, after its order date 2 Mar 2026."),
+        ("PO-LATE", "Invoiced on 5 Mar 2026, before its approval on 9 Mar 2026."),
+    ]
+    assert matters(book)["(a)"]["Exceptions"].value == 2
+
+
+def test_the_pack_prints_the_boards_facts_of_the_agreement(clean_year):
+    agreement = clean_year.agreement
+    agreement.board_minutes_ref, agreement.abstaining_directors = "Minutes 2025/07", "Lei Jun; Zhang Duo"
+    agreement.announced_on, agreement.announcement_ref = D("2025-07-29"), "Announcement of 29 July 2025"
+    agreement.save()
+
+    book = load(annual(YEAR))
+
+    board = rows(book["Board approvals"])
+    assert [(r["Subject"].value, r["Board minutes"].value, r["Directors who abstained"].value,
+             r["Announced on"].value.date(), r["Announcement"].value) for r in board] == [
+        (agreement.title, "Minutes 2025/07", "Lei Jun; Zhang Duo", D("2025-07-29"), "Announcement of 29 July 2025")
+    ]  # fmt: skip
+    ined = [str(cell.value) for row in book["INED summary"].iter_rows() for cell in row if cell.value]
+    assert any("directors who abstained: Lei Jun; Zhang Duo" in text for text in ined)

@@ -59,7 +59,9 @@ def test_an_order_inside_a_renewals_term_is_not_flagged_outside_the_term(ledger,
 
     orders = {row["Order"].value: row["Within term"].value for row in rows(book["Orders"])}
     assert orders == {"PO-RENEWED": "Yes · 是", "PO-ACROSS": "Yes · 是"}
-    assert matters(book)["(c)"]["Finding"].value == "Nothing found · 未發現"
+    assert matters(book)["(c)"]["Identified by the product"].value == (
+        "Exceptions identified by the product: 0 · 系統識別的例外：0"
+    )
     assert rows(book["Exceptions"]) == []
 
 
@@ -134,9 +136,12 @@ def test_an_order_approved_under_a_documented_exception_is_not_an_unexplained_br
         f"{SOLE_SUPPLIER} {WHO_AND_WHEN} Quote rule: 1 of the 2 required independent quotes."
     )
     pricing = matters(book)["(b)"]
-    assert pricing["Finding"].value == (
-        "1 orders not meeting the quote rule · 發現1項; 1 under a documented exception · 1項已記錄例外"
+    assert pricing["Identified by the product"].value == (
+        "Exceptions identified by the product: 2 · 系統識別的例外：2. PO-UNEXPLAINED: Does not meet the quote rule: "
+        "0 of the 2 required independent quotes; PO-SOLE: Approved under a documented quote-rule exception (Matter "
+        "exceptions)"
     )
+    assert pricing["Exceptions"].value == 2
     assert "1 approved under a documented quote-rule exception" in pricing["Evidence the product holds"].value
 
 
@@ -282,17 +287,15 @@ def test_a_cap_revised_only_after_it_was_exceeded_is_reported_as_exceeded(revise
     book = load(annual(2026))
 
     exceeded = matters(book)["(d)"]
-    assert (exceeded["Finding"].value, exceeded["Exceptions"].value) == ("1 caps exceeded · 發現1項", 1)
-    assert (
-        "Revised only after it was exceeded, a breach: IDC services 2026-01-01 to 2026-12-31."
-        in exceeded["Evidence the product holds"].value
+    assert exceeded["Exceptions"].value == 1
+    assert exceeded["Identified by the product"].value == (
+        "Exceptions identified by the product: 1 · 系統識別的例外：1. IDC services 2026-01-01 to 2026-12-31: Revised "
+        "only after it was exceeded: a breach (Matter exceptions)"
     )
     lines = [[cell.value for cell in row if cell.value is not None] for row in book["INED summary"].iter_rows()]
     [cap] = [line for line in lines if line and line[0] == "IDC services" and "2026" in str(line[1])]
     assert cap[-1] == "No: revised after it was exceeded · 否：超出後才修訂"
-    assert any(
-        "2 cap revisions, 1 flagged as a breach (Cap revisions)" in str(value) for line in lines for value in line
-    )
+    assert any("2 cap revisions, 1 flagged as a breach" in str(value) for line in lines for value in line)
 
 
 def test_the_directors_report_shows_the_revisions_of_the_half_years_caps(revised_after_a_breach):
@@ -346,3 +349,27 @@ def percent4(cell) -> Decimal:
     """A percent cell as the API's four-place percentage ("1.0533")."""
     assert cell.data_type == "n"
     return (Decimal(repr(cell.value)) * 100).quantize(Decimal("0.0001"))
+
+
+def test_a_revision_needing_the_shareholders_shows_its_circular_and_advisers_letter(
+    ledger, compliance_user, time_machine
+):
+    # No financial year: the most demanding tier, so the circular and the adviser's letter are required.
+    time_machine.move_to("2026-06-10 10:00 +08:00")
+    revision = cap_revision_propose(user=compliance_user, cap=ledger.caps[1], new_amount=Decimal("3000000.00"),
+                                    reason="A second data hall")  # fmt: skip
+    cap_revision_record_steps(revision_id=revision.pk, user=compliance_user, board_approved_on=D("2026-06-01"),
+                              announced_on=D("2026-06-02"), circular_issued_on=D("2026-06-05"),
+                              board_minutes_ref="Minutes 2026/06",
+                              abstaining_directors="Lei Jun; Zhang Duo")  # fmt: skip
+
+    [row] = rows(load(directors(D("2026-01-01")))["Cap revisions"])
+
+    assert row["Steps outstanding"].value == (
+        "Independent financial adviser's letter · 獨立財務顧問函件; Independent shareholders' approval · 獨立股東批准"
+    )
+    assert (row["Circular issued"].value.date(), row["Adviser's letter"].value) == (D("2026-06-05"), None)
+    assert (row["Board minutes"].value, row["Directors who abstained"].value) == (
+        "Minutes 2026/06",
+        "Lei Jun; Zhang Duo",
+    )

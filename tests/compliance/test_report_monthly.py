@@ -88,7 +88,7 @@ def test_the_orders_sheet_adds_up_to_the_summary_for_every_cap(march):
 MONEY_COLUMNS = {
     "Summary": ["Annual cap", "Actual", "Committed", "Remaining", "Forecast at period end"],
     "Orders": ["Amount", "Converted", "Committed in period", "Actual in period"],
-    "Quotes": ["Connected party's price", "Quote", "Quote converted", "More favourable by"],
+    "Quotes": ["Connected party's price", "Quote", "Quote in order currency", "More favourable by"],
     "Alerts": ["Amount when raised", "Annual cap"],
 }
 PERCENT_COLUMNS = {
@@ -438,3 +438,33 @@ def test_every_month_of_the_demo_reconciles_with_the_caps_api_to_the_cent(demo, 
         checked += len(got)
         month = last + datetime.timedelta(days=1)
     assert checked == 13 + 37  # network hardware from July 2025 to July 2026, IDC services to July 2028
+
+
+def test_the_quotes_sheet_names_each_quotes_reference_and_document(ledger):
+    order = approved_order(ledger, "100000.00", order_date=D("2026-03-02"))
+    QuoteFactory(purchase_order=order, supplier=ledger.independents[0], quoted_on=D("2026-02-20"),
+                 amount=Decimal("110000.00"), reference="HB-Q-17", document_name="HB quote 17.pdf")  # fmt: skip
+    QuoteFactory(purchase_order=order, supplier=ledger.independents[1], quoted_on=D("2026-02-20"),
+                 amount=Decimal("120000.00"), document=None, document_name="")  # fmt: skip
+
+    quotes = rows(load(monthly(MARCH))["Quotes"])
+
+    assert [(r["Quote reference"].value, r["Quote document"].value, r["Why not counted"].value) for r in quotes] == [
+        ("HB-Q-17", "HB quote 17.pdf", None),
+        (None, "None attached · 未附文件", "no quote document"),
+    ]
+
+
+def test_a_cap_whose_forecast_exceeds_it_tells_the_board_in_the_summary(ledger):
+    order = approved_order(ledger, "600000.00", order_date=D("2026-01-01"), service_start=D("2026-01-01"),
+                           service_end=D("2026-12-31"))  # fmt: skip
+    InvoiceFactory(purchase_order=order, amount=Decimal("600000.00"), invoice_date=D("2026-02-01"))
+
+    [march] = [r for r in rows(load(monthly(MARCH))["Summary"]) if r["Period start"].value.date() == D("2026-01-01")]
+
+    # As at 31 March (90 days): hosting invoiced at 600,000.00 runs on to 2,433,333.33 by the year end.
+    assert money(march["Forecast at period end"]) == Decimal("2433333.33")
+    assert (
+        march["Status"].value
+        == "Below 80% · 低於80%; Forecast above cap: report to the board · 預測超出上限：須向董事會匯報"
+    )

@@ -20,12 +20,20 @@ RENEWAL_CAPS = [
 ]
 
 
+RECOMPLIED = {
+    "announced_on": D("2026-11-02"), "circular_issued_on": D("2026-11-05"), "adviser_letter_on": D("2026-11-05"),
+    "shareholders_approved_on": D("2026-11-20"),
+}  # fmt: skip
+
+
 @pytest.fixture
 def renewed(ledger, compliance_user):
-    """The ledger's category (first term 29 Jul 2025 to 31 Dec 2026) renewed for 2027 and 2028."""
+    """The ledger's category (first term 29 Jul 2025 to 31 Dec 2026) renewed for 2027 and 2028, every
+    re-compliance step recorded (without financial figures it is classified in the most demanding tier)."""
     return category_renewal_record(
         user=compliance_user, category=ledger.category, term_start=D("2027-01-01"), term_end=D("2028-12-31"),
         board_approved_on=D("2026-11-02"), reference="Renewal agreement of 2 Nov 2026", caps=RENEWAL_CAPS,
+        **RECOMPLIED,
     )  # fmt: skip
 
 

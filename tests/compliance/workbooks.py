@@ -79,9 +79,10 @@ def approved_order(ledger, amount, **fields) -> PurchaseOrder:
     fields.setdefault("approved_by", ledger.clerk)
     if fields.get("service_start"):
         fields["recognition"] = PurchaseOrder.Recognition.OVER_SERVICE_PERIOD
-    return OrderFactory(
-        amount=Decimal(amount), status=PurchaseOrder.Status.APPROVED, approved_at=timezone.now(), **fields
-    )
+    # Approved on its order date, as the policy asks (the annual pack lists later approvals as exceptions).
+    day = fields.get("order_date", OrderFactory.order_date)
+    fields.setdefault("approved_at", timezone.make_aware(datetime.datetime.combine(day, datetime.time(18))))
+    return OrderFactory(amount=Decimal(amount), status=PurchaseOrder.Status.APPROVED, **fields)
 
 
 def quoted(ledger, order: PurchaseOrder, *, amount_above: str = "1.00") -> PurchaseOrder:

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('transactions', '0002_category_renewals'),
+        ('transactions', '0003_recompliance_and_board_facts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('compliance', '0008_reconciliation_mailings'),
-        ('transactions', '0003_credit_notes_and_ledger_flags'),
+        ('compliance', '0011_roles_for_terms_changes'),
+        ('transactions', '0004_credit_notes_and_ledger_flags'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

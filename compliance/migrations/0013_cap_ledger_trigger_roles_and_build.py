@@ -99,8 +99,8 @@ def build(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("compliance", "0009_cap_ledger"),
-        ("transactions", "0003_credit_notes_and_ledger_flags"),
+        ("compliance", "0012_cap_ledger"),
+        ("transactions", "0004_credit_notes_and_ledger_flags"),
     ]
 
     operations = [
