@@ -63,6 +63,8 @@ def _add_missing_records(client: APIClient) -> None:
         client.post("/api/renewals/", {"category": hardware.pk, "term_start": "2026-07-29", "term_end": "2027-07-28",
                                        "board_approved_on": "2026-06-30", "reference": "Board minutes 2026/6"},
                     format="json"),
+        client.post("/api/terms-changes/", {"category": hardware.pk, "effective_from": "2026-05-01",
+                                            "pricing_basis": "Cost plus 5%", "reason": "New pricing"}, format="json"),
         client.post("/api/quote-rule-exceptions/", {"purchase_order": draft.pk, "reason": "Only one supplier",
                                                     "evidence": _pdf()}, format="multipart"),
     ]  # fmt: skip

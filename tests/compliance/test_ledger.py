@@ -238,7 +238,8 @@ def test_a_march_report_made_before_and_after_a_november_revision_shows_the_same
     )
     revision = cap_revision_record_steps(
         revision_id=revision.pk, user=compliance_user, board_approved_on=D("2026-11-02"),
-        announced_on=D("2026-11-05"), shareholders_approved_on=D("2026-11-20"),
+        announced_on=D("2026-11-05"), circular_issued_on=D("2026-11-05"),
+        adviser_letter_on=D("2026-11-05"), shareholders_approved_on=D("2026-11-20"),
     )  # fmt: skip
     after = march_cap()
 
@@ -508,7 +509,8 @@ def test_the_day_a_cap_was_exceeded_is_measured_against_the_amount_in_force_that
     )
     cap_revision_record_steps(
         revision_id=revision.pk, user=compliance_user, board_approved_on=D("2026-06-01"),
-        announced_on=D("2026-06-02"), shareholders_approved_on=D("2026-06-03"),
+        announced_on=D("2026-06-02"), circular_issued_on=D("2026-06-02"),
+        adviser_letter_on=D("2026-06-02"), shareholders_approved_on=D("2026-06-03"),
     )  # fmt: skip
     # Keyed after the revision, dated before it took effect: 2,100,000.00 above the 2,000,000.00 then in force.
     InvoiceFactory(purchase_order=order, amount=Decimal("2100000.00"), invoice_date=D("2026-05-20"))
