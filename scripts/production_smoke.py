@@ -264,8 +264,8 @@ def main() -> int:
             request(web, "POST", "/api/quotes/", finance, {
                 "purchase_order": order["id"], "supplier": facts["independents"][1], "quoted_on": facts["today"],
                 "amount": "880000.00", "currency": "CNY",
-            }),
-            201, "adding a second quote",
+            }, files={"document": ("quote-b.pdf", tiny_pdf(), "application/pdf")}),
+            201, "adding a second quote with its PDF",
         )  # fmt: skip
         approved = expect(request(web, "POST", f"/api/purchase-orders/{order['id']}/approve/", compliance), 200,
                           "approving the order")  # fmt: skip
