@@ -50,6 +50,20 @@ def test_production_refuses_to_start_without_a_secret_and_names_it(missing):
     assert f"need these environment variables, which are not set: {missing}" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("address", "link"),
+    [(None, "http://127.0.0.1:8000"), ("127.0.0.1:8123", "http://127.0.0.1:8123"),
+     ("0.0.0.0:9000", "http://127.0.0.1:9000"), ("cct.local:8080", "http://cct.local:8080")],
+)  # fmt: skip
+def test_e_mail_links_point_where_make_run_serves_unless_the_site_url_says_otherwise(address, link):
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings.development"} | ({"CCT_ADDRESS": address} if address else {})
+    show = "from django.conf import settings as s; print(s.CCT_SITE_URL)"
+
+    assert manage("shell", "-c", show, env=env).stdout.splitlines()[-1] == link
+    explicit = manage("shell", "-c", show, env=env | {"CCT_SITE_URL": "https://cct.example.com"})
+    assert explicit.stdout.splitlines()[-1] == "https://cct.example.com"
+
+
 def test_production_cookies_are_https_only_and_host_bound():
     result = manage(
         "shell", "-c",

@@ -168,8 +168,19 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # --- Compliance defaults ------------------------------------------------------------------------
 # The threshold every cap alerts at; compliance adds further thresholds in the admin.
 CCT_DEFAULT_ALERT_THRESHOLD = Decimal(env.str("CCT_DEFAULT_ALERT_THRESHOLD", default="80.00"))
-# Base address used in e-mails for links into the admin.
-CCT_SITE_URL = env.str("CCT_SITE_URL", default="http://127.0.0.1:8000")
+# Base address used in e-mails for links into the admin. Without it, the address `make run` serves
+# (CCT_ADDRESS, host:port; a wildcard host is linked as 127.0.0.1).
+CCT_ADDRESS = env.str("CCT_ADDRESS", default="127.0.0.1:8000")
+
+
+def _served_url(address: str) -> str:
+    host, _, port = address.rpartition(":")
+    if host in ("", "0.0.0.0", "::", "[::]"):  # noqa: S104 (a link, not a bind)
+        host = "127.0.0.1"
+    return f"http://{host}:{port or '8000'}"
+
+
+CCT_SITE_URL = env.str("CCT_SITE_URL", default=_served_url(CCT_ADDRESS))
 # E-mail delivery (compliance.outbox): how long a worker may hold a message it is sending before
 # another may take it over, and the backoff after a failed attempt (doubling up to the maximum).
 CCT_SEND_LEASE_SECONDS = env.int("CCT_SEND_LEASE_SECONDS", default=300)

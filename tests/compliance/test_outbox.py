@@ -53,6 +53,17 @@ def test_an_alert_email_says_what_reached_what_in_both_languages_with_the_recent
     assert (alert.sent_at is not None, alert.send_attempts, alert.last_error) == (True, 1, "")
 
 
+def test_the_internal_control_line_names_the_basis_the_alert_is_on(alert, lists):
+    # The alert above is on the committed basis: the control sentence must not speak of actual amounts.
+    outbox.send("alert", alert.pk)
+
+    [email] = mail.outbox
+    for body in (email.body, email.alternatives[0][0]):
+        assert "when a cap's committed amount reaches about 80%" in body
+        assert "內部監控：當承諾金額達年度上限約80%時" in body
+        assert "當實際交易金額" not in body
+
+
 def test_a_sent_alert_is_never_sent_again(alert, lists):
     outbox.send("alert", alert.pk)
 
