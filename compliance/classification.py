@@ -92,6 +92,24 @@ def missing_rate(currency: str, target_currency: str) -> str:
     return f"exchange_rate {currency}/{target_currency}"
 
 
+_MISSING_WORDS = {
+    MISSING_FINANCIAL_YEAR: "the financial year's figures (assets, revenue, profits)",
+    MISSING_MARKET_CAP: "the market capitalisation",
+    MISSING_ANNUAL_CAP: "an annual cap",
+}
+
+
+def describe_missing(name: str) -> str:
+    """A missing input (a machine name, as the API gives it) in words a person reads."""
+    if name.startswith("exchange_rate "):
+        return f"the {name.removeprefix('exchange_rate ')} exchange rate"
+    return _MISSING_WORDS.get(name, name.replace("_", " "))
+
+
+def describe_all_missing(names) -> str:
+    return "; ".join(describe_missing(name) for name in names)
+
+
 def _day(value: datetime.date) -> str:
     return value.strftime("%-d %b %Y")
 

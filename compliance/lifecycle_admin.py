@@ -65,7 +65,8 @@ def classification_panel(result: Classification) -> str:
     provisional = ""
     if result.provisional:
         provisional = format_html(
-            '<p class="errornote cct-provisional">Provisional: missing {}.</p>', ", ".join(result.missing)
+            '<p class="errornote cct-provisional">Provisional: missing {}.</p>',
+            classification.describe_all_missing(result.missing),
         )
     notes = format_html_join("", "<li>{}</li>", ((note,) for note in result.notes))
     obligations = format_html_join("", "<li>{}</li>", ((sentence,) for sentence in result.obligations))

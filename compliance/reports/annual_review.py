@@ -40,6 +40,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import BinaryIO
 
+from compliance.classification import describe_all_missing
 from compliance.models import Alert, AnnualCap, CapRevision, QuoteRuleException
 from compliance.report_selectors import (
     BoardRecord,
@@ -450,7 +451,7 @@ def _write_ined_summary(
         result = row.classification
         sheet.row(
             [row.subject, TIER.get(result.tier, result.tier), ratio(result.highest_ratio),
-             yes_no(result.provisional), ", ".join(result.missing) or None],
+             yes_no(result.provisional), describe_all_missing(result.missing) or None],
             [T, T, P, T, T],
             bold_first=row.agreement is None,
             wrap=True,

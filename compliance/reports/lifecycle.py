@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from compliance import revisions
-from compliance.classification import ASSETS, CONSIDERATION, PROFITS, REVENUE, percent_text
+from compliance.classification import ASSETS, CONSIDERATION, PROFITS, REVENUE, describe_all_missing, percent_text
 from compliance.models import CapRevision, QuoteRuleException, Tier
 from compliance.report_selectors import ClassificationRow
 
@@ -194,7 +194,8 @@ def classification_rows(classifications: Iterable[ClassificationRow]) -> Iterabl
             row.subject, row.connected_person, row.agreement, result.numerator, result.currency, result.basis,
             year.year_end if year else None, ratio(result.ratios[ASSETS]), ratio(result.ratios[REVENUE]),
             ratio(result.ratios[CONSIDERATION]), profits, ratio(result.highest_ratio),
-            TIER.get(result.tier, result.tier), yes_no(result.provisional), ", ".join(result.missing) or None,
+            TIER.get(result.tier, result.tier), yes_no(result.provisional),
+            describe_all_missing(result.missing) or None,
             " ".join(result.obligations), " ".join(result.notes) or None,
         ]  # fmt: skip
 

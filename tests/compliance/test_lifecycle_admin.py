@@ -31,7 +31,7 @@ def test_the_demo_categorys_page_shows_its_ratios_tier_and_obligations(demo, cli
 
     assert 'data-tier="announcement_and_annual_review"' in page
     assert "1.0533%" in page and "0.4661%" in page
-    assert "Provisional: missing market_cap." in page
+    assert "Provisional: missing the market capitalisation." in page
     assert "not applicable (a loss before tax)" in page
     assert "market capitalisation not recorded" in page
     assert "independent non-executive directors review the transactions every year" in page

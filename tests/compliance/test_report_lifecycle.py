@@ -324,7 +324,7 @@ def test_the_demo_agreements_classification_appears_in_the_annual_review(demo):
     assert list(classified) == [demo, "IDC services", "Network hardware"]
     for row in classified.values():
         assert row["Tier"].value == ANNOUNCEMENT_TIER
-        assert (row["Provisional"].value, row["Missing inputs"].value) == ("Yes · 是", "market_cap")
+        assert (row["Provisional"].value, row["Missing inputs"].value) == ("Yes · 是", "the market capitalisation")
         assert row["Profits ratio"].value == "Not applicable: a loss · 不適用：虧損"
         assert row["Financial year ended"].value.date() == D("2024-12-31")
         assert "Announce the transactions" in row["Obligations"].value
@@ -341,7 +341,8 @@ def test_the_ined_summary_gives_each_classification_on_its_page(demo):
     classified = {line[0].value: line for line in lines if len(line) == 5 and line[1].value == ANNOUNCEMENT_TIER}
     assert list(classified) == [demo, "IDC services", "Network hardware"]
     idc = classified["IDC services"]
-    assert (percent4(idc[2]), idc[3].value, idc[4].value) == (Decimal("1.0533"), "Yes · 是", "market_cap")
+    missing = "the market capitalisation"
+    assert (percent4(idc[2]), idc[3].value, idc[4].value) == (Decimal("1.0533"), "Yes · 是", missing)
     assert idc[2].number_format == "0.00%"
 
 
