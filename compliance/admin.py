@@ -25,7 +25,7 @@ from transactions.models import CreditNote, ExchangeRate, Invoice, PurchaseOrder
 from transactions.money import format_money
 from transactions.selectors import amount_converted, purchase_order_list
 
-from . import classification, outbox, selectors, services
+from . import classification, outbox, selectors, services, user_admin  # noqa: F401 (the user pages)
 from .lifecycle_admin import (
     amount_history_panel,
     classification_panel,

@@ -313,3 +313,11 @@ def test_the_draft_page_says_a_quote_without_its_document_does_not_count(client,
     assert "The order does not pass" in page
     assert "not counted: no quote document" in page
     assert "Quotes count only with their document attached" in page
+
+
+def test_the_user_form_says_a_role_lets_a_user_in_and_staff_is_for_user_administrators(admin_client, finance_user):
+    page = admin_client.get(f"/admin/auth/user/{finance_user.pk}/change/").content.decode()
+
+    assert "A role is enough to sign in to this site." in page
+    assert "User administrator (staff)" in page
+    assert "Designates whether the user can log into this admin site." not in page
