@@ -1,9 +1,11 @@
 """Every URL of the product: the admin, the API (one router) with its schema and docs, documents."""
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
 from compliance import api as policy
@@ -44,8 +46,13 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("account/two-factor/", two_factor, name="two-factor"),
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The schema and its reader are for signed-in users (a session, or an API token for the schema).
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="schema"),
+    path(
+        "api/docs/",
+        login_required(SpectacularSwaggerView.as_view(url_name="schema"), login_url="admin:login"),
+        name="api-docs",
+    ),
     path("api/", include(router.urls)),
     path("documents/<path:name>", quote_document, name="quote-document"),
     path("evidence/<path:name>", exception_evidence, name="exception-evidence"),

@@ -159,7 +159,8 @@ def test_dates_are_iso_days_and_money_never_a_float(busy_ledger, compliance_api)
     assert isinstance(order["amount"], str) and MONEY.match(order["amount"])
 
 
-def test_the_schema_describes_the_approve_action_and_its_refusal(db, client):
+def test_the_schema_describes_the_approve_action_and_its_refusal(db, client, auditor_user):
+    client.force_login(auditor_user)
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
 
     approve = schema["paths"]["/api/purchase-orders/{id}/approve/"]["post"]
@@ -208,7 +209,8 @@ def test_a_classification_has_the_contracts_fields_and_formats(busy_ledger, comp
     assert body["obligations"] and all(isinstance(s, str) for s in body["obligations"])
 
 
-def test_the_schema_describes_the_classifications(db, client):
+def test_the_schema_describes_the_classifications(db, client, auditor_user):
+    client.force_login(auditor_user)
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
 
     assert "/api/categories/{id}/classification/" in schema["paths"]

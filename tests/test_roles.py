@@ -280,9 +280,20 @@ def test_a_deactivated_users_token_is_refused(db, finance_user):
     assert client.get("/api/caps/").status_code == 401
 
 
-def test_the_schema_and_docs_are_open_and_need_no_internet(db):
-    assert APIClient().get("/api/schema/").status_code == 200
-    docs = APIClient().get("/api/docs/")
+def test_the_schema_and_docs_need_a_sign_in_and_no_internet(db, auditor_user):
+    anonymous = APIClient()
+    assert anonymous.get("/api/schema/").status_code == 401
+    refused = anonymous.get("/api/docs/")
+    assert (refused.status_code, refused["Location"].split("?")[0]) == (302, "/admin/login/")
+
+    from rest_framework.authtoken.models import Token
+
+    with_token = APIClient()
+    with_token.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=auditor_user).key}")
+    assert with_token.get("/api/schema/").status_code == 200
+    signed_in = APIClient()
+    signed_in.force_login(auditor_user)
+    docs = signed_in.get("/api/docs/")
     assert docs.status_code == 200
     assert b"/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs.content
 

@@ -93,8 +93,10 @@ def test_a_client_asking_only_for_the_workbook_gets_it_and_reads_errors_as_json(
     assert "month" in bad.json()
 
 
-def test_the_schema_documents_the_downloads_with_their_parameter_and_file(db):
-    schema = APIClient().get("/api/schema/", {"format": "json"}).json()
+def test_the_schema_documents_the_downloads_with_their_parameter_and_file(db, auditor_user):
+    reader = APIClient()
+    reader.force_login(auditor_user)
+    schema = reader.get("/api/schema/", {"format": "json"}).json()
 
     monthly = schema["paths"]["/api/reports/monthly/"]["get"]
     assert [(p["name"], p["in"], p["required"]) for p in monthly["parameters"]] == [("month", "query", True)]
