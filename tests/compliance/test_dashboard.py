@@ -48,7 +48,7 @@ def test_management_sees_each_live_caps_actual_committed_and_forecast_as_at_toda
     # A one-off order recognised on its order date is not a run rate: neither its commitment nor its
     # invoice is carried on, so the forecast is the committed 1,700,000.00, 85% of the cap (compliance.forecast).
     assert bar(section, "forecast") == "85"
-    assert "Forecast at 31 Dec 2026: CNY 1,700,000.00" in section
+    assert "Forecast at 2026-12-31: CNY 1,700,000.00" in section
     assert "report to the board" not in section
     assert "At or above 80%" in section
     assert f'href="/admin/compliance/annualcap/{ledger.caps[1].pk}/change/"' in section
@@ -117,3 +117,20 @@ def test_the_admin_front_page_links_to_the_dashboard_and_offers_the_downloads(cl
 
     assert 'href="/admin/dashboard/"' in html
     assert 'id="download-monthly-report"' in html and 'action="/api/reports/monthly/"' in html
+
+
+@pytest.mark.parametrize("language", ["zh-hant", "zh-hans", "zh-hk", "zh-cn"])
+def test_in_chinese_money_keeps_its_separators_and_dates_read_as_days(
+    client, ledger, management_user, mid_march, language
+):
+    approved_order(ledger, "1700000.00", order_date=D("2026-03-02"))
+    client.force_login(management_user)
+
+    html = client.get(DASHBOARD, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    caps = client.get("/admin/compliance/annualcap/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    section = panel(html, ledger.caps[1])
+    assert "Forecast at 2026-12-31: CNY 1,700,000.00" in section
+    assert "cap CNY 2,000,000.00" in section
+    assert "1700000.00" not in section and "十二月" not in html and "12月 2026" not in html
+    assert "2,000,000.00" in caps and "2000000.00" not in caps.replace('value="2000000.00"', "")
