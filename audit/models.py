@@ -11,9 +11,17 @@ never changed or deleted (a trigger refuses it).
 On SQLite (a local trial) there are no triggers: the model-level history is the trail.
 """
 
+import functools
+
 import pgtrigger
+from django.apps import apps
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+@functools.cache
+def _models_by_table() -> dict:
+    return {model._meta.db_table: model for model in apps.get_models()}
 
 
 class RowChange(models.Model):
@@ -49,6 +57,14 @@ class RowChange(models.Model):
         return {
             key: (old.get(key), new.get(key)) for key in sorted(old.keys() | new.keys()) if old.get(key) != new.get(key)
         }
+
+    @property
+    def record_label(self) -> str:
+        """The record in words: "Invoice 7" (the model's name and the row's number or id)."""
+        model = _models_by_table().get(self.table_name)
+        label = str(model._meta.verbose_name).capitalize() if model else self.table_name
+        row = self.new_row or self.old_row or {}
+        return f"{label} {row.get('number') or self.row_id}"
 
     @property
     def who(self) -> str:

@@ -190,6 +190,19 @@ class PurchaseOrderAdmin(HistoryAdmin):
     def get_queryset(self, request):
         return purchase_order_list()
 
+    def database_changes(self, object_id):
+        """The order's own changes and those of its quotes and invoices, in one trail."""
+        from django.db.models import Q
+
+        from audit.models import RowChange
+
+        pk = int(object_id)
+        of_order = Q(new_row__purchase_order_id=pk) | Q(old_row__purchase_order_id=pk)
+        return RowChange.objects.filter(
+            Q(table_name=PurchaseOrder._meta.db_table, row_id=str(pk))
+            | Q(table_name__in=[Quote._meta.db_table, Invoice._meta.db_table]) & of_order
+        )
+
     def get_readonly_fields(self, request, obj=None):
         computed = ["quote_rule", "allocation", *self.audit_fields]
         if obj is not None and not obj.is_draft:

@@ -124,3 +124,45 @@ def test_what_a_management_command_writes_is_marked_with_the_command(db):
     approved = PurchaseOrder.history.filter(history_type="~", status="approved").first()
     assert approved.history_change_reason == "approved"
     assert approved.history_user.username == "demo.compliance"
+
+
+def change_rows(page: str) -> list[str]:
+    """The model-level history table's rows, as text, newest first."""
+    import html
+    import re
+
+    table = page.split('id="change-history"')[1].split("</table>")[0]
+    text = [html.unescape(re.sub(r"<[^>]+>", " ", row)) for row in table.split("<tr>")[2:]]
+    return [re.sub(r"\s+", " ", row).strip() for row in text]
+
+
+def test_the_history_shows_what_an_approval_and_a_cancellation_changed_and_why(
+    client, approved_then_cancelled, auditor_user
+):
+    client.force_login(auditor_user)
+
+    page = client.get(f"/admin/transactions/purchaseorder/{approved_then_cancelled.pk}/history/").content.decode()
+
+    cancelled, approved, edited, created = change_rows(page)
+    assert "cancelled: Entered twice" in cancelled and "Status: Approved → Cancelled" in cancelled
+    assert "Cancellation reason: — → Entered twice" in cancelled
+    assert "approved" in approved and "Status: Draft → Approved" in approved
+    assert "Approved by: — → connie.compliance" in approved
+    assert "Description: — → Racks" in edited
+    assert "created" in created and "None" not in created.replace("fiona.finance", "")
+
+
+@pytest.mark.postgres
+def test_an_orders_history_includes_its_quotes_and_an_invoice_added_later(client, ledger, auditor_user):
+    from tests.factories import InvoiceFactory
+
+    order = ledger.approved("100.00", approver=auditor_user)
+    InvoiceFactory(purchase_order=order, number="INV-LATER-1", amount="60.00")
+    client.force_login(auditor_user)
+
+    page = client.get(f"/admin/transactions/purchaseorder/{order.pk}/history/").content.decode()
+
+    section = page.split('id="database-changes"')[1]
+    assert "Invoice INV-LATER-1" in section
+    assert section.count("Quote ") >= 2
+    assert f"Purchase order {order.number}" in section

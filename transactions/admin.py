@@ -23,20 +23,56 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
     object_history_template = "admin/cct_object_history.html"
 
-    def history_view(self, request, object_id, extra_context=None):
+    def database_changes(self, object_id):
+        """What the database's trail holds for this record (a subclass adds the records that belong to it)."""
         from audit.models import RowChange
 
+        return RowChange.objects.filter(table_name=self.model._meta.db_table, row_id=str(object_id))
+
+    def history_view(self, request, object_id, extra_context=None):
         extra_context = {
             **(extra_context or {}),
             "database_changes": list(
-                RowChange.objects.filter(table_name=self.model._meta.db_table, row_id=str(object_id))
-                .select_related("context")
-                .order_by("-recorded_at", "-id")[:200]
+                self.database_changes(object_id).select_related("context").order_by("-recorded_at", "-id")[:200]
             )
             if connection.vendor == "postgresql"
             else None,
         }
         return super().history_view(request, object_id, extra_context)
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """Each entry's changes against the one before, over every recorded field (the library's default
+        leaves out fields no form edits, such as status and approved by: what an approval changes), with
+        related records named (one query per related model for the page). An entry without a reason says
+        "created" or "—" rather than "None"."""
+        records = list(historical_records)
+        fields = [field for field in self.model._meta.concrete_fields if field.name != "id"]
+        names = {}
+        for field in fields:
+            if field.is_relation:
+                ids = {getattr(record, field.attname) for record in records} - {None}
+                names[field.name] = {obj.pk: str(obj) for obj in field.related_model._base_manager.filter(pk__in=ids)}
+
+        def shown(record, field):
+            value = getattr(record, field.attname)
+            if value is None or value == "":
+                return "—"
+            if field.is_relation:
+                return names[field.name].get(value, value)
+            if field.choices:
+                return dict(field.flatchoices).get(value, value)
+            return value
+
+        for newer, older in zip(records, [*records[1:], None], strict=True):
+            if not newer.history_change_reason:
+                newer.history_change_reason = "created" if newer.history_type == "+" else "—"
+            if older is None:
+                continue
+            newer.history_delta_changes = [
+                {"field": str(field.verbose_name).capitalize(), "old": shown(older, field), "new": shown(newer, field)}
+                for field in fields
+                if getattr(older, field.attname) != getattr(newer, field.attname)
+            ]
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method != "GET":
