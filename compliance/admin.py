@@ -76,6 +76,29 @@ class ServiceCheckedForm(forms.ModelForm):
             self._update_errors(error)
 
 
+def default_currency(category_id=None) -> str | None:
+    """The currency a new order or document most likely is in: its category's, else (with no category
+    chosen yet) the one most categories count their caps in."""
+    categories = TransactionCategory.objects.all()
+    if category_id:
+        return categories.filter(pk=category_id).values_list("currency", flat=True).first()
+    from django.db.models import Count
+
+    commonest = categories.values("currency").annotate(n=Count("id")).order_by("-n", "currency").first()
+    return commonest["currency"] if commonest else None
+
+
+class DocumentCurrencyInline:
+    """Quotes and invoices start in the order's currency (or the likeliest one on a new order)."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        field = formset.form.base_fields.get("currency")
+        if field is not None:
+            field.initial = obj.currency if obj is not None else default_currency(request.GET.get("category"))
+        return formset
+
+
 class SupplierChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, counterparty) -> str:
         tag = "independent" if counterparty.is_independent else "connected"
@@ -89,7 +112,7 @@ class QuoteForm(forms.ModelForm):
         field_classes = {"supplier": SupplierChoiceField}
 
 
-class QuoteInline(admin.TabularInline):
+class QuoteInline(DocumentCurrencyInline, admin.TabularInline):
     model = Quote
     form = QuoteForm
     extra = 2
@@ -135,7 +158,7 @@ class InvoiceForm(forms.ModelForm):
         return data
 
 
-class InvoiceInline(admin.TabularInline):
+class InvoiceInline(DocumentCurrencyInline, admin.TabularInline):
     model = Invoice
     form = InvoiceForm
     extra = 0
@@ -170,7 +193,7 @@ class PurchaseOrderAdmin(HistoryAdmin):
     list_display = [
         "number", "category", "counterparty", "order_date", "amount_column", "status", "created_by", "approved_by",
     ]  # fmt: skip
-    list_filter = ["status", "category", "recognition", "currency"]
+    list_filter = ["status", "category", "recognition", ("currency", admin.AllValuesFieldListFilter)]
     list_select_related = ["category", "counterparty", "created_by", "approved_by"]
     search_fields = ["number", "description", "counterparty__name", "counterparty__name_zh"]
     date_hierarchy = "order_date"
@@ -189,6 +212,11 @@ class PurchaseOrderAdmin(HistoryAdmin):
 
     def get_queryset(self, request):
         return purchase_order_list()
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("currency", default_currency(initial.get("category")))
+        return initial
 
     def database_changes(self, object_id):
         """The order's own changes and those of its quotes and invoices, in one trail."""

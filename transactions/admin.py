@@ -150,7 +150,7 @@ class FrameworkAgreementAdmin(AuditedAdmin):
 @admin.register(ExchangeRate)
 class ExchangeRateAdmin(AuditedAdmin):
     list_display = ["rate_date", "currency", "target_currency", "rate", "source"]
-    list_filter = ["currency", "target_currency"]
+    list_filter = [("currency", admin.AllValuesFieldListFilter), ("target_currency", admin.AllValuesFieldListFilter)]
     search_fields = ["currency", "target_currency", "source"]
     date_hierarchy = "rate_date"
 

@@ -321,3 +321,27 @@ def test_the_user_form_says_a_role_lets_a_user_in_and_staff_is_for_user_administ
     assert "A role is enough to sign in to this site." in page
     assert "User administrator (staff)" in page
     assert "Designates whether the user can log into this admin site." not in page
+
+
+def test_a_new_order_and_its_quotes_start_in_the_categorys_currency(client, ledger, finance_user):
+    client.force_login(finance_user)
+
+    page = client.get("/admin/transactions/purchaseorder/add/").content.decode()
+    chosen = client.get(f"/admin/transactions/purchaseorder/add/?category={ledger.category.pk}").content.decode()
+
+    selected = '<option value="CNY" selected>'
+    assert ledger.category.currency == "CNY"
+    # the order, the two blank quotes, and the templates of a further quote and of an invoice
+    assert page.count(selected) == 1 + 2 + 1 + 1
+    assert chosen.count(selected) == 5
+
+
+def test_the_currency_filter_lists_only_the_currencies_in_use(client, ledger, finance_user):
+    ledger.order("100.00")
+    ledger.order("100.00", currency="USD")
+    client.force_login(finance_user)
+
+    page = client.get("/admin/transactions/purchaseorder/").content.decode()
+
+    assert "currency=CNY" in page and "currency=USD" in page
+    assert "currency=EUR" not in page and "currency=JPY" not in page
