@@ -105,11 +105,38 @@ class SupplierChoiceField(forms.ModelChoiceField):
         return f"{counterparty} · {tag}"
 
 
+class _NamedFile:
+    """A stored document as a person knows it: linked to its download, shown by the name it was uploaded as."""
+
+    def __init__(self, stored, name: str) -> None:
+        self.url, self.name = stored.url, name or stored.name
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NamedFileInput(forms.ClearableFileInput):
+    def __init__(self, *args, display_name: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.display_name = display_name
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        if context["widget"]["is_initial"]:
+            context["widget"]["value"] = _NamedFile(value, self.display_name)
+        return context
+
+
 class QuoteForm(forms.ModelForm):
     class Meta:
         model = Quote
         fields = ["supplier", "quoted_on", "amount", "currency", "reference", "document"]
         field_classes = {"supplier": SupplierChoiceField}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.document:
+            self.fields["document"].widget = NamedFileInput(display_name=self.instance.document_name)
 
 
 class QuoteInline(DocumentCurrencyInline, admin.TabularInline):

@@ -345,3 +345,16 @@ def test_the_currency_filter_lists_only_the_currencies_in_use(client, ledger, fi
 
     assert "currency=CNY" in page and "currency=USD" in page
     assert "currency=EUR" not in page and "currency=JPY" not in page
+
+
+def test_a_quote_document_is_linked_by_the_name_it_was_uploaded_as(client, ledger, finance_user):
+    order = ledger.order("100.00")
+    quote = order.quotes.first()
+    quote.document_name = "Supplier quotation March.pdf"
+    quote.save()
+    client.force_login(finance_user)
+
+    page = client.get(change_url(order)).content.decode()
+
+    assert f'href="{quote.document.url}">Supplier quotation March.pdf</a>' in page
+    assert f">{quote.document.name}</a>" not in page
