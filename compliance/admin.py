@@ -105,6 +105,27 @@ class SupplierChoiceField(forms.ModelChoiceField):
         return f"{counterparty} · {tag}"
 
 
+def error_summary(form, inline_admin_formsets) -> list[str]:
+    """Every error of the page in words, where it is: "Order · Amount: …", "Quote 2 · Document: …"."""
+
+    def sentences(where: str, a_form) -> list[str]:
+        found = []
+        for name, errors in a_form.errors.items():
+            field = a_form.fields.get(name)
+            label = str(field.label) if field is not None and name != "__all__" else None
+            found += [f"{where} · {label}: {error}" if label else f"{where}: {error}" for error in errors]
+        return found
+
+    summary = sentences(str(form._meta.model._meta.verbose_name).capitalize(), form)
+    for inline in inline_admin_formsets:
+        formset = inline.formset
+        what = str(formset.model._meta.verbose_name).capitalize()
+        summary += [f"{what}s: {error}" for error in formset.non_form_errors()]
+        for number, a_form in enumerate(formset.forms, start=1):
+            summary += sentences(f"{what} {number}", a_form)
+    return summary
+
+
 class _NamedFile:
     """A stored document as a person knows it: linked to its download, shown by the name it was uploaded as."""
 
@@ -389,6 +410,9 @@ class PurchaseOrderAdmin(HistoryAdmin):
         context["can_cancel"] = bool(
             obj and obj.status != PurchaseOrder.Status.CANCELLED and self.has_cancel_permission(request)
         )
+        if context.get("errors"):
+            context["error_summary"] = error_summary(context["adminform"].form, context["inline_admin_formsets"])
+            context["files_to_attach_again"] = [upload.name for upload in request.FILES.values()]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _act(self, request: HttpRequest, order: PurchaseOrder, act) -> bool:

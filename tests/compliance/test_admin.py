@@ -358,3 +358,19 @@ def test_a_quote_document_is_linked_by_the_name_it_was_uploaded_as(client, ledge
 
     assert f'href="{quote.document.url}">Supplier quotation March.pdf</a>' in page
     assert f">{quote.document.name}</a>" not in page
+
+
+def test_a_rejected_document_is_named_at_the_top_in_words_and_the_files_to_attach_again_are_listed(
+    client, ledger, finance_user
+):
+    client.force_login(finance_user)
+    fake = SimpleUploadedFile("quote 1.pdf", b"<html><body>not a quotation</body></html>")
+
+    response = client.post(ADD_ORDER, order_form(ledger, **{"quotes-1-document": fake}))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    summary = page.split('id="error-summary"')[1].split("</div>")[0]
+    assert "Quote 2 · Document: The file is named .pdf but its content is not a PDF document." in summary
+    assert "attach these again" in summary and "quote 0.pdf, quote 1.pdf" in summary
+    assert not PurchaseOrder.objects.exists()
