@@ -165,7 +165,7 @@ class QuoteInline(DocumentCurrencyInline, admin.TabularInline):
     form = QuoteForm
     extra = 2
     can_delete = True
-    readonly_fields = ["document_name"]
+    # The document is linked by its uploaded name (NamedFileInput); no separate column for it.
 
     def _draft(self, obj) -> bool:
         return obj is None or obj.is_draft
@@ -238,9 +238,7 @@ class PurchaseOrderAdmin(HistoryAdmin):
     form = PurchaseOrderForm
     inlines = [QuoteInline, InvoiceInline]
     change_form_template = "admin/transactions/purchaseorder/change_form.html"
-    list_display = [
-        "number", "category", "counterparty", "order_date", "amount_column", "status", "created_by", "approved_by",
-    ]  # fmt: skip
+    list_display = ["number", "counterparty", "order_date", "amount_column", "status", "category"]
     list_filter = ["status", "category", "recognition", ("currency", admin.AllValuesFieldListFilter)]
     list_select_related = ["category", "counterparty", "created_by", "approved_by"]
     search_fields = ["number", "description", "counterparty__name", "counterparty__name_zh"]
@@ -597,6 +595,20 @@ class UtilisationColumns:
     def remaining_column(self, cap) -> str:
         return "-" if cap.pk is None else _money_column(cap.remaining, cap.category.currency)
 
+    @admin.display(description="period", ordering="period_start")
+    def period(self, cap) -> str:
+        return format_html('<span style="white-space:nowrap">{} – {}</span>', cap.period_start, cap.period_end)
+
+    @admin.display(description="utilisation")
+    def utilisation_with_figures(self, cap) -> str:
+        currency = cap.category.currency
+        return format_html(
+            '{}<br><small style="white-space:nowrap">actual {}<br>committed {}</small>',
+            utilisation_bar(cap.used_pct),
+            format_money(cap.actual, currency),
+            format_money(cap.committed, currency),
+        )
+
 
 class AnnualCapForm(ServiceCheckedForm):
     service_check = staticmethod(services.annual_cap_check)
@@ -695,8 +707,11 @@ class LiveFilter(admin.SimpleListFilter):
 @admin.register(AnnualCap)
 class AnnualCapAdmin(UtilisationColumns, AuditedAdmin):
     form = AnnualCapForm
+    # At a laptop's width: actual and committed sit under the utilisation bar rather than in columns of
+    # their own (the cap's page and its category's page show them in full).
     list_display = [
-        "category", "period_start", "period_end", "amount_column", *UtilisationColumns.utilisation_fields, "revise",
+        "category", "period", "amount_column", "utilisation_with_figures", "remaining_column", "status_column",
+        "revise",
     ]  # fmt: skip
     list_filter = [LiveFilter, "category"]
     readonly_fields = [*UtilisationColumns.utilisation_fields, "exceeded_on", "revisions", "amount_history", "ledger"]

@@ -76,3 +76,43 @@ def test_a_refusal_is_shown_in_words_in_the_browser(browser, live_server, ledger
     error = browser.find_element(By.CSS_SELECTOR, ".messagelist .error").text
     assert "not less than the independent quote" in error
     browser.save_screenshot(str(ARTIFACTS / "admin-approval-refused.png"))
+
+
+def test_at_a_laptops_width_lists_and_the_order_form_need_no_sideways_scrolling(
+    browser, live_server, ledger, compliance_user, finance_user
+):
+    from django.contrib.auth.models import Group
+
+    from tests.factories import UserFactory
+
+    approver = UserFactory(username="approver")
+    approver.groups.add(Group.objects.get(name="compliance"))
+    for number in range(3):
+        ledger.approved("100000.00", approver=approver, number=f"PO-LAPTOP-2026-{number:03}")
+    browser.set_window_size(1366, 768)
+    log_in(browser, live_server, compliance_user)
+    visible_width = browser.execute_script("return window.innerWidth")
+
+    for name, path in [
+        ("orders", "/admin/transactions/purchaseorder/"),
+        ("caps", "/admin/compliance/annualcap/"),
+        ("new-order", "/admin/transactions/purchaseorder/add/"),
+    ]:
+        if name == "new-order":  # finance enters orders
+            log_in(browser, live_server, finance_user)
+        browser.get(f"{live_server.url}{path}")
+        browser.save_screenshot(str(ARTIFACTS / f"laptop-{name}.png"))
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        assert width <= visible_width, f"{name}: {width}px wide in a {visible_width}px window"
+        if name != "new-order":
+            results = browser.find_element(By.ID, "result_list")
+            right = browser.execute_script("const r = arguments[0].getBoundingClientRect(); return r.right", results)
+            box = browser.find_element(By.CSS_SELECTOR, ".results")
+            assert right <= box.rect["x"] + box.rect["width"] + 1, f"{name}: the list scrolls sideways"
+
+    fields = [browser.find_element(By.NAME, f"quotes-0-{name}") for name in
+              ("supplier", "quoted_on", "amount", "currency", "reference", "document")]  # fmt: skip
+    fields.append(browser.find_element(By.CSS_SELECTOR, "#quotes-0 td:last-child"))  # its delete button
+    for element in fields:
+        right = browser.execute_script("return arguments[0].getBoundingClientRect().right", element)
+        assert right <= visible_width, f"the quote's {element.get_attribute('name')} ends at {right}px"
