@@ -26,6 +26,7 @@ from transactions.money import format_money
 from transactions.selectors import amount_converted, purchase_order_list
 
 from . import classification, outbox, selectors, services, user_admin  # noqa: F401 (the user pages)
+from .approval_preview import approval_preview
 from .lifecycle_admin import (
     amount_history_panel,
     classification_panel,
@@ -252,7 +253,7 @@ class PurchaseOrderAdmin(HistoryAdmin):
         (None, {"fields": ["number", "category", "counterparty", "description"]}),
         ("Amount and recognition", {"fields": ["order_date", "amount", "currency", "recognition",
                                                 "service_start", "service_end"]}),
-        ("Compliance", {"fields": ["quote_rule", "allocation"]}),
+        ("Compliance", {"fields": ["before_approval", "quote_rule", "allocation"]}),
         ("Status", {"fields": audit_fields}),
     ]  # fmt: skip
 
@@ -278,7 +279,7 @@ class PurchaseOrderAdmin(HistoryAdmin):
         )
 
     def get_readonly_fields(self, request, obj=None):
-        computed = ["quote_rule", "allocation", *self.audit_fields]
+        computed = ["before_approval", "quote_rule", "allocation", *self.audit_fields]
         if obj is not None and not obj.is_draft:
             return [*PurchaseOrderForm.Meta.fields, *computed]
         return computed
@@ -295,6 +296,27 @@ class PurchaseOrderAdmin(HistoryAdmin):
     @admin.display(description="amount", ordering="amount")
     def amount_column(self, order) -> str:
         return _money_column(order.amount, order.currency)
+
+    @admin.display(description="before approval")
+    def before_approval(self, order) -> str:
+        if order.pk is None:
+            return "Shown once the order is saved."
+        if not order.is_draft:
+            return f"{order.get_status_display()}."
+        outcomes = approval_preview(order)
+        rows = format_html_join(
+            "",
+            '<li class="cct-gate cct-gate-{}"><strong>{}</strong>: {}</li>',
+            ((("pass" if o.passes else "fail"), o.gate, "passes" if o.passes else o.sentence) for o in outcomes),
+        )
+        failing = sum(not o.passes for o in outcomes)
+        summary = (
+            "Approval would pass every gate as the records stand now (another compliance officer than the one who "
+            "entered it must approve)."
+            if not failing
+            else f"Approval would be refused as the records stand now ({failing} of {len(outcomes)} gates):"
+        )
+        return format_html('<p id="before-approval">{}</p><ul>{}</ul>', summary, rows)
 
     @admin.display(description="quote rule")
     def quote_rule(self, order) -> str:
@@ -323,14 +345,24 @@ class PurchaseOrderAdmin(HistoryAdmin):
             if order.category.quote_documents_required
             else ""
         )
+        if result.order_amount is None or result.margin is None:
+            comparison = "the order cannot be compared with the quotes until the rates they need are recorded"
+        elif result.margin < 0:
+            comparison = (
+                f"order {format_money(result.order_amount, currency)}, dearer than the lowest counted quote by "
+                f"{format_money(-result.margin, currency)}"
+            )
+        else:
+            comparison = (
+                f"order {format_money(result.order_amount, currency)}, "
+                f"{format_money(result.margin, currency)} below the lowest counted quote"
+            )
         return format_html(
-            "<p><strong>The order {}</strong>: {} of {} independent quotes; order {}; margin below the lowest "
-            "counted quote {}. {}</p><ul>{}</ul>{}",
+            "<p><strong>The order {}</strong>: {} of {} independent quotes; {}. {}</p><ul>{}</ul>{}",
             verdict,
             result.independent_suppliers,
             result.required,
-            format_money(result.order_amount, currency),
-            format_money(result.margin, currency),
+            comparison,
             documents,
             rows,
             self._exception_note(order),

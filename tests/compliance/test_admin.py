@@ -374,3 +374,53 @@ def test_a_rejected_document_is_named_at_the_top_in_words_and_the_files_to_attac
     assert "Quote 2 · Document: The file is named .pdf but its content is not a PDF document." in summary
     assert "attach these again" in summary and "quote 0.pdf, quote 1.pdf" in summary
     assert not PurchaseOrder.objects.exists()
+
+
+def before_approval(client, order) -> str:
+    import html
+    import re
+
+    page = client.get(change_url(order)).content.decode()
+    section = page.split('id="before-approval"')[1].split("</ul>")[0]
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", section))).replace(" :", ":")
+
+
+def test_the_draft_page_says_each_gate_approval_would_refuse_in_the_approvals_own_words(
+    client, ledger, compliance_user
+):
+    client.force_login(compliance_user)
+    # USD with no USD/CNY rate recorded: the rate is missing and the caps cannot be judged yet.
+    in_dollars = ledger.order("100.00", currency="USD", quotes=("120.00", "130.00"))
+    # Services to 2028-06-30, 18 months past the term's end on 2026-12-31, and CNY 2,500,000 against a
+    # 2026 cap of CNY 2,000,000 with nothing used: above it by CNY 500,000.00.
+    too_long = ledger.order(
+        "2500000.00", quotes=("2600000.00", "2700000.00"), order_date=D("2026-01-05"),
+        service_start=D("2026-01-05"), service_end=D("2028-06-30"),
+    )  # fmt: skip
+    too_big = ledger.order("2500000.00", quotes=("2600000.00", "2700000.00"), order_date=D("2026-01-05"))
+    dearer = ledger.order("150000.00", quotes=("100000.00", "110000.00"))
+    fine = ledger.order("100000.00")
+
+    dollars = before_approval(client, in_dollars)
+    assert "Exchange rate: There is no USD/CNY exchange rate for" in dollars
+    assert "Annual caps: Cannot be checked until the USD/CNY rate is recorded." in dollars
+    assert "Term: Order" in before_approval(client, too_long) and "Every service day must fall inside the term" in (
+        before_approval(client, too_long)
+    )
+    big = before_approval(client, too_big)
+    assert "Term: passes" in big and "Quote rule: passes" in big
+    assert "above the cap of CNY 2,000,000.00 by CNY 500,000.00" in big
+    assert "Quote rule: " in before_approval(client, dearer) and "Quote rule: passes" not in before_approval(
+        client, dearer
+    )
+    page = client.get(change_url(dearer)).content.decode()
+    assert "dearer than the lowest counted quote by CNY 50,000.00" in page and "CNY -50,000.00" not in page
+    assert "Approval would pass every gate" in before_approval(client, fine)
+    # The same code as the gate: approval refuses with the very sentence the page showed.
+    from compliance.services import purchase_order_approve
+    from transactions.errors import Refusal
+
+    for order, page_text in ((too_big, big), (in_dollars, dollars)):
+        with pytest.raises(Refusal) as refused:
+            purchase_order_approve(order_id=order.pk, user=compliance_user)
+        assert refused.value.detail in page_text

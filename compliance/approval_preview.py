@@ -1,0 +1,61 @@
+"""What approval would say of a draft, gate by gate, as the records stand now: the very checks
+`services.purchase_order_approve` runs, in its order, without its locks and without writing anything.
+The draft order's page shows it, so nobody learns of a missing rate or an out-of-term service period only
+when compliance presses Approve. (Figures can still move before approval: approval checks again.)"""
+
+from dataclasses import dataclass
+
+from transactions.errors import Refusal
+from transactions.models import PurchaseOrder
+from transactions.selectors import amount_converted
+
+from . import services
+from .renewals import RECOMPLIANCE_PENDING, recompliance_refusal
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    gate: str
+    code: str
+    passes: bool
+    sentence: str = ""
+
+
+def approval_preview(order: PurchaseOrder) -> list[GateOutcome]:
+    """Each gate with pass, or the refusal sentence approval would give. A gate that cannot be judged
+    because an earlier one lacks what it needs (caps without a rate) says so."""
+    category = order.category
+    outcomes: list[GateOutcome] = []
+
+    def judge(gate: str, code: str, check) -> None:
+        try:
+            found = check()  # a refusal returned (or raised) fails the gate; anything else passes it
+        except Refusal as raised:
+            found = raised
+        refusal = found if isinstance(found, Refusal) else None
+        if refusal is None:
+            outcomes.append(GateOutcome(gate, code, True))
+        else:
+            outcomes.append(GateOutcome(gate, refusal.code, False, refusal.detail))
+
+    judge("Term", services.OUTSIDE_TERM, lambda: services._check_term(order, category))
+    judge("Re-compliance", RECOMPLIANCE_PENDING, lambda: recompliance_refusal(order, category))
+    judge("Quote rule", services.QUOTE_RULE, lambda: services._check_quote_rule(order, category))
+    converted = amount_converted(
+        amount=order.amount, currency=order.currency, target_currency=category.currency, on=order.order_date
+    )
+    if converted is None:
+        refusal = services._order_rate_refusal(order, category.currency)
+        outcomes.append(GateOutcome("Exchange rate", refusal.code, False, refusal.detail))
+        outcomes.append(
+            GateOutcome(
+                "Annual caps",
+                services.CAP_EXCEEDED,
+                False,
+                f"Cannot be checked until the {order.currency}/{category.currency} rate is recorded.",
+            )
+        )
+        return outcomes
+    outcomes.append(GateOutcome("Exchange rate", services.NO_EXCHANGE_RATE, True))
+    judge("Annual caps", services.CAP_EXCEEDED, lambda: services._check_caps(order, category, converted))
+    return outcomes
