@@ -358,3 +358,59 @@ def test_the_directors_report_and_the_annual_pack_list_the_breach_until_it_is_cl
     assert sheet(write_directors_report, D("2026-07-01")) == []
     [closed] = sheet(write_directors_report, D("2026-01-01"))
     assert closed["Status"].value == "Re-complied · 已重新遵守"
+
+
+def test_the_list_takes_the_same_queries_for_few_and_many_breaches(ledger, auditor_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import CapFactory, CategoryFactory
+
+    def breaches(n: int, tag: str) -> None:
+        for i in range(n):
+            cap = CapFactory(category=CategoryFactory(agreement=ledger.agreement, name=f"Category {tag}{i}"))
+            breach = Breach.objects.create(
+                cap=cap, detected_on=cap.period_start, basis="actual", currency="CNY", cap_amount=cap.amount,
+                used_amount=cap.amount + 1, amount_over=1,
+            )  # fmt: skip
+            breach.deliveries.create(email=f"compliance{tag}{i}@example.com")
+
+    def queries(client) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/api/breaches/")
+        assert response.status_code == 200, response.content
+        return len(captured)
+
+    client = client_for(auditor_user)
+    breaches(2, "a")
+    client.get("/api/breaches/")  # the user's permissions are read once, then cached
+    few = queries(client)
+
+    breaches(6, "b")
+
+    assert queries(client) == few
+
+
+def test_the_migration_opens_a_breach_for_each_cap_already_over_and_tells_the_default_lists(
+    ledger, near_cap, finance_api
+):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("compliance.migrations.0014_breaches")
+    take_over(near_cap, finance_api)
+    Breach.objects.all().delete()  # as before breaches were recorded
+    secretary = DistributionList.objects.create(name="Company secretary")
+    other = DistributionList.objects.create(name="Head of finance")
+
+    migration.open_breaches_of_caps_over(apps, None)
+    migration.lists_receive_breaches(apps, None)
+
+    breach = Breach.objects.get()
+    assert (breach.cap_id, breach.detected_on, breach.amount_over, breach.status) == (
+        ledger.caps[1].pk, D("2026-04-15"), Decimal("50000.00"), "open"
+    )  # fmt: skip
+    secretary.refresh_from_db()
+    other.refresh_from_db()
+    assert (secretary.breaches, other.breaches) == (True, False)
