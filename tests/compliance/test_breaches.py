@@ -197,6 +197,11 @@ def test_the_steps_move_the_status_from_open_to_announced_to_recomplied_with_who
 
     again = compliance_api.post(path, {"announced_on": "2026-04-21"})
     assert (again.status_code, again.json()["code"]) == (409, "breach_closed")
+    # The database's own audit trail has the breach's rows too.
+    from audit.models import RowChange
+
+    trail = RowChange.objects.filter(table_name="compliance_breach", row_id=str(breach.pk))
+    assert {"INSERT", "UPDATE"} <= set(trail.values_list("operation", flat=True))
 
 
 def test_a_recomplied_breach_lets_a_new_one_open_when_the_cap_is_taken_further_over(
