@@ -24,6 +24,7 @@ TRACKED = [
     "compliance.FinancialYear",
     "compliance.CapRevision",
     "compliance.QuoteRuleException",
+    "compliance.Breach",
 ]
 
 

@@ -961,3 +961,7 @@ class JobRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
         latest = {run.job: run for run in JobRun.objects.filter(pk__in=list(last_ids))}
         schedule = [{"job": job, "last": latest.get(job.name)} for job in JOBS]
         return super().changelist_view(request, {"schedule": schedule, **(extra_context or {})})
+
+
+# Breaches of caps have their own module; registering them here puts them on the admin site.
+from . import breaches_admin  # noqa: E402, F401

@@ -177,7 +177,7 @@ class DistributionListSerializer(facts.Serializer):
         model = DistributionList
         fields = [
             "id", "name", "description", "members", "thresholds", "monthly_report", "headroom_warnings",
-            "quote_rule_report", "term_warnings",
+            "quote_rule_report", "term_warnings", "breaches",
         ]  # fmt: skip
 
     def to_representation(self, instance):

@@ -34,6 +34,7 @@ from transactions.money import format_money
 from transactions.selectors import RateBook
 
 from . import outbox
+from .breaches import breaches_sweep
 from .forecast import forecast_cap
 from .models import (
     AnnualCap,
@@ -77,10 +78,12 @@ def job_run(job: str) -> Iterator[JobRun]:
 
 
 def record_missing_alerts(*, on: datetime.date | None = None) -> int:
-    """Threshold sweep over the caps live on `on` (today): how many alerts it recorded."""
+    """Threshold sweep over the caps live on `on` (today): how many alerts it recorded. It also opens any
+    breach a cap above its amount is missing (compliance.breaches)."""
     on = on or timezone.localdate()
     cap_ids = list(AnnualCap.objects.filter(period_start__lte=on, period_end__gte=on).values_list("pk", flat=True))
     with transaction.atomic():
+        breaches_sweep(cap_ids=cap_ids)
         return len(alerts_record(cap_ids=cap_ids))
 
 

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from .breaches import open_breaches
 from .forecast import CapForecast, cap_forecast
 from .models import AnnualCap
 from .report_selectors import (
@@ -70,6 +71,8 @@ def dashboard_view(request: HttpRequest, *, site) -> TemplateResponse:
         "today": today,
         "panels": panels,
         "alerts": recent_alerts() if request.user.has_perm("compliance.view_alert") else [],
+        # Shown until re-complied with.
+        "breaches": open_breaches() if request.user.has_perm("compliance.view_breach") else [],
         "drafts": draft_order_count(),
         "threshold": settings.CCT_DEFAULT_ALERT_THRESHOLD,
         "threshold_width": _width(settings.CCT_DEFAULT_ALERT_THRESHOLD),

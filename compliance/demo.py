@@ -152,10 +152,10 @@ DISTRIBUTION_LISTS = [
     ("Head of finance", ["head.of.finance@example.com"], ["80.00", "90.00", "100.00"], {"monthly_report": True}),
     ("Senior management", ["ceo@example.com", "cfo@example.com"], ["80.00", "90.00", "100.00"],
      {"monthly_report": True, "headroom_warnings": True}),
-    ("Company secretary", ["company.secretary@example.com"], ["100.00"], {}),
+    ("Company secretary", ["company.secretary@example.com"], ["100.00"], {"breaches": True}),
     ("Finance department", ["finance.cct@example.com"], [], {"monthly_report": True}),
     ("Compliance", ["compliance@example.com"], [],
-     {"quote_rule_report": True, "term_warnings": True, "reconciliation": True}),
+     {"quote_rule_report": True, "term_warnings": True, "reconciliation": True, "breaches": True}),
 ]  # fmt: skip
 
 

@@ -13,7 +13,7 @@
 Every posting goes through ledger_post, which locks the caps' running totals (CapTotals) in cap-id order
 (two acts touching several caps cannot deadlock), inserts the entries, moves the totals by the same
 sums and calls cap_figures_changed: the one place that reacts to new figures (alerts, the day a cap
-was first exceeded), in the same transaction.
+was first exceeded, a breach), in the same transaction.
 """
 
 import datetime
@@ -29,6 +29,7 @@ from transactions.models import CreditNote, ExchangeRate, Invoice, PurchaseOrder
 from transactions.money import ZERO, CentsField
 from transactions.selectors import converted_amount_expression
 
+from .breaches import breaches_record
 from .models import Alert, AnnualCap, CapRevision, CapTotals, LedgerEntry
 from .selectors import PeriodShare, alert_thresholds, annotate_allocation, caps_with_utilisation
 
@@ -84,12 +85,14 @@ def ledger_post(
 
 def cap_figures_changed(*, cap_ids: list[int], triggered_by: PurchaseOrder | None = None) -> list[Alert]:
     """Called in the transaction of every posting, with the caps whose figures moved (their totals
-    locked): records the alerts reached and the first day a cap was exceeded. Anything else that must
-    follow a change of figures in the same transaction (e.g. opening a breach record) belongs here."""
+    locked): records the alerts reached, the first day a cap was exceeded and the breach a cap above its
+    amount opens (compliance.breaches). Anything else that must follow a change of figures in the same
+    transaction belongs here."""
     caps = list(caps_with_utilisation(AnnualCap.objects.filter(pk__in=cap_ids)))
     for cap in caps:
         if cap.used > cap.amount and cap.exceeded_on is None:
             CapTotals.objects.filter(cap_id=cap.pk).update(exceeded_on=first_day_exceeded(cap))
+    breaches_record(caps=caps, triggered_by=triggered_by)
     return alerts_record(cap_ids=cap_ids, triggered_by=triggered_by, caps=caps)
 
 

@@ -19,6 +19,10 @@ Domain words
 - An *alert* is recorded once per cap, threshold and basis (actual or committed) when the figure
   reaches the threshold (80% by default, further thresholds in AlertThreshold), in the same
   transaction as the change. It is also the outbox for its e-mail: `sent_at` stays empty until sent.
+- A *breach* is recorded when a cap's committed or actual amount goes above its amount, in the same
+  transaction as the change (compliance.breaches, from compliance.ledger.cap_figures_changed): at most
+  one open per cap (a partial UniqueConstraint), then announced and re-complied with (who and when kept
+  for each step, CheckConstraints). It is the outbox of its e-mail to the lists that receive breaches.
 
 Invariants: positive amounts and thresholds; period end on or after start; one alert per cap,
 threshold and basis (UniqueConstraint); no overlapping periods in a category (an exclusion constraint
@@ -362,6 +366,9 @@ class DistributionList(models.Model):
     reconciliation = models.BooleanField(
         default=False, help_text="Receives any difference found when the caps' figures are reconciled."
     )
+    breaches = models.BooleanField(
+        default=False, help_text="Receives a breach of an annual cap the moment it is recorded."
+    )
     objects = AuditedManager()
     history = HistoricalRecords(m2m_fields=[thresholds])
 
@@ -479,8 +486,89 @@ class Mailing(Outbox):
         return f"{self.get_kind_display()} {self.period}"
 
 
+class Breach(Outbox):
+    """A cap whose committed or actual amount went above its amount: a breach of the Listing Rules
+    (Rule 14A.54 asks for re-compliance before a cap is exceeded). Opened in the same transaction as the
+    change that took the cap over (compliance.breaches, from compliance.ledger.cap_figures_changed), at
+    most one open per cap (UniqueConstraint); then announced and re-complied with, each step recorded
+    with its date and who recorded it. It is also the outbox of the e-mail that tells compliance and
+    the company secretary at once."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open: to announce")
+        ANNOUNCED = "announced", _("Announced: re-compliance to record")
+        RECOMPLIED = "recomplied", _("Re-complied: closed")
+
+    class Basis(models.TextChoices):
+        COMMITTED = "committed", _("Committed")
+        ACTUAL = "actual", _("Actual")
+
+    cap = models.ForeignKey(AnnualCap, on_delete=models.PROTECT, related_name="breaches")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN, editable=False)
+    detected_on = models.DateField(
+        editable=False, help_text="The business date of the document that took the cap over its amount."
+    )
+    basis = models.CharField(max_length=16, choices=Basis.choices, editable=False)
+    # The figures at detection, in the cap's currency, kept as evidence.
+    currency = currency_field(editable=False)
+    cap_amount = models.DecimalField(**MONEY, editable=False)
+    used_amount = models.DecimalField(**MONEY, editable=False)
+    amount_over = models.DecimalField(**MONEY, editable=False, help_text="Used less the cap, at detection.")
+    triggered_by = models.ForeignKey(
+        PurchaseOrder, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False,
+        help_text="The order whose approval, invoice or credit note took the cap over, when there was one.",
+    )  # fmt: skip
+    announced_on = models.DateField(_("announced on"), null=True, blank=True)
+    announcement_ref = models.CharField(_("announcement reference"), max_length=300, blank=True)
+    announced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    announced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    recomplied_on = models.DateField(_("re-complied on"), null=True, blank=True)
+    recomplied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    recomplied_at = models.DateTimeField(null=True, blank=True, editable=False)
+    history = HistoricalRecords(excluded_fields=["sent_at", "send_attempts", "last_error", "next_attempt_at",
+                                                 "claimed_until", "claim_token"])  # fmt: skip
+
+    class Meta:
+        ordering = ["-detected_on", "-id"]
+        verbose_name = _("breach of a cap")
+        verbose_name_plural = _("breaches of caps")
+        indexes = [models.Index(fields=["sent_at", "next_attempt_at"], name="breach_pending")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "announced", "recomplied"]), name="breach_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(basis__in=["committed", "actual"]), name="breach_basis_valid"),
+            models.CheckConstraint(condition=Q(amount_over__gt=0), name="breach_amount_over_positive"),
+            # One open breach per cap: a second change above the cap adds to the breach already open.
+            models.UniqueConstraint(
+                fields=["cap"], condition=Q(status__in=["open", "announced"]), name="breach_one_open_per_cap"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open")
+                | Q(announced_on__isnull=False, announced_by__isnull=False, announced_at__isnull=False),
+                name="breach_announced_has_who_and_when",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="recomplied")
+                | Q(recomplied_on__isnull=False, recomplied_by__isnull=False, recomplied_at__isnull=False),
+                name="breach_recomplied_has_who_and_when",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Breach of {self.cap} on {self.detected_on}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != self.Status.RECOMPLIED
+
+
 # The outbox rows a Delivery can belong to (one of them, exactly), by the name of its foreign key.
-DELIVERY_ITEMS = ("alert", "headroom_warning", "term_warning", "mailing")
+DELIVERY_ITEMS = ("alert", "headroom_warning", "term_warning", "mailing", "breach")
 
 
 def _exactly_one(fields: tuple[str, ...]) -> Q:
@@ -505,6 +593,7 @@ class Delivery(models.Model):
         TermWarning, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
     )
     mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries")
+    breach = models.ForeignKey("Breach", on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries")
     email = models.EmailField()
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -523,6 +612,7 @@ class Delivery(models.Model):
             models.UniqueConstraint(fields=["headroom_warning", "email"], name="delivery_once_per_headroom_warning"),
             models.UniqueConstraint(fields=["term_warning", "email"], name="delivery_once_per_term_warning"),
             models.UniqueConstraint(fields=["mailing", "email"], name="delivery_once_per_mailing"),
+            models.UniqueConstraint(fields=["breach", "email"], name="delivery_once_per_breach"),
         ]
 
     def __str__(self) -> str:

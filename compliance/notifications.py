@@ -17,7 +17,16 @@ from transactions.models import PurchaseOrder
 from transactions.money import format_money
 
 from .lifecycle_admin import revision_start_url
-from .models import Alert, AlertRecipient, AnnualCap, DistributionList, HeadroomWarning, Mailing, TermWarning
+from .models import (
+    Alert,
+    AlertRecipient,
+    AnnualCap,
+    Breach,
+    DistributionList,
+    HeadroomWarning,
+    Mailing,
+    TermWarning,
+)
 from .selectors import caps_with_utilisation, orders_with_allocation
 
 RECENT_ORDERS = 5
@@ -149,6 +158,30 @@ def headroom_message(warning: HeadroomWarning) -> Message:
     text, html = _render("headroom", context)
     subject = (
         f"Insufficient headroom forecast: {cap.category.name} {cap.period_start}–{cap.period_end} · 年度上限不足預警"
+    )
+    return Message(subject=subject, text=text, html=html, recipients=recipients)
+
+
+def breach_message(breach: Breach) -> Message:
+    """A cap above its amount, at once, to the lists that receive breaches (compliance and the company
+    secretary in the defaults)."""
+    cap = caps_with_utilisation(AnnualCap.objects.filter(pk=breach.cap_id)).get()
+    recipients = _require(list_recipients(breaches=True), "breaches of caps")
+    currency = breach.currency
+    context = {
+        **cap_context(cap),
+        "breach": breach,
+        "basis": breach.get_basis_display().lower(),
+        "basis_zh": "實際交易金額" if breach.basis == Breach.Basis.ACTUAL else "承諾金額",
+        "used_at_detection": format_money(breach.used_amount, currency),
+        "cap_at_detection": format_money(breach.cap_amount, currency),
+        "amount_over": format_money(breach.amount_over, currency),
+        "breach_url": admin_url("admin:compliance_breach_change", breach.pk),
+    }
+    text, html = _render("breach", context)
+    subject = (
+        f"Cap breach: {cap.category.name} {cap.period_start}–{cap.period_end} over by "
+        f"{format_money(breach.amount_over, currency)} · 超出年度上限"
     )
     return Message(subject=subject, text=text, html=html, recipients=recipients)
 

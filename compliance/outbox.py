@@ -31,7 +31,7 @@ from django.db.models import F, Model, Q
 from django.utils import timezone
 
 from . import notifications
-from .models import Alert, Delivery, HeadroomWarning, Mailing, Outbox, TermWarning
+from .models import Alert, Breach, Delivery, HeadroomWarning, Mailing, Outbox, TermWarning
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +41,16 @@ KINDS: dict[str, tuple[type[Outbox], Callable[[Model], notifications.Message]]] 
     "headroom": (HeadroomWarning, notifications.headroom_message),
     "term": (TermWarning, notifications.term_message),
     "mailing": (Mailing, notifications.mailing_message),
+    "breach": (Breach, notifications.breach_message),
 }
 # The foreign key of Delivery that points at each kind of row.
-DELIVERY_LINK = {"alert": "alert", "headroom": "headroom_warning", "term": "term_warning", "mailing": "mailing"}
+DELIVERY_LINK = {
+    "alert": "alert",
+    "headroom": "headroom_warning",
+    "term": "term_warning",
+    "mailing": "mailing",
+    "breach": "breach",
+}
 SENT, FAILED, SKIPPED = "sent", "failed", "skipped"
 
 

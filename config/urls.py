@@ -9,6 +9,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
 from compliance import api as policy
+from compliance import breaches_api
 from compliance import lifecycle_api as lifecycle
 from compliance.access import two_factor
 from compliance.reports import api as reports
@@ -39,6 +40,7 @@ router.register("renewals", lifecycle.CategoryRenewalViewSet, basename="category
 router.register("cap-revisions", lifecycle.CapRevisionViewSet, basename="caprevision")
 router.register("terms-changes", lifecycle.TermsChangeViewSet, basename="termschange")
 router.register("quote-rule-exceptions", lifecycle.QuoteRuleExceptionViewSet, basename="quoteruleexception")
+router.register("breaches", breaches_api.BreachViewSet, basename="breach")
 router.register("reports", reports.ReportViewSet, basename="report")
 
 urlpatterns = [

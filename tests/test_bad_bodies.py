@@ -15,7 +15,7 @@ from drf_spectacular.generators import SchemaGenerator
 from pypdf import PdfWriter
 from rest_framework.test import APIClient
 
-from compliance.models import AnnualCap
+from compliance.models import AnnualCap, Breach
 from tests.factories import UserFactory
 from transactions.models import PurchaseOrder, TransactionCategory
 
@@ -70,6 +70,9 @@ def _add_missing_records(client: APIClient) -> None:
     ]  # fmt: skip
     for response in created:
         assert response.status_code == 201, response.content
+    # The product opens breaches itself; one whose steps the bodies are sent to.
+    Breach.objects.create(cap=cap, detected_on=cap.period_start, basis="actual", currency=cap.category.currency,
+                          cap_amount=cap.amount, used_amount=cap.amount + 1, amount_over=1)  # fmt: skip
 
 
 def _pdf():

@@ -13,6 +13,8 @@ last day. Sheets:
 - Cap revisions: every revision of a cap of the year, its amounts, reason, classification, the steps it
   needs with their dates, its status, and whether it is a breach (proposed or completed when the cap was
   already exceeded);
+- Breaches: every breach of a cap detected in the year or still open, with its announcement and
+  re-compliance (compliance.breaches);
 - Classification: each connected person (across its agreements) and each category with a cap of the year,
   classified under Rule 14A.76 as at the year end: the percentage ratios, the tier and its obligations,
   and whether the result is provisional for want of an input, and which;
@@ -40,8 +42,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import BinaryIO
 
+from compliance.breaches import report_breaches
 from compliance.classification import describe_all_missing
-from compliance.models import Alert, AnnualCap, CapRevision, QuoteRuleException
+from compliance.models import Alert, AnnualCap, Breach, CapRevision, QuoteRuleException
 from compliance.report_selectors import (
     BoardRecord,
     ClassificationRow,
@@ -64,6 +67,7 @@ from compliance.report_selectors import (
 from compliance.selectors import QuoteRuleResult
 from transactions.models import PurchaseOrder
 
+from .breaches import BREACH_STATUS, breaches_sheet
 from .lifecycle import TIER, classification_sheet, quote_rule_exceptions_sheet, ratio, revisions_sheet
 from .sheets import (
     QuoteTally,
@@ -164,6 +168,7 @@ def write_annual_review(year: int, output: BinaryIO) -> None:
             exceptions=report_exceptions(start=start, end=end),
             quote_rule_exceptions=report_quote_rule_exceptions(start=start, end=end),
             alerts=report_alerts(start=start, end=end),
+            breaches=report_breaches(start=start, end=end),
         )
     report.save(output)
 
@@ -181,9 +186,11 @@ def build_annual_review(
     quote_rule_exceptions: list[QuoteRuleException],
     alerts: list[Alert],
     board: list[BoardRecord] | None = None,
+    breaches: list[Breach] | None = None,
 ) -> ReportWorkbook:
     """The workbook, from selector output; runs no query of its own."""
     board = board or []
+    breaches = breaches or []
     end = year_bounds(year)[1]
     name = f"financial year {year} · {year}財政年度"
     as_at = (
@@ -205,6 +212,13 @@ def build_annual_review(
         heading=f"Revisions of the year's caps · 本年度年度上限的修訂 — {name}",
         note="Every revision, whatever its status; a revision proposed or completed when the cap was already "
         "exceeded is a breach of the Listing Rules",
+    )
+    breaches_sheet(
+        report,
+        breaches,
+        heading=f"Breaches of caps · 超出年度上限記錄 — {name}",
+        note="Every breach detected in the year, and every earlier one still open at its end or now, until it is "
+        "re-complied with; amounts at detection, in the cap's currency",
     )
     classification_sheet(
         report,
@@ -273,20 +287,20 @@ def build_annual_review(
     alerts_sheet(report, alerts, heading=f"Alerts raised in the year · 本年度發出的警示 — {name}", note=as_at)
 
     breached = _breached_caps(caps, revisions)
-    listed = _matter_exceptions(caps, breached, evidence, tally)
+    listed = _matter_exceptions(caps, breached, evidence, tally, breaches)
     findings = _matters(caps, breached, evidence, tally, listed)
     _write_matters(matters, findings)
     matter_exceptions.extend([MATTER_NAMES[e.matter], e.subject, e.detail, e.evidence] for e in listed)
     matter_exceptions.finish()
     _write_ined_summary(
         ined, caps, breached, classifications, findings, tally, exceptions, quote_rule_exceptions, revisions, alerts,
-        board, evidence,
+        board, evidence, breaches,
     )  # fmt: skip
     return report
 
 
 def _matter_exceptions(
-    caps: list[AnnualCap], breached: list[AnnualCap], evidence: dict, tally: QuoteTally
+    caps: list[AnnualCap], breached: list[AnnualCap], evidence: dict, tally: QuoteTally, breaches: list[Breach]
 ) -> list[MatterException]:
     """Every exception the product identified, matter by matter: (a) and (c) from the orders' facts, (b) from
     the quote rule as the Quotes sheet assessed it, (d) from the caps."""
@@ -298,14 +312,27 @@ def _matter_exceptions(
         found.append(MatterException("b", order.number, "Approved under a documented quote-rule exception.",
                                      "Quote-rule exceptions: reason, evidence file, approver"))  # fmt: skip
     found += [e for e in evidence["exceptions"] if e.matter == "c"]
+    records: dict[int, list[Breach]] = {}
+    for breach in breaches:
+        records.setdefault(breach.cap_id, []).append(breach)
     for cap in caps:
+        recorded = "".join(
+            f" Breach recorded: detected on {day(b.detected_on)}, over by {b.currency} {b.amount_over:,.2f}, "
+            f"{BREACH_STATUS.get(b.status, b.status).split(' · ')[0].lower()}."
+            for b in records.get(cap.pk, [])
+        )
+        where = "; Breaches" if recorded else ""
         if cap.used > cap.amount:
             found.append(MatterException("d", cap_label(cap), f"Used {cap.category.currency} {cap.used:,.2f} of "
-                                         f"{cap.category.currency} {cap.amount:,.2f}.", "Summary: Annual cap, Actual, "
-                                         "Committed"))  # fmt: skip
+                                         f"{cap.category.currency} {cap.amount:,.2f}.{recorded}",
+                                         f"Summary: Annual cap, Actual, Committed{where}"))  # fmt: skip
         elif cap in breached:
-            found.append(MatterException("d", cap_label(cap), "Revised only after it was exceeded: a breach.",
-                                         "Cap revisions: Breach"))  # fmt: skip
+            found.append(MatterException("d", cap_label(cap),
+                                         f"Revised only after it was exceeded: a breach.{recorded}",
+                                         f"Cap revisions: Breach{where}"))  # fmt: skip
+        elif recorded:
+            found.append(MatterException("d", cap_label(cap), f"Exceeded during the year.{recorded}",
+                                         "Breaches"))  # fmt: skip
     return found
 
 
@@ -415,7 +442,9 @@ def _write_ined_summary(
     alerts: list[Alert],
     board: list[BoardRecord],
     evidence: dict,
+    breaches: list[Breach] | None = None,
 ) -> None:
+    breaches = breaches or []
     sheet.blank()
     sheet.section("Caps of the year · 本年度上限")
     sheet.header(CAP_COLUMNS)
@@ -465,7 +494,8 @@ def _write_ined_summary(
         sheet.row([matter, identified.split(". ", 1)[0], count, where], [T, T, N, T], bold_first=True, wrap=True)
 
     approved = sum(1 for exception in quote_rule_exceptions if exception.is_approved)
-    breaches = sum(1 for revision in revisions if revision.breach)
+    flagged = sum(1 for revision in revisions if revision.breach)
+    still_open = sum(1 for breach in breaches if breach.is_open)
     exceeded = sum(1 for cap in caps if cap.used > cap.amount)
     sheet.blank()
     sheet.section("The INEDs' confirmations: what the product holds · 獨立非執行董事的確認：系統所持資料")
@@ -498,7 +528,8 @@ def _write_ined_summary(
           "their re-compliance steps (Board approvals)."]),
         ("(4) In the interests of the shareholders as a whole · 符合股東整體利益",
          [f"{len(caps)} caps of the year, {exceeded} with use above the amount; {len(revisions)} cap revisions, "
-          f"{breaches} flagged as a breach (Summary; Cap revisions).",
+          f"{flagged} flagged as a breach (Summary; Cap revisions).",
+          f"{len(breaches)} breaches of caps recorded, {still_open} not yet re-complied with (Breaches).",
           f"{len(exceptions)} exceptions or refusals (Exceptions); {len(quote_rule_exceptions)} quote-rule "
           f"exceptions recorded, {approved} approved (Quote-rule exceptions).",
           f"{len(alerts)} alerts raised in the year (Alerts)."]),

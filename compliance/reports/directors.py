@@ -7,6 +7,8 @@ One workbook per half year (January to June, July to December), figures as at th
 - Summary: each cap whose period overlaps the half year, as in the monthly report, plus what the half
   year added;
 - Cap revisions: every revision of those caps, with the steps it needs, their dates and any breach;
+- Breaches: every breach of a cap detected in the half year or still open, with its announcement and
+  re-compliance;
 - Alerts raised in the half year; Exceptions: orders dated in it that were cancelled, approved under a
   documented quote-rule exception, or approved or pending without meeting the quote rule otherwise;
   Quote-rule exceptions: every exception requested in the half year or for an order dated in it;
@@ -18,7 +20,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import BinaryIO
 
-from compliance.models import Alert, AnnualCap, CapRevision, QuoteRuleException
+from compliance.breaches import report_breaches
+from compliance.models import Alert, AnnualCap, Breach, CapRevision, QuoteRuleException
 from compliance.report_selectors import (
     ExceptionRow,
     OrderRow,
@@ -35,6 +38,7 @@ from compliance.report_selectors import (
 from compliance.selectors import QuoteRuleResult
 from transactions.models import PurchaseOrder
 
+from .breaches import breaches_sheet
 from .lifecycle import quote_rule_exceptions_sheet, revisions_sheet
 from .sheets import (
     alerts_sheet,
@@ -98,6 +102,7 @@ def write_directors_report(half: datetime.date, output: BinaryIO) -> None:
             quote_rule_exceptions=report_quote_rule_exceptions(start=start, end=end),
             orders=report_order_rows(caps, as_of=end),
             quotes=counted_quote_assessments(caps, as_of=end),
+            breaches=report_breaches(start=start, end=end),
         )
     report.save(output)
 
@@ -112,6 +117,7 @@ def build_directors_report(
     quote_rule_exceptions: list[QuoteRuleException],
     orders: Iterable[OrderRow],
     quotes: Iterable[tuple[PurchaseOrder, QuoteRuleResult]],
+    breaches: list[Breach] | None = None,
 ) -> ReportWorkbook:
     """The workbook, from selector output; runs no query of its own."""
     start, end = half_bounds(half)
@@ -167,6 +173,13 @@ def build_directors_report(
         heading=f"Revisions of the caps · 年度上限的修訂 — {name}",
         note="Every revision, whatever its status; a revision proposed or completed when the cap was already "
         "exceeded is a breach of the Listing Rules",
+    )
+    breaches_sheet(
+        report,
+        breaches or [],
+        heading=f"Breaches of caps · 超出年度上限記錄 — {name}",
+        note="Every breach detected in the half year, and every earlier one still open at its end or now, until "
+        "it is re-complied with; amounts at detection, in the cap's currency",
     )
     alerts_sheet(report, alerts, heading=f"Alerts raised in the half year · 本半年發出的警示 — {name}", note=as_at)
     exceptions_sheet(

@@ -34,8 +34,8 @@ def matters(book) -> dict[str, dict]:
 
 def test_the_pack_opens_with_the_ined_summary_and_holds_the_evidence_sheets(clean_year):
     assert load(annual(YEAR)).sheetnames == [
-        "INED summary", "Summary", "Cap revisions", "Classification", "Auditor matters", "Matter exceptions",
-        "Board approvals", "Orders", "Quotes", "Exceptions", "Quote-rule exceptions", "Alerts",
+        "INED summary", "Summary", "Cap revisions", "Breaches", "Classification", "Auditor matters",
+        "Matter exceptions", "Board approvals", "Orders", "Quotes", "Exceptions", "Quote-rule exceptions", "Alerts",
     ]  # fmt: skip
 
 
@@ -100,7 +100,11 @@ def test_each_matter_counts_what_breaks_it(ledger):
         "Orders: Order date, Approved on, Entered by, Approved by; Invoices",
     )
     # 100.00 + 100.00 + 100.00 + 2,000,000.00 committed against the 2026 cap of 2,000,000.00.
-    assert listed[3][2] == "Used CNY 2,000,300.00 of CNY 2,000,000.00."
+    # The breach the last order opened is named with it: 2,000,300.00 - 2,000,000.00 = 300.00 over.
+    assert listed[3][2] == (
+        "Used CNY 2,000,300.00 of CNY 2,000,000.00. Breach recorded: detected on 5 Feb 2026, over by CNY 300.00, "
+        "open: to announce."
+    )
     orders = {row["Order"].value: row for row in rows(book["Orders"])}
     assert orders["PO-OUTSIDER"]["Counterparty in the group"].value == "No · 否"
     assert orders["PO-SELF"]["Entered by"].value == orders["PO-SELF"]["Approved by"].value == "self.approver"

@@ -53,8 +53,8 @@ def two_agreements(ledger):
 
 def test_the_report_has_its_sheets_in_reading_order(two_agreements):
     assert load(directors(H1)).sheetnames == [
-        "Connected persons", "Summary", "Cap revisions", "Alerts", "Exceptions", "Quote-rule exceptions", "Orders",
-        "Quotes",
+        "Connected persons", "Summary", "Cap revisions", "Breaches", "Alerts", "Exceptions", "Quote-rule exceptions",
+        "Orders", "Quotes",
     ]  # fmt: skip
 
 
