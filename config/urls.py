@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
+from accounts.language import set_language
 from compliance import api as policy
 from compliance import breaches_api
 from compliance import lifecycle_api as lifecycle
@@ -46,6 +47,7 @@ router.register("reports", reports.ReportViewSet, basename="report")
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("healthz", healthz, name="healthz"),
+    path("account/language/", set_language, name="set-language"),
     path("account/two-factor/", two_factor, name="two-factor"),
     path("admin/", admin.site.urls),
     # The schema and its reader are for signed-in users (a session, or an API token for the schema).
