@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: run test lint format check-deploy clean services browser lock smoke bench bench-ledger
+.PHONY: run test lint format check-deploy clean services browser lock smoke bench bench-ledger messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,3 +79,10 @@ browser:
 
 clean:
 	rm -rf $(VENV) $(VENV)-lock .pytest_cache .ruff_cache
+
+## messages: after adding or changing product text: extract it into locale/zh_Hant and locale/zh_Hans
+## (translate the new entries there), then compile; tests/test_translations.py fails on any left out
+messages: $(DEV)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemessages -l zh_Hant -l zh_Hans \
+		--no-location --no-wrap --no-obsolete --ignore=.venv --ignore=tests --ignore=bench --ignore=scripts
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py compilemessages --ignore=.venv
