@@ -25,6 +25,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.forms import OTPAuthenticationFormMixin
@@ -57,8 +59,8 @@ class SignInForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
 
     otp_error_messages = {
         **OTPAuthenticationFormMixin.otp_error_messages,
-        "token_required": "Enter the 6-digit code from your authenticator app.",
-        "invalid_token": "That code is not right, or has expired. Enter the current code.",
+        "token_required": _("Enter the 6-digit code from your authenticator app."),
+        "invalid_token": _("That code is not right, or has expired. Enter the current code."),
     }
 
     def confirm_login_allowed(self, user) -> None:
@@ -85,7 +87,7 @@ class SignInForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
 
 class TokenForm(forms.Form):
     token = forms.CharField(
-        label="Code from the app", max_length=8, widget=forms.TextInput(attrs={"autocomplete": "one-time-code"})
+        label=_("Code from the app"), max_length=8, widget=forms.TextInput(attrs={"autocomplete": "one-time-code"})
     )
 
 
@@ -111,16 +113,16 @@ def two_factor(request: HttpRequest) -> HttpResponse:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
             otp_login(request, device)
-            messages.success(request, "Two-factor sign-in is set up and this session is verified.")
+            messages.success(request, gettext("Two-factor sign-in is set up and this session is verified."))
             return HttpResponseRedirect(request.GET.get("next") or reverse("admin:index"))
-        form.add_error("token", "That code is not right, or has expired. Enter the current code.")
+        form.add_error("token", gettext("That code is not right, or has expired. Enter the current code."))
     context = {
         "form": form,
         "setting_up": not device.confirmed,
         "qr": mark_safe(_qr_svg(device.config_url)) if not device.confirmed else "",  # noqa: S308 - our own SVG
         "secret": base64.b32encode(device.bin_key).decode() if not device.confirmed else "",
         "required": two_factor_required(user),
-        "title": "Two-factor sign-in",
+        "title": gettext("Two-factor sign-in"),
     }
     return render(request, "compliance/two_factor.html", context)
 
@@ -149,7 +151,10 @@ class AccessMiddleware:
             ):
                 if request.path.startswith("/api/"):
                     return JsonResponse(
-                        {"code": "two_factor_required", "detail": "Verify this session with your authenticator first."},
+                        {
+                            "code": "two_factor_required",
+                            "detail": gettext("Verify this session with your authenticator first."),
+                        },
                         status=403,
                     )
                 return HttpResponseRedirect(f"{reverse('two-factor')}?next={request.path}")
