@@ -5,6 +5,8 @@ when compliance presses Approve. (Figures can still move before approval: approv
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from transactions.errors import Refusal
 from transactions.models import PurchaseOrder
 from transactions.selectors import amount_converted
@@ -38,24 +40,25 @@ def approval_preview(order: PurchaseOrder) -> list[GateOutcome]:
         else:
             outcomes.append(GateOutcome(gate, refusal.code, False, refusal.detail))
 
-    judge("Term", services.OUTSIDE_TERM, lambda: services._check_term(order, category))
-    judge("Re-compliance", RECOMPLIANCE_PENDING, lambda: recompliance_refusal(order, category))
-    judge("Quote rule", services.QUOTE_RULE, lambda: services._check_quote_rule(order, category))
+    judge(_("Term"), services.OUTSIDE_TERM, lambda: services._check_term(order, category))
+    judge(_("Re-compliance"), RECOMPLIANCE_PENDING, lambda: recompliance_refusal(order, category))
+    judge(_("Quote rule"), services.QUOTE_RULE, lambda: services._check_quote_rule(order, category))
     converted = amount_converted(
         amount=order.amount, currency=order.currency, target_currency=category.currency, on=order.order_date
     )
     if converted is None:
         refusal = services._order_rate_refusal(order, category.currency)
-        outcomes.append(GateOutcome("Exchange rate", refusal.code, False, refusal.detail))
+        outcomes.append(GateOutcome(_("Exchange rate"), refusal.code, False, refusal.detail))
         outcomes.append(
             GateOutcome(
-                "Annual caps",
+                _("Annual caps"),
                 services.CAP_EXCEEDED,
                 False,
-                f"Cannot be checked until the {order.currency}/{category.currency} rate is recorded.",
+                _("Cannot be checked until the %(pair)s rate is recorded.")
+                % {"pair": f"{order.currency}/{category.currency}"},
             )
         )
         return outcomes
-    outcomes.append(GateOutcome("Exchange rate", services.NO_EXCHANGE_RATE, True))
-    judge("Annual caps", services.CAP_EXCEEDED, lambda: services._check_caps(order, category, converted))
+    outcomes.append(GateOutcome(_("Exchange rate"), services.NO_EXCHANGE_RATE, True))
+    judge(_("Annual caps"), services.CAP_EXCEEDED, lambda: services._check_caps(order, category, converted))
     return outcomes
