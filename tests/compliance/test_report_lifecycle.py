@@ -290,8 +290,9 @@ def test_a_cap_revised_only_after_it_was_exceeded_is_reported_as_exceeded(revise
     assert exceeded["Exceptions"].value == 1
     assert exceeded["Identified by the product"].value == (
         "Exceptions identified by the product: 1 · 系統識別的例外：1. IDC services 2026-01-01 to 2026-12-31: Revised "
-        "only after it was exceeded: a breach (Matter exceptions)"
-    )
+        "only after it was exceeded: a breach. Breach recorded: detected on 30 Apr 2026, over by CNY 100,000.00, "
+        "open: to announce (Matter exceptions)"
+    )  # the invoice of 2,100,000 on 30 Apr against the cap of 2,000,000; no breach step recorded yet
     lines = [[cell.value for cell in row if cell.value is not None] for row in book["INED summary"].iter_rows()]
     [cap] = [line for line in lines if line and line[0] == "IDC services" and "2026" in str(line[1])]
     assert cap[-1] == "No: revised after it was exceeded · 否：超出後才修訂"
