@@ -29,6 +29,7 @@ from transactions.models import CreditNote, ExchangeRate, Invoice, PurchaseOrder
 from transactions.money import ZERO, CentsField
 from transactions.selectors import converted_amount_expression
 
+from . import outbox
 from .breaches import breaches_record
 from .models import Alert, AnnualCap, CapRevision, CapTotals, LedgerEntry
 from .selectors import PeriodShare, alert_thresholds, annotate_allocation, caps_with_utilisation
@@ -427,9 +428,6 @@ def alerts_record(
         if (alert.cap_id, alert.threshold, alert.basis) in keys
     ]
     # The e-mail goes out after the change commits; if the queue is unreachable, the sweep sends it.
-    # (Imported here: the outbox renders messages with the admin's links, which import the ledger.)
-    from . import outbox
-
     ids = [alert.pk for alert in created]
     transaction.on_commit(lambda: outbox.enqueue("alert", ids))
     return created

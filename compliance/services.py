@@ -36,7 +36,7 @@ from .ledger import (
 )
 from .models import AlertThreshold, AnnualCap, CapRevision, CapTotals, DistributionList, LedgerEntry
 from .quote_exceptions import approved_exception_for
-from .renewals import recompliance_refusal, renewals_settle_for_cap
+from .recompliance import recompliance_refusal, renewals_settle_for_cap
 from .selectors import (
     PeriodShare,
     QuoteRuleResult,
