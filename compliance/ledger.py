@@ -27,12 +27,12 @@ from django.db.models.functions import Coalesce
 
 from transactions.models import CreditNote, ExchangeRate, Invoice, PurchaseOrder
 from transactions.money import ZERO, CentsField
-from transactions.selectors import converted_amount_expression
+from transactions.selectors import amount_converted, converted_amount_expression
 
 from . import outbox
 from .breaches import breaches_record
 from .models import Alert, AnnualCap, CapRevision, CapTotals, LedgerEntry
-from .selectors import PeriodShare, alert_thresholds, annotate_allocation, caps_with_utilisation
+from .selectors import PeriodShare, alert_thresholds, annotate_allocation, caps_with_utilisation, order_allocation
 
 COMMITTED = LedgerEntry.Basis.COMMITTED
 ACTUAL = LedgerEntry.Basis.ACTUAL
@@ -581,10 +581,6 @@ def ledger_build() -> list[int]:
 def order_commitment_post(order: PurchaseOrder, *, user=None) -> list[LedgerEntry]:
     """Post the commitment of an order already approved by other means (loading data in bulk, tests),
     without the gates: the same entries an approval posts."""
-    from transactions.selectors import amount_converted
-
-    from .selectors import order_allocation
-
     category = order.category
     converted = amount_converted(
         amount=order.amount, currency=order.currency, target_currency=category.currency, on=order.order_date
