@@ -7,6 +7,10 @@ required, also the circular and the independent financial adviser's letter to th
 board committee and shareholders (Rules 14A.39 to 14A.46), before the vote. A record is pending
 until every required step is recorded; the steps are recorded once they have happened, each after
 the board's approval, and the vote after the circular that puts it to the shareholders.
+
+Also here, below the services that use them: settling a renewal or change of terms (classify, then take
+effect once its steps are recorded), and the approval gate `recompliance_pending` (services and the
+draft's preview ask it; compliance.renewals records the renewals and changes themselves).
 """
 
 import datetime
