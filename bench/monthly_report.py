@@ -133,6 +133,7 @@ def build_reference_data():
     """An agreement with one category (term 2026-2027, a cap per year), its connected counterparty, three
     independent suppliers, users, and a USD rate for every day documents are dated."""
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
 
     from compliance.models import AnnualCap
     from transactions.models import ConnectedPerson, Counterparty, ExchangeRate, FrameworkAgreement, TransactionCategory
@@ -153,6 +154,7 @@ def build_reference_data():
     suppliers = [Counterparty.objects.create(name=f"Independent supplier {i}") for i in range(3)]
     users = get_user_model().objects
     clerk, approver = users.create(username="bench.clerk"), users.create(username="bench.approver")
+    approver.groups.add(Group.objects.get(name="compliance"))  # approval checks the approver's role
     day, rates = datetime.date(2025, 12, 1), []
     while day <= datetime.date(2026, 12, 31):
         rates.append(ExchangeRate(currency="USD", target_currency="CNY", rate_date=day,

@@ -30,16 +30,15 @@ from .approval_preview import approval_preview
 from .lifecycle_admin import (
     amount_history_panel,
     classification_panel,
-    revision_start_url,
     revisions_panel,
     terms_panel,
 )
+from .links import revision_start_url
 from .models import (
     Alert,
     AlertRecipient,
     AlertThreshold,
     AnnualCap,
-    Delivery,
     DistributionList,
     DistributionListMember,
     HeadroomWarning,
@@ -50,6 +49,7 @@ from .models import (
     QuoteRuleFinding,
     TermWarning,
 )
+from .outbox_admin import OutboxAdmin
 from .schedule import JOBS
 from .templatetags.cct import cap_status_label, utilisation_bar
 
@@ -805,56 +805,6 @@ class AnnualCapAdmin(UtilisationColumns, AuditedAdmin):
 
 
 # --- Alerts, warnings, mailings: the outbox --------------------------------------------------------------
-
-
-class DeliveryInline(admin.TabularInline):
-    """Each recipient of the e-mail: sent, or why not yet and when it is tried again."""
-
-    model = Delivery
-    fields = ["email", "sent_at", "send_attempts", "last_error", "next_attempt_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class OutboxAdmin(ReadOnlyAdmin, admin.ModelAdmin):
-    """Read-only: rows are recorded by the product; a pending one can be sent now by compliance."""
-
-    outbox_kind = ""
-    inlines = [DeliveryInline]
-    actions = ["send_now"]
-    list_filter = [("sent_at", admin.EmptyFieldListFilter)]
-
-    def has_send_permission(self, request) -> bool:
-        return request.user.has_perm("compliance.send_outbox")
-
-    @admin.display(description="e-mail")
-    def delivery(self, row) -> str:
-        if row.sent_at:
-            return format_html('<span style="color:#2e7d32">sent {}</span>', timezone.localtime(row.sent_at))
-        if row.last_error:
-            return format_html(
-                '<span style="color:#b71c1c">pending: {} (attempt {}, next {})</span>',
-                row.last_error[:200],
-                row.send_attempts,
-                timezone.localtime(row.next_attempt_at) if row.next_attempt_at else "now",
-            )
-        return format_html('<span style="color:#e65100">{}</span>', "pending")
-
-    @admin.action(description="Send the selected e-mails now (unsent ones only)", permissions=["send"])
-    def send_now(self, request: HttpRequest, queryset: QuerySet) -> None:
-        outcomes = [
-            outbox.send(self.outbox_kind, pk)
-            for pk in queryset.filter(sent_at__isnull=True).values_list("pk", flat=True)
-        ]
-        sent, failed = outcomes.count(outbox.SENT), outcomes.count(outbox.FAILED)
-        messages.info(request, f"{sent} sent, {failed} could not be sent (see their last error).")
 
 
 @admin.register(Alert)

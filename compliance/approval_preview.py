@@ -12,7 +12,7 @@ from transactions.models import PurchaseOrder
 from transactions.selectors import amount_converted
 
 from . import services
-from .renewals import RECOMPLIANCE_PENDING, recompliance_refusal
+from .recompliance import RECOMPLIANCE_PENDING, recompliance_refusal
 
 
 @dataclass(frozen=True)

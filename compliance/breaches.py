@@ -28,8 +28,8 @@ from django.utils import timezone
 from transactions.errors import Refusal
 from transactions.money import ZERO
 
+from . import outbox
 from .models import AnnualCap, Breach, CapRevision, LedgerEntry
-from .selectors import caps_with_utilisation
 
 STEPS = ("announced_on", "recomplied_on")
 REFERENCES = ("announcement_ref",)
@@ -100,21 +100,9 @@ def breaches_record(*, caps: list[AnnualCap], triggered_by=None) -> list[Breach]
             )
         )
     if opened:
-        # Imported here: the outbox renders messages with the admin's links, which import the ledger.
-        from . import outbox
-
         ids = [breach.pk for breach in opened]
         transaction.on_commit(lambda: outbox.enqueue("breach", ids))
     return opened
-
-
-def breaches_sweep(*, cap_ids: list[int]) -> list[Breach]:
-    """The safety net (the threshold sweep): lock the caps' totals and open any breach missing."""
-    from .ledger import totals_lock
-
-    totals_lock(cap_ids)
-    caps = list(caps_with_utilisation(AnnualCap.objects.filter(pk__in=cap_ids)))
-    return breaches_record(caps=caps)
 
 
 # --- Steps --------------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from transactions.errors import Refusal
 from transactions.money import format_money
 
 from . import breaches
-from .admin import OutboxAdmin
 from .models import Breach
+from .outbox_admin import OutboxAdmin
 
 
 class OpenFilter(admin.SimpleListFilter):

@@ -34,10 +34,12 @@ from transactions.money import format_money
 from transactions.selectors import RateBook
 
 from . import outbox
-from .breaches import breaches_sweep
+from .breaches import breaches_record
 from .forecast import forecast_cap
+from .ledger import totals_lock
 from .models import (
     AnnualCap,
+    Breach,
     HeadroomWarning,
     JobRun,
     LedgerEntry,
@@ -75,6 +77,13 @@ def job_run(job: str) -> Iterator[JobRun]:
     finally:
         run.finished_at = timezone.now()
         run.save(update_fields=["succeeded", "summary", "finished_at"])
+
+
+def breaches_sweep(*, cap_ids: list[int]) -> list[Breach]:
+    """The safety net (the threshold sweep): lock the caps' totals and open any breach missing."""
+    totals_lock(cap_ids)
+    caps = list(caps_with_utilisation(AnnualCap.objects.filter(pk__in=cap_ids)))
+    return breaches_record(caps=caps)
 
 
 def record_missing_alerts(*, on: datetime.date | None = None) -> int:

@@ -27,11 +27,12 @@ from django.db.models.functions import Coalesce
 
 from transactions.models import CreditNote, ExchangeRate, Invoice, PurchaseOrder
 from transactions.money import ZERO, CentsField
-from transactions.selectors import converted_amount_expression
+from transactions.selectors import amount_converted, converted_amount_expression
 
+from . import outbox
 from .breaches import breaches_record
 from .models import Alert, AnnualCap, CapRevision, CapTotals, LedgerEntry
-from .selectors import PeriodShare, alert_thresholds, annotate_allocation, caps_with_utilisation
+from .selectors import PeriodShare, alert_thresholds, annotate_allocation, caps_with_utilisation, order_allocation
 
 COMMITTED = LedgerEntry.Basis.COMMITTED
 ACTUAL = LedgerEntry.Basis.ACTUAL
@@ -427,9 +428,6 @@ def alerts_record(
         if (alert.cap_id, alert.threshold, alert.basis) in keys
     ]
     # The e-mail goes out after the change commits; if the queue is unreachable, the sweep sends it.
-    # (Imported here: the outbox renders messages with the admin's links, which import the ledger.)
-    from . import outbox
-
     ids = [alert.pk for alert in created]
     transaction.on_commit(lambda: outbox.enqueue("alert", ids))
     return created
@@ -583,10 +581,6 @@ def ledger_build() -> list[int]:
 def order_commitment_post(order: PurchaseOrder, *, user=None) -> list[LedgerEntry]:
     """Post the commitment of an order already approved by other means (loading data in bulk, tests),
     without the gates: the same entries an approval posts."""
-    from transactions.selectors import amount_converted
-
-    from .selectors import order_allocation
-
     category = order.category
     converted = amount_converted(
         amount=order.amount, currency=order.currency, target_currency=category.currency, on=order.order_date

@@ -23,6 +23,7 @@ from transactions.money import format_money
 
 from . import classification, quote_exceptions, recompliance, renewals, revisions, terms
 from .classification import Classification
+from .links import revision_start_url
 from .models import AnnualCap, CapRevision, FinancialYear, QuoteRuleException, TermsChange, Tier
 
 
@@ -129,11 +130,6 @@ def terms_panel(category: TransactionCategory) -> str:
     )
     add = reverse("admin:transactions_categoryrenewal_add") + f"?category={category.pk}"
     return format_html('<ul class="cct-terms">{}</ul><a href="{}">Record a renewal (a later term)</a>', rows, add)
-
-
-def revision_start_url(cap: AnnualCap) -> str:
-    """Where a warning about insufficient headroom sends the officer: a new revision of that cap."""
-    return reverse("admin:compliance_caprevision_add") + f"?cap={cap.pk}"
 
 
 def amount_history_panel(cap: AnnualCap) -> str:

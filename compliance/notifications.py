@@ -16,7 +16,7 @@ from django.urls import reverse
 from transactions.models import PurchaseOrder
 from transactions.money import format_money
 
-from .lifecycle_admin import revision_start_url
+from .links import revision_start_url
 from .models import (
     Alert,
     AlertRecipient,

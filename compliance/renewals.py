@@ -19,15 +19,17 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from transactions.errors import Refusal
-from transactions.models import CategoryRenewal, PurchaseOrder, TransactionCategory
+from transactions.models import CategoryRenewal, TransactionCategory
 from transactions.services import assign_fields
 
-from .classification import terms_classification
 from .models import AnnualCap, TermsChange
-from .recompliance import REFERENCES, STEPS, missing_step_sentence, steps_check, steps_outstanding
+from .recompliance import RECOMPLIANCE_PENDING as RECOMPLIANCE_PENDING  # re-exported: the gate's code
+from .recompliance import REFERENCES, STEPS, recompliance_settle, steps_check
+from .recompliance import recompliance_refusal as recompliance_refusal  # re-exported: the approval gate
+from .recompliance import renewals_settle_for_cap as renewals_settle_for_cap  # re-exported
+from .services import annual_cap_save
 from .terms import Term, category_terms, term_length_check, terms_check
 
-RECOMPLIANCE_PENDING = "recompliance_pending"
 RENEWAL_FIELDS = (
     "category", "term_start", "term_end", "term_explanation", "reference", *STEPS, *REFERENCES,
 )  # fmt: skip
@@ -76,8 +78,6 @@ def category_renewal_save(
     steps_check(renewal)
     renewal._history_user = user
     renewal.save()
-    from .services import annual_cap_save  # services imports this module for the approval gate
-
     for number, fields in enumerate(caps or []):
         cap = AnnualCap(category=renewal.category)
         assign_fields(cap, fields, ("period_start", "period_end", "amount"))
@@ -85,25 +85,9 @@ def category_renewal_save(
             annual_cap_save(cap=cap, user=user)
         except ValidationError as error:
             raise ValidationError({"caps": [f"Cap {number + 1}: {m}" for m in error.messages]}) from error
-    _settle(renewal, renewal.term_start, renewal.term_end)
+    recompliance_settle(renewal, renewal.term_start, renewal.term_end)
     renewal.save()
     return renewal
-
-
-def _settle(record: CategoryRenewal | TermsChange, start: datetime.date, end: datetime.date) -> bool:
-    """Classify the record with the caps of its days (and, aggregated, the connected person's caps) and make
-    it effective once every step its tier requires is recorded. True when it has just taken effect. A record
-    already effective stays so: what was complied with is not undone by a later classification."""
-    if record.status == record.Status.EFFECTIVE:
-        return False
-    result = terms_classification(record.category, start=start, end=end)
-    record.tier = result.tier
-    record.provisional = result.provisional
-    record.missing = list(result.missing)
-    if steps_outstanding(record):
-        return False
-    record.status = record.Status.EFFECTIVE
-    return True
 
 
 @transaction.atomic
@@ -120,22 +104,10 @@ def category_renewal_record_steps(*, renewal_id: int, user, **steps: datetime.da
         setattr(renewal, step, (value or "").strip() if step in REFERENCES else value)
     steps_check(renewal)
     # Classified again: caps entered since, or new financial figures, may ask for more steps.
-    _settle(renewal, renewal.term_start, renewal.term_end)
+    recompliance_settle(renewal, renewal.term_start, renewal.term_end)
     renewal._history_user = user
     renewal.save()
     return renewal
-
-
-def renewals_settle_for_cap(cap: AnnualCap) -> None:
-    """A cap entered in a pending renewal's term changes its classification: classify it again."""
-    for renewal in CategoryRenewal.objects.filter(
-        category_id=cap.category_id,
-        status=CategoryRenewal.Status.PENDING,
-        term_start__lte=cap.period_start,
-        term_end__gte=cap.period_start,
-    ).select_related("category"):
-        _settle(renewal, renewal.term_start, renewal.term_end)
-        renewal.save(update_fields=["tier", "provisional", "missing", "status"])
 
 
 def category_renewal_record(*, user, caps: list[dict[str, Any]] | None = None, **fields: Any) -> CategoryRenewal:
@@ -190,7 +162,7 @@ def terms_change_propose(*, user, **fields: Any) -> TermsChange:
     change.category = TransactionCategory.objects.select_for_update().get(pk=change.category_id)
     terms_change_check(change)
     steps_check(change)
-    took_effect = _settle(change, change.effective_from, _terms_end(change))
+    took_effect = recompliance_settle(change, change.effective_from, _terms_end(change))
     change._history_user = user
     change.save()
     if took_effect:
@@ -212,7 +184,7 @@ def terms_change_record_steps(*, change_id: int, user, **steps: datetime.date | 
     for step, value in steps.items():
         setattr(change, step, (value or "").strip() if step in REFERENCES else value)
     steps_check(change)
-    took_effect = _settle(change, change.effective_from, _terms_end(change))
+    took_effect = recompliance_settle(change, change.effective_from, _terms_end(change))
     change._history_user = user
     change.save()
     if took_effect:
@@ -228,56 +200,3 @@ def _apply_terms(change: TermsChange, user) -> None:
     category._history_user = user
     category._change_reason = f"Change of terms {change.pk} took effect: {change.reason}"
     category.save(update_fields=fields)
-
-
-# --- The approval gate -----------------------------------------------------------------------------
-
-
-def recompliance_refusal(order: PurchaseOrder, category: TransactionCategory) -> Refusal | None:
-    """Why the order cannot be approved while re-compliance is pending for its days, or None: it touches the
-    term of a pending renewal, or the days from a pending change of the category's terms."""
-    first, last = order.recognition_start, order.recognition_end
-    renewal = (
-        CategoryRenewal.objects.filter(
-            category=category, status=CategoryRenewal.Status.PENDING, term_start__lte=last, term_end__gte=first
-        )
-        .order_by("term_start")
-        .first()
-    )
-    if renewal is not None:
-        return Refusal(
-            RECOMPLIANCE_PENDING,
-            _(
-                "Order %(order)s falls in the renewed term of “%(category)s” from %(start)s to %(end)s, which has not "
-                "taken effect: record %(missing)s first. A renewal must re-comply before orders are approved under "
-                "it (Rule 14A.54)."
-            )
-            % {
-                "order": order.number,
-                "category": category.name,
-                "start": _day(renewal.term_start),
-                "end": _day(renewal.term_end),
-                "missing": missing_step_sentence(renewal),
-            },
-        )
-    change = (
-        TermsChange.objects.filter(category=category, status=TermsChange.Status.PENDING, effective_from__lte=last)
-        .order_by("effective_from")
-        .first()
-    )
-    if change is not None:
-        return Refusal(
-            RECOMPLIANCE_PENDING,
-            _(
-                "The terms of “%(category)s” change from %(day)s and the change has not taken effect, so order "
-                "%(order)s cannot be approved: record %(missing)s first. A material change of terms must re-comply "
-                "before it governs orders (Rule 14A.54)."
-            )
-            % {
-                "order": order.number,
-                "category": category.name,
-                "day": _day(change.effective_from),
-                "missing": missing_step_sentence(change),
-            },
-        )
-    return None

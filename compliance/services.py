@@ -12,7 +12,8 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -36,7 +37,7 @@ from .ledger import (
 )
 from .models import AlertThreshold, AnnualCap, CapRevision, CapTotals, DistributionList, LedgerEntry
 from .quote_exceptions import approved_exception_for
-from .renewals import recompliance_refusal, renewals_settle_for_cap
+from .recompliance import recompliance_refusal, renewals_settle_for_cap
 from .selectors import (
     PeriodShare,
     QuoteRuleResult,
@@ -230,9 +231,21 @@ def _check_caps(order: PurchaseOrder, category: TransactionCategory, converted: 
     return shares
 
 
+def role_check(user: User, permission: str, refusal: str) -> None:
+    """The role is checked here, in the service, so that the API, the admin's buttons and its bulk actions
+    cannot differ: each also checks it first to hide what the user may not do, but none is trusted to."""
+    if not user.has_perm(permission):
+        raise PermissionDenied(refusal)
+
+
 @transaction.atomic
-def purchase_order_approve(*, order_id: int, user) -> PurchaseOrder:
+def purchase_order_approve(*, order_id: int, user: User) -> PurchaseOrder:
     """Approve a draft order if every gate passes, and record any alert its approval raises."""
+    role_check(
+        user,
+        "transactions.approve_purchaseorder",
+        _("Only a user with the compliance role can approve purchase orders."),
+    )
     order, category = _lock_order_and_category(order_id)
     if not order.is_draft:
         raise Refusal("order_not_draft", f"Order {order.number} is already {order.get_status_display().lower()}.")
@@ -287,10 +300,15 @@ def cancellation_effective_on_check(order: PurchaseOrder, effective_on: datetime
 
 @transaction.atomic
 def purchase_order_cancel(
-    *, order_id: int, user, reason: str = "", effective_on: datetime.date | None = None
+    *, order_id: int, user: User, reason: str = "", effective_on: datetime.date | None = None
 ) -> PurchaseOrder:
     """Cancel a draft or approved order: its commitment is withdrawn from `effective_on` (today by
     default); its invoices still count (only credit notes reduce actual)."""
+    role_check(
+        user,
+        "transactions.cancel_purchaseorder",
+        _("Only a user with the compliance role can cancel purchase orders."),
+    )
     order, _category = _lock_order_and_category(order_id)
     if order.status == PurchaseOrder.Status.CANCELLED:
         raise Refusal("order_not_cancellable", f"Order {order.number} is already cancelled.")

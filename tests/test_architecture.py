@@ -32,3 +32,179 @@ def test_the_project_never_needs_the_shared_folder():
             if ".git" in path.parts or path == Path(__file__).resolve():
                 continue
             assert "../shared" not in path.read_text(encoding="utf-8", errors="ignore"), path
+
+
+# --- No circle of imports, lazy imports included ------------------------------------------------------------
+
+PACKAGES = ("accounts", "audit", "compliance", "config", "transactions")
+
+
+def project_modules() -> dict[str, Path]:
+    """Every module of the project's packages, by dotted name (a package by its __init__)."""
+    modules = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            modules[".".join(parts)] = path
+    return modules
+
+
+def import_edges(name: str, path: Path, known: set[str]) -> set[str]:
+    """The project's modules that `name` imports anywhere in its file, inside functions too: an import put in
+    a function to dodge a circle is a circle all the same. `from package import module` is an edge to the
+    module; importing a module also runs its package's __init__."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    targets = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")
+            if node.level:
+                base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            for alias in node.names:
+                submodule = f"{module}.{alias.name}"
+                targets.add(submodule if submodule in known else module)
+    edges = set()
+    for target in targets:
+        parts = target.split(".")
+        edges.update(".".join(parts[:end]) for end in range(1, len(parts) + 1))
+    return {edge for edge in edges if edge in known and edge != name and not name.startswith(edge + ".")}
+
+
+def import_circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm, iteratively)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    circles = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    circles.append(sorted(component))
+    return circles
+
+
+def project_import_graph() -> dict[str, set[str]]:
+    modules = project_modules()
+    return {name: import_edges(name, path, set(modules)) for name, path in modules.items()}
+
+
+def test_the_import_graph_finds_a_circle_when_there_is_one():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
+    assert import_circles(graph) == [["a", "b", "c"]]
+
+
+def test_no_module_of_the_project_imports_itself_through_others():
+    graph = project_import_graph()
+    assert "compliance.outbox" in graph["compliance.ledger"]  # the graph sees the project's imports
+    assert import_circles(graph) == []
+
+
+# --- Each module imports first, in a fresh interpreter ----------------------------------------------------
+
+# Django's apps are set up without the admin's autodiscovery (which imports every admin module in its own
+# order, hiding a circle), then each module is imported first by a child forked from that interpreter:
+# nothing of the project is loaded but what setting up the apps loads (their models and AppConfigs).
+IMPORT_EACH_FIRST = """
+import importlib, json, os, sys, traceback
+from django.contrib.admin.apps import AdminConfig, SimpleAdminConfig
+AdminConfig.ready = SimpleAdminConfig.ready
+import django
+django.setup()
+names = json.loads(sys.argv[1])
+loaded = sorted(name for name in names if name in sys.modules)
+failures = {}
+for name in names:
+    if name in loaded:
+        continue
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        try:
+            importlib.import_module(name)
+            code = 0
+        except BaseException:
+            os.write(write, traceback.format_exc(limit=-3).encode())
+            code = 1
+        os._exit(code)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        error = pipe.read()
+    os.waitpid(pid, 0)
+    if error:
+        failures[name] = error
+print(json.dumps({"loaded_by_setup": loaded, "failures": failures}))
+"""
+
+
+def test_every_module_imports_first_in_a_fresh_interpreter():
+    import json
+    import os
+    import secrets
+    import subprocess
+    import sys
+
+    import pytest
+
+    if not hasattr(os, "fork"):
+        pytest.skip("imports each module in a forked child: needs os.fork")
+    names = sorted(project_modules())
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        # What config.settings.production asks for; nothing here connects to anything.
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "localhost",
+        "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cct"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_EACH_FIRST, json.dumps(names)],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    outcome = json.loads(done.stdout.splitlines()[-1])
+    assert outcome["failures"] == {}
+    # Setting up the apps loads only models, AppConfigs and what they need, never the services or the admin.
+    assert "compliance.services" not in outcome["loaded_by_setup"]
+    assert len(names) - len(outcome["loaded_by_setup"]) > 100

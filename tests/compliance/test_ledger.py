@@ -15,14 +15,14 @@ from compliance.reports.monthly import write_monthly_report
 from compliance.revisions import cap_revision_propose, cap_revision_record_steps
 from compliance.selectors import caps_with_utilisation
 from tests.compliance.workbooks import load, money, rows
-from tests.conftest import client_for
-from tests.factories import D, InvoiceFactory, RateFactory, UserFactory
+from tests.conftest import client_for, make_user
+from tests.factories import D, InvoiceFactory, RateFactory
 from transactions.models import ExchangeRate, PurchaseOrder
 
 
 @pytest.fixture
 def approver(db):
-    return UserFactory(username="approver")
+    return make_user("approver", "compliance")
 
 
 def cap_json(api, cap, **query):
