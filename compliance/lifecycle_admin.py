@@ -232,19 +232,19 @@ class FinancialYearAdmin(AuditedAdmin):
         ),
     ]  # fmt: skip
 
-    @admin.display(description="revenue", ordering="revenue")
+    @admin.display(description=_("revenue"), ordering="revenue")
     def revenue_column(self, year) -> str:
         return _money(year.revenue, year.currency)
 
-    @admin.display(description="total assets", ordering="total_assets")
+    @admin.display(description=_("total assets"), ordering="total_assets")
     def total_assets_column(self, year) -> str:
         return _money(year.total_assets, year.currency)
 
-    @admin.display(description="profit or loss before tax", ordering="profit_before_tax")
+    @admin.display(description=_("profit or loss before tax"), ordering="profit_before_tax")
     def profit_column(self, year) -> str:
         return _money(year.profit_before_tax, year.currency)
 
-    @admin.display(description="market capitalisation", ordering="market_cap")
+    @admin.display(description=_("market capitalisation"), ordering="market_cap")
     def market_cap_column(self, year) -> str:
         return "not recorded" if year.market_cap is None else _money(year.market_cap, year.market_cap_currency)
 
@@ -262,7 +262,7 @@ admin.site.unregister(ConnectedPerson)
 class ConnectedPersonAdmin(FactsConnectedPersonAdmin):
     readonly_fields = ["aggregated_classification"]
 
-    @admin.display(description="classification (aggregated, Rule 14A.76)")
+    @admin.display(description=_("classification (aggregated, Rule 14A.76)"))
     def aggregated_classification(self, person) -> str:
         if person.pk is None:
             return "Shown once the connected person is saved."
@@ -443,10 +443,10 @@ class CapRevisionAdmin(AuditedAdmin):
             return [(None, {"fields": ["cap", "new_amount", "reason"]})]
         return [
             (None, {"fields": ["cap", "new_amount", "reason"]}),
-            ("Steps of re-compliance", {"fields": STEP_FIELDS}),
-            ("Record", {"fields": self.record_fields}),
-            ("Classification of the revised cap", {"fields": ["classification_now"]}),
-            ("Values of the cap", {"fields": ["amount_history"]}),
+            (_("Steps of re-compliance"), {"fields": STEP_FIELDS}),
+            (_("Record"), {"fields": self.record_fields}),
+            (_("Classification of the revised cap"), {"fields": ["classification_now"]}),
+            (_("Values of the cap"), {"fields": ["amount_history"]}),
         ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -460,15 +460,15 @@ class CapRevisionAdmin(AuditedAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description="current cap")
+    @admin.display(description=_("current cap"))
     def previous_column(self, revision) -> str:
         return _money(revision.previous_amount, revision.cap.category.currency)
 
-    @admin.display(description="revised cap")
+    @admin.display(description=_("revised cap"))
     def new_column(self, revision) -> str:
         return _money(revision.new_amount, revision.cap.category.currency)
 
-    @admin.display(description="steps required")
+    @admin.display(description=_("steps required"))
     def steps(self, revision) -> str:
         outstanding = revisions.steps_outstanding(revision) if revision.is_pending else []
         return format_html_join(
@@ -480,7 +480,7 @@ class CapRevisionAdmin(AuditedAdmin):
             ),
         )
 
-    @admin.display(description="breach")
+    @admin.display(description=_("breach"))
     def breach_flag(self, revision) -> str:
         if not revision.breach:
             return "No: the cap had not been exceeded."
@@ -491,12 +491,12 @@ class CapRevisionAdmin(AuditedAdmin):
             format_money(revision.previous_amount, revision.cap.category.currency),
         )
 
-    @admin.display(description="classification")
+    @admin.display(description=_("classification"))
     def classification_now(self, revision) -> str:
         result = classification.cap_revision_classification(revision.cap, revision.new_amount)
         return classification_panel(result)
 
-    @admin.display(description="history of the cap's values")
+    @admin.display(description=_("history of the cap's values"))
     def amount_history(self, revision) -> str:
         return amount_history_panel(revision.cap)
 
@@ -528,7 +528,7 @@ class CapRevisionAdmin(AuditedAdmin):
             outstanding = ", ".join(str(revisions.STEP_LABELS[s]) for s in revisions.steps_outstanding(saved))
             messages.info(request, f"Still to record before the revision takes effect: {outstanding}.")
 
-    @admin.action(description="Withdraw the selected pending revisions", permissions=["change"])
+    @admin.action(description=_("Withdraw the selected pending revisions"), permissions=["change"])
     def withdraw_selected(self, request: HttpRequest, queryset) -> None:
         for revision in queryset:
             try:
@@ -584,7 +584,7 @@ class QuoteRuleExceptionAdmin(AuditedAdmin):
     def has_decide_permission(self, request) -> bool:
         return request.user.has_perm("compliance.approve_quoteruleexception")
 
-    @admin.display(description="evidence")
+    @admin.display(description=_("evidence"))
     def evidence_link(self, exception) -> str:
         if not exception.evidence:
             return "-"
