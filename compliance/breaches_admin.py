@@ -97,5 +97,9 @@ class BreachAdmin(OutboxAdmin):
                 for message in field_messages:
                     messages.error(request, message)
         else:
-            messages.success(request, f"Recorded: the breach is now {saved.get_status_display().lower()}.")
+            messages.success(
+                request,
+                gettext_lazy("Recorded: the breach is now %(status)s.")
+                % {"status": saved.get_status_display().lower()},
+            )
         return HttpResponseRedirect(reverse("admin:compliance_breach_change", args=[breach.pk]))

@@ -343,7 +343,12 @@ class CategoryRenewalAdmin(AuditedAdmin):
             url = reverse("admin:transactions_transactioncategory_change", args=[obj.category_id])
             messages.info(
                 request,
-                format_html('Now enter the caps of the new term’s periods on <a href="{}">the category</a>.', url),
+                format_html(
+                    '{} <a href="{}">{}</a>.',
+                    _("Now enter the caps of the new term’s periods on"),
+                    url,
+                    _("the category"),
+                ),
             )
 
 
@@ -506,12 +511,17 @@ class CapRevisionAdmin(AuditedAdmin):
             if obj.breach:
                 messages.error(
                     request,
-                    "The cap had already been exceeded: the revision is recorded and flagged as a breach of the "
-                    "Listing Rules.",
+                    _(
+                        "The cap had already been exceeded: the revision is recorded and flagged as a breach of the "
+                        "Listing Rules."
+                    ),
                 )
             needed = ", ".join(str(revisions.STEP_LABELS[s]) for s in revisions.required_steps(obj.tier))
             tier = obj.get_tier_display().lower()
-            messages.info(request, f"Classified as {tier}: record {needed} for it to take effect.")
+            messages.info(
+                request,
+                _("Classified as %(tier)s: record %(steps)s for it to take effect.") % {"tier": tier, "steps": needed},
+            )
             return
         if not obj.is_pending:
             return
@@ -523,10 +533,12 @@ class CapRevisionAdmin(AuditedAdmin):
             return
         if saved.status == CapRevision.Status.COMPLETED:
             amount = format_money(saved.new_amount, saved.cap.category.currency)
-            messages.success(request, f"The revision took effect: the cap is now {amount}.")
+            messages.success(request, _("The revision took effect: the cap is now %(amount)s.") % {"amount": amount})
         else:
             outstanding = ", ".join(str(revisions.STEP_LABELS[s]) for s in revisions.steps_outstanding(saved))
-            messages.info(request, f"Still to record before the revision takes effect: {outstanding}.")
+            messages.info(
+                request, _("Still to record before the revision takes effect: %(steps)s.") % {"steps": outstanding}
+            )
 
     @admin.action(description=_("Withdraw the selected pending revisions"), permissions=["change"])
     def withdraw_selected(self, request: HttpRequest, queryset) -> None:
@@ -536,7 +548,9 @@ class CapRevisionAdmin(AuditedAdmin):
             except Refusal as refusal:
                 messages.error(request, refusal.detail)
             else:
-                messages.success(request, f"{revision} is withdrawn; the cap keeps its amount.")
+                messages.success(
+                    request, _("%(revision)s is withdrawn; the cap keeps its amount.") % {"revision": revision}
+                )
 
 
 # --- Quote-rule exceptions ---------------------------------------------------------------------------

@@ -136,7 +136,7 @@ def quote_rule_exception_approve(*, exception_id: int, user) -> QuoteRuleExcepti
 @transaction.atomic
 def quote_rule_exception_reject(*, exception_id: int, user, reason: str = "") -> QuoteRuleException:
     """Turn an exception down; the order stays under the quote rule."""
-    exception, _ = _lock(exception_id)
+    exception, _order = _lock(exception_id)
     if exception.status != QuoteRuleException.Status.PENDING:
         raise Refusal(
             EXCEPTION_NOT_PENDING,

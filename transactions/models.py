@@ -448,13 +448,13 @@ class PurchaseOrder(models.Model):
         if self.recognition == self.Recognition.OVER_SERVICE_PERIOD:
             for name in ("service_start", "service_end"):
                 if getattr(self, name) is None:
-                    errors[name] = "Enter the service period of an order spread over it."
+                    errors[name] = _("Enter the service period of an order spread over it.")
             if self.service_start and self.service_end and self.service_end < self.service_start:
-                errors["service_end"] = "The service period must end on or after it starts."
+                errors["service_end"] = _("The service period must end on or after it starts.")
         else:
             for name in ("service_start", "service_end"):
                 if getattr(self, name) is not None:
-                    errors[name] = "Leave the service period empty: this order is recognised on its order date."
+                    errors[name] = _("Leave the service period empty: this order is recognised on its order date.")
         if errors:
             raise ValidationError(errors)
 
