@@ -602,13 +602,13 @@ class QuoteRuleExceptionAdmin(AuditedAdmin):
     def evidence_link(self, exception) -> str:
         if not exception.evidence:
             return "-"
-        return format_html('<a href="{}">{}</a>', exception.evidence.url, exception.evidence_name or "evidence")
+        return format_html('<a href="{}">{}</a>', exception.evidence.url, exception.evidence_name or _("evidence"))
 
     def save_model(self, request, obj, form, change) -> None:
         if not change:
             quote_exceptions.quote_rule_exception_record(exception=obj, user=request.user)
-            messages.info(request, "Recorded. A second person, who neither entered the order nor requested this "
-                          "exception, approves it.")  # fmt: skip
+            messages.info(request, _("Recorded. A second person, who neither entered the order nor requested this "
+                                     "exception, approves it."))  # fmt: skip
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -642,7 +642,7 @@ class QuoteRuleExceptionAdmin(AuditedAdmin):
             request,
             object_id,
             lambda e: quote_exceptions.quote_rule_exception_approve(exception_id=e.pk, user=request.user),
-            "The exception is approved: the quote rule no longer stops this order; every other gate still applies.",
+            _("The exception is approved: the quote rule no longer stops this order; every other gate still applies."),
         )
 
     def reject_view(self, request: HttpRequest, object_id: int):
@@ -651,5 +651,5 @@ class QuoteRuleExceptionAdmin(AuditedAdmin):
             request,
             object_id,
             lambda e: quote_exceptions.quote_rule_exception_reject(exception_id=e.pk, user=request.user, reason=reason),
-            "The exception is rejected: the order stays under the quote rule.",
+            _("The exception is rejected: the order stays under the quote rule."),
         )
