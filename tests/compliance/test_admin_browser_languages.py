@@ -50,7 +50,8 @@ LANGUAGES = [
         ("批准訂單", "將令「IDC services」在 2026年1月1日 至 2026年12月31日 的年度上限",
          "使用金額增至 CNY 2,500,000.00",
          "超出上限 CNY 2,000,000.00 達 CNY 500,000.00", "剩餘額度：CNY 1,750,000.00"),
-        ("Order date", "Amount and recognition", "Approve order", "is approved", "Headroom left"),
+        ("Order date", "Amount and recognition", "Approve order", "is approved", "Headroom left",
+         "Connected-transaction compliance tracker", "Transactions (facts)", "Before approval"),
     ),
     Words(
         "zh-hans", "en-GB,en", "zh-hans",
@@ -58,7 +59,8 @@ LANGUAGES = [
         ("批准订单", "将令“IDC services”在 2026年1月1日 至 2026年12月31日 的年度上限",
          "使用金额增至 CNY 2,500,000.00",
          "超出上限 CNY 2,000,000.00 达 CNY 500,000.00", "剩余额度：CNY 1,750,000.00"),
-        ("Order date", "Amount and recognition", "Approve order", "is approved", "Headroom left"),
+        ("Order date", "Amount and recognition", "Approve order", "is approved", "Headroom left",
+         "Connected-transaction compliance tracker", "Transactions (facts)", "Before approval"),
     ),
 ]  # fmt: skip
 
