@@ -1,6 +1,7 @@
 """The database's audit trail, for auditors and compliance: read only, searchable by table and row."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy
 
 from .models import RowChange
 
@@ -15,7 +16,7 @@ class RowChangeAdmin(admin.ModelAdmin):
     fields = ["recorded_at", "table_name", "row_id", "operation", "who", "changes", "old_row", "new_row"]
     readonly_fields = fields
 
-    @admin.display(description="changes")
+    @admin.display(description=gettext_lazy("changes"))
     def changes(self, change: RowChange) -> str:
         return "; ".join(f"{field}: {before} → {after}" for field, (before, after) in change.changed_fields.items())
 

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditConfig(AppConfig):
     name = "audit"
-    verbose_name = "Audit trail (database)"
+    verbose_name = _("Audit trail (database)")
 
     def ready(self) -> None:
         from celery.signals import task_postrun, task_prerun

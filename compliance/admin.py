@@ -102,7 +102,7 @@ class DocumentCurrencyInline:
 
 class SupplierChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, counterparty) -> str:
-        tag = "independent" if counterparty.is_independent else "connected"
+        tag = gettext("independent") if counterparty.is_independent else gettext("connected")
         return f"{counterparty} · {tag}"
 
 
@@ -121,7 +121,8 @@ def error_summary(form, inline_admin_formsets) -> list[str]:
     for inline in inline_admin_formsets:
         formset = inline.formset
         what = str(formset.model._meta.verbose_name).capitalize()
-        summary += [f"{what}s: {error}" for error in formset.non_form_errors()]
+        plural = str(formset.model._meta.verbose_name_plural).capitalize()
+        summary += [f"{plural}: {error}" for error in formset.non_form_errors()]
         for number, a_form in enumerate(formset.forms, start=1):
             summary += sentences(f"{what} {number}", a_form)
     return summary
@@ -251,10 +252,10 @@ class PurchaseOrderAdmin(HistoryAdmin):
     ]  # fmt: skip
     fieldsets = [
         (None, {"fields": ["number", "category", "counterparty", "description"]}),
-        ("Amount and recognition", {"fields": ["order_date", "amount", "currency", "recognition",
-                                                "service_start", "service_end"]}),
-        ("Compliance", {"fields": ["before_approval", "quote_rule", "allocation"]}),
-        ("Status", {"fields": audit_fields}),
+        (gettext_lazy("Amount and recognition"), {"fields": ["order_date", "amount", "currency", "recognition",
+                                                              "service_start", "service_end"]}),
+        (gettext_lazy("Compliance"), {"fields": ["before_approval", "quote_rule", "allocation"]}),
+        (gettext_lazy("Status"), {"fields": audit_fields}),
     ]  # fmt: skip
 
     def get_queryset(self, request):
@@ -293,35 +294,41 @@ class PurchaseOrderAdmin(HistoryAdmin):
     def has_cancel_permission(self, request) -> bool:
         return request.user.has_perm("transactions.cancel_purchaseorder")
 
-    @admin.display(description="amount", ordering="amount")
+    @admin.display(description=gettext_lazy("amount"), ordering="amount")
     def amount_column(self, order) -> str:
         return _money_column(order.amount, order.currency)
 
-    @admin.display(description="before approval")
+    @admin.display(description=gettext_lazy("before approval"))
     def before_approval(self, order) -> str:
         if order.pk is None:
-            return "Shown once the order is saved."
+            return gettext("Shown once the order is saved.")
         if not order.is_draft:
             return f"{order.get_status_display()}."
         outcomes = approval_preview(order)
         rows = format_html_join(
             "",
             '<li class="cct-gate cct-gate-{}"><strong>{}</strong>: {}</li>',
-            ((("pass" if o.passes else "fail"), o.gate, "passes" if o.passes else o.sentence) for o in outcomes),
+            (
+                (("pass" if o.passes else "fail"), o.gate, gettext("passes") if o.passes else o.sentence)
+                for o in outcomes
+            ),
         )
         failing = sum(not o.passes for o in outcomes)
         summary = (
-            "Approval would pass every gate as the records stand now (another compliance officer than the one who "
-            "entered it must approve)."
+            gettext(
+                "Approval would pass every gate as the records stand now (another compliance officer than the one "
+                "who entered it must approve)."
+            )
             if not failing
-            else f"Approval would be refused as the records stand now ({failing} of {len(outcomes)} gates):"
+            else gettext("Approval would be refused as the records stand now (%(failing)s of %(gates)s gates):")
+            % {"failing": failing, "gates": len(outcomes)}
         )
         return format_html('<p id="before-approval">{}</p><ul>{}</ul>', summary, rows)
 
-    @admin.display(description="quote rule")
+    @admin.display(description=gettext_lazy("quote rule"))
     def quote_rule(self, order) -> str:
         if order.pk is None:
-            return "Shown once the order is saved."
+            return gettext("Shown once the order is saved.")
         result = selectors.quote_rule_for_order(order)
         currency = order.currency
         rows = format_html_join(
@@ -332,36 +339,36 @@ class PurchaseOrderAdmin(HistoryAdmin):
                     a.quote.supplier,
                     a.quote.quoted_on,
                     format_money(a.quote.amount, a.quote.currency)
-                    + ("" if a.quote.currency == currency else f" ({format_money(a.compared, currency)} at the order "
-                       "date's rate)"),
-                    "counted" if a.counted else f"not counted: {a.reason}",
+                    + ("" if a.quote.currency == currency else gettext(" (%(amount)s at the order date's rate)")
+                       % {"amount": format_money(a.compared, currency)}),
+                    gettext("counted") if a.counted else gettext("not counted: %(reason)s") % {"reason": a.reason},
                 )
                 for a in result.assessments
             ),
         )  # fmt: skip
-        verdict = "passes" if result.passes else "does not pass"
+        verdict = gettext("passes") if result.passes else gettext("does not pass")
         documents = (
             gettext("Quotes count only with their document attached (PDF, PNG or JPEG).")
             if order.category.quote_documents_required
             else ""
         )
         if result.order_amount is None or result.margin is None:
-            comparison = "the order cannot be compared with the quotes until the rates they need are recorded"
+            comparison = gettext("the order cannot be compared with the quotes until the rates they need are recorded")
         elif result.margin < 0:
-            comparison = (
-                f"order {format_money(result.order_amount, currency)}, dearer than the lowest counted quote by "
-                f"{format_money(-result.margin, currency)}"
-            )
+            comparison = gettext("order %(order)s, dearer than the lowest counted quote by %(margin)s") % {
+                "order": format_money(result.order_amount, currency),
+                "margin": format_money(-result.margin, currency),
+            }
         else:
-            comparison = (
-                f"order {format_money(result.order_amount, currency)}, "
-                f"{format_money(result.margin, currency)} below the lowest counted quote"
-            )
+            comparison = gettext("order %(order)s, %(margin)s below the lowest counted quote") % {
+                "order": format_money(result.order_amount, currency),
+                "margin": format_money(result.margin, currency),
+            }
         return format_html(
-            "<p><strong>The order {}</strong>: {} of {} independent quotes; {}. {}</p><ul>{}</ul>{}",
-            verdict,
-            result.independent_suppliers,
-            result.required,
+            "<p><strong>{}</strong>: {}; {}. {}</p><ul>{}</ul>{}",
+            gettext("The order %(verdict)s") % {"verdict": verdict},
+            gettext("%(has)s of %(required)s independent quotes")
+            % {"has": result.independent_suppliers, "required": result.required},
             comparison,
             documents,
             rows,
@@ -374,38 +381,45 @@ class PurchaseOrderAdmin(HistoryAdmin):
             url = reverse("admin:compliance_quoteruleexception_change", args=[exception.pk])
             applies = exception.is_approved and exception.covers(order)
             return format_html(
-                '<p>Quote-rule exception: <a href="{}">{}</a>{}.</p>',
+                '<p>{}: <a href="{}">{}</a>{}.</p>',
+                gettext("Quote-rule exception"),
                 url,
                 exception.get_status_display().lower(),
-                " · the quote rule is waived for this order" if applies else "",
+                gettext(" · the quote rule is waived for this order") if applies else "",
             )
         if not order.is_draft:
             return ""
         url = reverse("admin:compliance_quoteruleexception_add") + f"?purchase_order={order.pk}"
         return format_html(
-            '<p>No other supplier? <a href="{}">Record a quote-rule exception</a> with its evidence.</p>', url
+            '<p>{} <a href="{}">{}</a> {}</p>',
+            gettext("No other supplier?"),
+            url,
+            gettext("Record a quote-rule exception"),
+            gettext("with its evidence."),
         )
 
-    @admin.display(description="allocation to cap periods")
+    @admin.display(description=gettext_lazy("allocation to cap periods"))
     def allocation(self, order) -> str:
         if order.pk is None:
-            return "Shown once the order is saved."
+            return gettext("Shown once the order is saved.")
         category = order.category
         converted = amount_converted(
             amount=order.amount, currency=order.currency, target_currency=category.currency, on=order.order_date
         )
         if converted is None:
-            return f"No {order.currency}/{category.currency} rate recorded for {order.order_date}."
+            return gettext("No %(pair)s rate recorded for %(day)s.") % {
+                "pair": f"{order.currency}/{category.currency}",
+                "day": order.order_date,
+            }
         shares = selectors.order_allocation(order, converted, list(category.caps.all()))
         return format_html_join(
             "",
-            "<div>{} to {}: {}{}</div>",
+            "<div>{}: {}{}</div>",
             (
                 (
-                    share.first_day,
-                    share.last_day,
+                    gettext("%(start)s to %(end)s") % {"start": share.first_day, "end": share.last_day},
                     format_money(share.amount, category.currency),
-                    "" if share.cap else " (no annual cap covers these days)",
+                    "" if share.cap else gettext(" (no annual cap covers these days)"),
                 )
                 for share in shares
             ),
@@ -456,13 +470,22 @@ class PurchaseOrderAdmin(HistoryAdmin):
     def _approve(self, request: HttpRequest, order: PurchaseOrder) -> bool:
         if not self._act(request, order, lambda o: services.purchase_order_approve(order_id=o.pk, user=request.user)):
             return False
-        messages.success(request, f"Order {order.number} is approved.")
+        messages.success(request, gettext("Order %(order)s is approved.") % {"order": order.number})
         for alert in Alert.objects.filter(triggered_by=order).select_related("cap__category"):
             messages.warning(
                 request,
-                f"Alert recorded: the {alert.get_basis_display().lower()} amount of “{alert.cap.category}” for "
-                f"{alert.cap.period_start} to {alert.cap.period_end} reached {alert.threshold}% "
-                f"({alert.utilisation_pct}%).",
+                gettext(
+                    "Alert recorded: the %(basis)s amount of “%(category)s” for %(start)s to %(end)s reached "
+                    "%(threshold)s%% (%(utilisation)s%%)."
+                )
+                % {
+                    "basis": alert.get_basis_display().lower(),
+                    "category": alert.cap.category,
+                    "start": alert.cap.period_start,
+                    "end": alert.cap.period_end,
+                    "threshold": alert.threshold,
+                    "utilisation": alert.utilisation_pct,
+                },
             )
         return True
 
@@ -501,20 +524,21 @@ class PurchaseOrderAdmin(HistoryAdmin):
         if done:
             messages.success(
                 request,
-                f"Order {order.number} is cancelled; its commitment is withdrawn and its invoices still count.",
+                gettext("Order %(order)s is cancelled; its commitment is withdrawn and its invoices still count.")
+                % {"order": order.number},
             )
         return HttpResponseRedirect(reverse("admin:transactions_purchaseorder_change", args=[order.pk]))
 
-    @admin.action(description="Approve the selected orders", permissions=["approve"])
+    @admin.action(description=gettext_lazy("Approve the selected orders"), permissions=["approve"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[PurchaseOrder]) -> None:
         for order in queryset.order_by("order_date", "pk"):
             self._approve(request, order)
 
-    @admin.action(description="Cancel the selected orders", permissions=["cancel"])
+    @admin.action(description=gettext_lazy("Cancel the selected orders"), permissions=["cancel"])
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[PurchaseOrder]) -> None:
         for order in queryset:
             if self._act(request, order, lambda o: services.purchase_order_cancel(order_id=o.pk, user=request.user)):
-                messages.success(request, f"Order {order.number} is cancelled.")
+                messages.success(request, gettext("Order %(order)s is cancelled.") % {"order": order.number})
 
 
 class CreditNoteInline(admin.TabularInline):
@@ -544,7 +568,7 @@ class InvoiceAdmin(ReadOnlyAdmin, AuditedAdmin):
     search_fields = ["number", "purchase_order__number"]
     date_hierarchy = "invoice_date"
 
-    @admin.display(description="amount", ordering="amount")
+    @admin.display(description=gettext_lazy("amount"), ordering="amount")
     def amount_column(self, invoice) -> str:
         return _money_column(invoice.amount, invoice.currency)
 
@@ -611,27 +635,27 @@ class UtilisationColumns:
     def status_column(self, cap) -> str:
         return "-" if cap.pk is None else cap_status_label(cap)
 
-    @admin.display(description="actual")
+    @admin.display(description=gettext_lazy("actual"))
     def actual_column(self, cap) -> str:
         return "-" if cap.pk is None else _money_column(cap.actual, cap.category.currency)
 
-    @admin.display(description="committed")
+    @admin.display(description=gettext_lazy("committed"))
     def committed_column(self, cap) -> str:
         return "-" if cap.pk is None else _money_column(cap.committed, cap.category.currency)
 
-    @admin.display(description="utilisation (larger of actual and committed)")
+    @admin.display(description=gettext_lazy("utilisation (larger of actual and committed)"))
     def utilisation(self, cap) -> str:
         return "-" if cap.pk is None else utilisation_bar(cap.used_pct)
 
-    @admin.display(description="remaining")
+    @admin.display(description=gettext_lazy("remaining"))
     def remaining_column(self, cap) -> str:
         return "-" if cap.pk is None else _money_column(cap.remaining, cap.category.currency)
 
-    @admin.display(description="period", ordering="period_start")
+    @admin.display(description=gettext_lazy("period"), ordering="period_start")
     def period(self, cap) -> str:
         return format_html('<span style="white-space:nowrap">{} – {}</span>', cap.period_start, cap.period_end)
 
-    @admin.display(description="utilisation")
+    @admin.display(description=gettext_lazy("utilisation"))
     def utilisation_with_figures(self, cap) -> str:
         currency = cap.category.currency
         return format_html(
@@ -661,7 +685,7 @@ class AnnualCapFormSet(forms.BaseInlineFormSet):
         )  # fmt: skip
         for (_, end), (next_start, _) in itertools.pairwise(periods):
             if next_start <= end:
-                raise ValidationError("Two of these periods overlap; a day belongs to one period only.")
+                raise ValidationError(gettext("Two of these periods overlap; a day belongs to one period only."))
 
 
 class AnnualCapInline(UtilisationColumns, admin.TabularInline):
@@ -699,14 +723,14 @@ class TransactionCategoryAdmin(AuditedAdmin):
     search_fields = ["name", "name_zh", "agreement__title"]
     readonly_fields = ["terms", "ratios_and_tier"]
 
-    @admin.display(description="terms (first and renewals)")
+    @admin.display(description=gettext_lazy("terms (first and renewals)"))
     def terms(self, category) -> str:
         return terms_panel(category)
 
-    @admin.display(description="classification (Rule 14A.76)")
+    @admin.display(description=gettext_lazy("classification (Rule 14A.76)"))
     def ratios_and_tier(self, category) -> str:
         if category.pk is None:
-            return "Shown once the category is saved."
+            return gettext("Shown once the category is saved.")
         return classification_panel(classification.category_classification(category))
 
     def save_model(self, request, obj, form, change) -> None:
@@ -719,11 +743,11 @@ class TransactionCategoryAdmin(AuditedAdmin):
 
 
 class LiveFilter(admin.SimpleListFilter):
-    title = "period"
+    title = gettext_lazy("period")
     parameter_name = "period"
 
     def lookups(self, request, model_admin):
-        return [("live", "Live today"), ("past", "Ended"), ("future", "Not started")]
+        return [("live", gettext("Live today")), ("past", gettext("Ended")), ("future", gettext("Not started"))]
 
     def queryset(self, request, queryset):
         today = timezone.localdate()
@@ -752,15 +776,15 @@ class AnnualCapAdmin(UtilisationColumns, AuditedAdmin):
     def get_queryset(self, request):
         return selectors.caps_with_utilisation(super().get_queryset(request))
 
-    @admin.display(description="cap", ordering="amount")
+    @admin.display(description=gettext_lazy("cap"), ordering="amount")
     def amount_column(self, cap) -> str:
         return _money_column(cap.amount, cap.category.currency)
 
-    @admin.display(description="revision")
+    @admin.display(description=gettext_lazy("revision"))
     def revise(self, cap) -> str:
         return format_html('<a href="{}">Revise</a>', revision_start_url(cap))
 
-    @admin.display(description="revisions")
+    @admin.display(description=gettext_lazy("revisions"))
     def revisions(self, cap) -> str:
         return revisions_panel(cap)
 
@@ -796,7 +820,7 @@ class AnnualCapAdmin(UtilisationColumns, AuditedAdmin):
             cap.pk,
         )
 
-    @admin.display(description="history of the cap's values")
+    @admin.display(description=gettext_lazy("history of the cap's values"))
     def amount_history(self, cap) -> str:
         return amount_history_panel(cap)
 
@@ -862,11 +886,11 @@ class DistributionListAdmin(HistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("members", "thresholds")
 
-    @admin.display(description="members")
+    @admin.display(description=gettext_lazy("members"))
     def member_count(self, distribution_list) -> int:
         return len(distribution_list.members.all())
 
-    @admin.display(description="alerts at")
+    @admin.display(description=gettext_lazy("alerts at"))
     def alert_thresholds(self, distribution_list) -> str:
         return ", ".join(f"{t.percent}%" for t in distribution_list.thresholds.all()) or "-"
 

@@ -5,6 +5,7 @@ from functools import partial
 
 from django.contrib import admin
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 
 from transactions.permissions import has_any_role
 
@@ -16,9 +17,9 @@ from .selectors import live_caps_with_utilisation
 class ComplianceAdminSite(admin.AdminSite):
     login_form = SignInForm
     login_template = "admin/cct_login.html"
-    site_header = "Connected-transaction compliance tracker · 關連交易合規追蹤"
-    site_title = "CCT compliance tracker"
-    index_title = "Annual caps and transactions"
+    site_header = _("Connected-transaction compliance tracker · 關連交易合規追蹤")
+    site_title = _("CCT compliance tracker")
+    index_title = _("Annual caps and transactions")
     index_template = "admin/cct_index.html"
     # The navigation column takes a fifth of a laptop's width from every list; the breadcrumbs and the
     # index lead everywhere it does.

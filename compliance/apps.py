@@ -1,11 +1,12 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.utils.translation import gettext_lazy as _
 
 
 class ComplianceConfig(AppConfig):
     default = True
     name = "compliance"
-    verbose_name = "Compliance (caps, approvals, alerts)"
+    verbose_name = _("Compliance (caps, approvals, alerts)")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

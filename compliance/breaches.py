@@ -23,13 +23,22 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from transactions.errors import Refusal
 from transactions.money import ZERO
 
 from . import outbox
 from .models import AnnualCap, Breach, CapRevision, LedgerEntry
+
+
+def _day(value: datetime.date) -> str:
+    if translation.get_language() in ("zh-hant", "zh-hans"):
+        return date_format(value, "DATE_FORMAT")
+    return value.strftime("%-d %b %Y")
+
 
 STEPS = ("announced_on", "recomplied_on")
 REFERENCES = ("announcement_ref",)
@@ -117,18 +126,20 @@ def breach_steps_check(breach: Breach, *, today: datetime.date | None = None) ->
         if value is None:
             continue
         if value > today:
-            errors[step] = f"A step is recorded once it has happened: {value:%-d %b %Y} is in the future."
+            errors[step] = _("A step is recorded once it has happened: %(day)s is in the future.") % {
+                "day": _day(value)
+            }
         elif value < breach.detected_on:
-            errors[step] = (
-                f"The breach was detected on {breach.detected_on:%-d %b %Y}; a step of it cannot come before."
-            )
+            errors[step] = _("The breach was detected on %(day)s; a step of it cannot come before.") % {
+                "day": _day(breach.detected_on)
+            }
     if breach.recomplied_on is not None and "recomplied_on" not in errors:
         if breach.announced_on is None:
-            errors["recomplied_on"] = "Record the announcement of the breach first (announced_on)."
+            errors["recomplied_on"] = _("Record the announcement of the breach first (announced_on).")
         elif breach.recomplied_on < breach.announced_on:
-            errors["recomplied_on"] = (
-                f"Re-compliance comes after the announcement of {breach.announced_on:%-d %b %Y}, not before."
-            )
+            errors["recomplied_on"] = _("Re-compliance comes after the announcement of %(day)s, not before.") % {
+                "day": _day(breach.announced_on)
+            }
     if errors:
         raise ValidationError(errors)
 
@@ -139,24 +150,29 @@ def breach_record_steps(*, breach_id: int, user, **steps: datetime.date | str | 
     of a breach. A step already recorded is not recorded again; a re-complied breach is closed."""
     unknown = set(steps) - set(STEPS) - set(REFERENCES)
     if unknown:
-        raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
+        raise ValidationError({name: _("This field cannot be set.") for name in sorted(unknown)})
     given = {step: value for step, value in steps.items() if step in STEPS and value is not None}
     if not given:
         raise ValidationError(
-            {"announced_on": "Give the date of the announcement, or of re-compliance (recomplied_on)."}
+            {"announced_on": _("Give the date of the announcement, or of re-compliance (recomplied_on).")}
         )
     breach = Breach.objects.select_for_update().select_related("cap__category").get(pk=breach_id)
     if not breach.is_open:
         raise Refusal(
-            "breach_closed", f"This breach was re-complied with on {breach.recomplied_on:%-d %b %Y}; it is closed."
+            "breach_closed",
+            _("This breach was re-complied with on %(day)s; it is closed.") % {"day": _day(breach.recomplied_on)},
         )
     for step, value in given.items():
         recorded = getattr(breach, step)
         if recorded is not None and recorded != value:
             raise Refusal(
                 "breach_step_recorded",
-                f"The {'announcement' if step == 'announced_on' else 're-compliance'} of this breach is already "
-                f"recorded, on {recorded:%-d %b %Y}.",
+                (
+                    _("The announcement of this breach is already recorded, on %(day)s.")
+                    if step == "announced_on"
+                    else _("The re-compliance of this breach is already recorded, on %(day)s.")
+                )
+                % {"day": _day(recorded)},
             )
         setattr(breach, step, value)
     if "announcement_ref" in steps:

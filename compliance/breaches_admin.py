@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirec
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy
 
 from transactions.errors import Refusal
 from transactions.money import format_money
@@ -53,11 +54,11 @@ class BreachAdmin(OutboxAdmin):
     def has_steps_permission(self, request) -> bool:
         return request.user.has_perm("compliance.change_breach")
 
-    @admin.display(description="over the cap by", ordering="amount_over")
+    @admin.display(description=gettext_lazy("over the cap by"), ordering="amount_over")
     def over_column(self, breach: Breach) -> str:
         return format_money(breach.amount_over, breach.currency)
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_column(self, breach: Breach) -> str:
         colour = "#2e7d32" if not breach.is_open else "#b71c1c"
         return format_html('<strong style="color:{}">{}</strong>', colour, breach.get_status_display())
@@ -96,5 +97,9 @@ class BreachAdmin(OutboxAdmin):
                 for message in field_messages:
                     messages.error(request, message)
         else:
-            messages.success(request, f"Recorded: the breach is now {saved.get_status_display().lower()}.")
+            messages.success(
+                request,
+                gettext_lazy("Recorded: the breach is now %(status)s.")
+                % {"status": saved.get_status_display().lower()},
+            )
         return HttpResponseRedirect(reverse("admin:compliance_breach_change", args=[breach.pk]))

@@ -28,6 +28,7 @@ from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
 from django.db.models.expressions import Expression
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from transactions.models import ConnectedPerson, TransactionCategory
 from transactions.money import CentsField, format_money, mul_div_round, to_cents
@@ -471,7 +472,7 @@ def financial_year_check(year: FinancialYear) -> None:
             }
         )
     if year.market_cap is None and year.market_cap_currency and not given:
-        raise ValidationError({"market_cap": "Enter the market capitalisation, or leave its currency empty."})
+        raise ValidationError({"market_cap": _("Enter the market capitalisation, or leave its currency empty.")})
 
 
 def _fill_market_cap(year: FinancialYear) -> None:

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .breaches import open_breaches
 from .forecast import CapForecast, cap_forecast
@@ -45,12 +46,14 @@ class CapPanel:
     @property
     def bars(self) -> list[dict]:
         cap = self.cap
+        actual, committed = gettext("Actual · 實際"), gettext("Committed · 已承諾")
+        forecast = gettext("Forecast · 預測")
         return [
-            {"name": "Actual · 實際", "key": "actual", "amount": cap.actual, "pct": cap.actual_pct,
+            {"name": actual, "key": "actual", "amount": cap.actual, "pct": cap.actual_pct,
              "width": _width(cap.actual_pct), "level": _level(cap.actual_pct)},
-            {"name": "Committed · 已承諾", "key": "committed", "amount": cap.committed, "pct": cap.committed_pct,
+            {"name": committed, "key": "committed", "amount": cap.committed, "pct": cap.committed_pct,
              "width": _width(cap.committed_pct), "level": _level(cap.committed_pct)},
-            {"name": "Forecast · 預測", "key": "forecast", "amount": self.forecast.amount, "pct": self.forecast.pct,
+            {"name": forecast, "key": "forecast", "amount": self.forecast.amount, "pct": self.forecast.pct,
              "width": _width(self.forecast.pct), "level": _level(self.forecast.pct)},
         ]  # fmt: skip
 
@@ -67,7 +70,7 @@ def dashboard_view(request: HttpRequest, *, site) -> TemplateResponse:
     ]
     context = {
         **site.each_context(request),
-        "title": "Management dashboard · 管理層儀表板",
+        "title": gettext("Management dashboard · 管理層儀表板"),
         "today": today,
         "panels": panels,
         "alerts": recent_alerts() if request.user.has_perm("compliance.view_alert") else [],

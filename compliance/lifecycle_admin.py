@@ -228,19 +228,19 @@ class FinancialYearAdmin(AuditedAdmin):
         ),
     ]  # fmt: skip
 
-    @admin.display(description="revenue", ordering="revenue")
+    @admin.display(description=_("revenue"), ordering="revenue")
     def revenue_column(self, year) -> str:
         return _money(year.revenue, year.currency)
 
-    @admin.display(description="total assets", ordering="total_assets")
+    @admin.display(description=_("total assets"), ordering="total_assets")
     def total_assets_column(self, year) -> str:
         return _money(year.total_assets, year.currency)
 
-    @admin.display(description="profit or loss before tax", ordering="profit_before_tax")
+    @admin.display(description=_("profit or loss before tax"), ordering="profit_before_tax")
     def profit_column(self, year) -> str:
         return _money(year.profit_before_tax, year.currency)
 
-    @admin.display(description="market capitalisation", ordering="market_cap")
+    @admin.display(description=_("market capitalisation"), ordering="market_cap")
     def market_cap_column(self, year) -> str:
         return "not recorded" if year.market_cap is None else _money(year.market_cap, year.market_cap_currency)
 
@@ -258,7 +258,7 @@ admin.site.unregister(ConnectedPerson)
 class ConnectedPersonAdmin(FactsConnectedPersonAdmin):
     readonly_fields = ["aggregated_classification"]
 
-    @admin.display(description="classification (aggregated, Rule 14A.76)")
+    @admin.display(description=_("classification (aggregated, Rule 14A.76)"))
     def aggregated_classification(self, person) -> str:
         if person.pk is None:
             return "Shown once the connected person is saved."
@@ -339,7 +339,12 @@ class CategoryRenewalAdmin(AuditedAdmin):
             url = reverse("admin:transactions_transactioncategory_change", args=[obj.category_id])
             messages.info(
                 request,
-                format_html('Now enter the caps of the new term’s periods on <a href="{}">the category</a>.', url),
+                format_html(
+                    '{} <a href="{}">{}</a>.',
+                    _("Now enter the caps of the new term’s periods on"),
+                    url,
+                    _("the category"),
+                ),
             )
 
 
@@ -439,10 +444,10 @@ class CapRevisionAdmin(AuditedAdmin):
             return [(None, {"fields": ["cap", "new_amount", "reason"]})]
         return [
             (None, {"fields": ["cap", "new_amount", "reason"]}),
-            ("Steps of re-compliance", {"fields": STEP_FIELDS}),
-            ("Record", {"fields": self.record_fields}),
-            ("Classification of the revised cap", {"fields": ["classification_now"]}),
-            ("Values of the cap", {"fields": ["amount_history"]}),
+            (_("Steps of re-compliance"), {"fields": STEP_FIELDS}),
+            (_("Record"), {"fields": self.record_fields}),
+            (_("Classification of the revised cap"), {"fields": ["classification_now"]}),
+            (_("Values of the cap"), {"fields": ["amount_history"]}),
         ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -456,15 +461,15 @@ class CapRevisionAdmin(AuditedAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description="current cap")
+    @admin.display(description=_("current cap"))
     def previous_column(self, revision) -> str:
         return _money(revision.previous_amount, revision.cap.category.currency)
 
-    @admin.display(description="revised cap")
+    @admin.display(description=_("revised cap"))
     def new_column(self, revision) -> str:
         return _money(revision.new_amount, revision.cap.category.currency)
 
-    @admin.display(description="steps required")
+    @admin.display(description=_("steps required"))
     def steps(self, revision) -> str:
         outstanding = revisions.steps_outstanding(revision) if revision.is_pending else []
         return format_html_join(
@@ -476,7 +481,7 @@ class CapRevisionAdmin(AuditedAdmin):
             ),
         )
 
-    @admin.display(description="breach")
+    @admin.display(description=_("breach"))
     def breach_flag(self, revision) -> str:
         if not revision.breach:
             return "No: the cap had not been exceeded."
@@ -487,12 +492,12 @@ class CapRevisionAdmin(AuditedAdmin):
             format_money(revision.previous_amount, revision.cap.category.currency),
         )
 
-    @admin.display(description="classification")
+    @admin.display(description=_("classification"))
     def classification_now(self, revision) -> str:
         result = classification.cap_revision_classification(revision.cap, revision.new_amount)
         return classification_panel(result)
 
-    @admin.display(description="history of the cap's values")
+    @admin.display(description=_("history of the cap's values"))
     def amount_history(self, revision) -> str:
         return amount_history_panel(revision.cap)
 
@@ -502,12 +507,17 @@ class CapRevisionAdmin(AuditedAdmin):
             if obj.breach:
                 messages.error(
                     request,
-                    "The cap had already been exceeded: the revision is recorded and flagged as a breach of the "
-                    "Listing Rules.",
+                    _(
+                        "The cap had already been exceeded: the revision is recorded and flagged as a breach of the "
+                        "Listing Rules."
+                    ),
                 )
             needed = ", ".join(str(revisions.STEP_LABELS[s]) for s in revisions.required_steps(obj.tier))
             tier = obj.get_tier_display().lower()
-            messages.info(request, f"Classified as {tier}: record {needed} for it to take effect.")
+            messages.info(
+                request,
+                _("Classified as %(tier)s: record %(steps)s for it to take effect.") % {"tier": tier, "steps": needed},
+            )
             return
         if not obj.is_pending:
             return
@@ -519,12 +529,14 @@ class CapRevisionAdmin(AuditedAdmin):
             return
         if saved.status == CapRevision.Status.COMPLETED:
             amount = format_money(saved.new_amount, saved.cap.category.currency)
-            messages.success(request, f"The revision took effect: the cap is now {amount}.")
+            messages.success(request, _("The revision took effect: the cap is now %(amount)s.") % {"amount": amount})
         else:
             outstanding = ", ".join(str(revisions.STEP_LABELS[s]) for s in revisions.steps_outstanding(saved))
-            messages.info(request, f"Still to record before the revision takes effect: {outstanding}.")
+            messages.info(
+                request, _("Still to record before the revision takes effect: %(steps)s.") % {"steps": outstanding}
+            )
 
-    @admin.action(description="Withdraw the selected pending revisions", permissions=["change"])
+    @admin.action(description=_("Withdraw the selected pending revisions"), permissions=["change"])
     def withdraw_selected(self, request: HttpRequest, queryset) -> None:
         for revision in queryset:
             try:
@@ -532,7 +544,9 @@ class CapRevisionAdmin(AuditedAdmin):
             except Refusal as refusal:
                 messages.error(request, refusal.detail)
             else:
-                messages.success(request, f"{revision} is withdrawn; the cap keeps its amount.")
+                messages.success(
+                    request, _("%(revision)s is withdrawn; the cap keeps its amount.") % {"revision": revision}
+                )
 
 
 # --- Quote-rule exceptions ---------------------------------------------------------------------------
@@ -580,17 +594,17 @@ class QuoteRuleExceptionAdmin(AuditedAdmin):
     def has_decide_permission(self, request) -> bool:
         return request.user.has_perm("compliance.approve_quoteruleexception")
 
-    @admin.display(description="evidence")
+    @admin.display(description=_("evidence"))
     def evidence_link(self, exception) -> str:
         if not exception.evidence:
             return "-"
-        return format_html('<a href="{}">{}</a>', exception.evidence.url, exception.evidence_name or "evidence")
+        return format_html('<a href="{}">{}</a>', exception.evidence.url, exception.evidence_name or _("evidence"))
 
     def save_model(self, request, obj, form, change) -> None:
         if not change:
             quote_exceptions.quote_rule_exception_record(exception=obj, user=request.user)
-            messages.info(request, "Recorded. A second person, who neither entered the order nor requested this "
-                          "exception, approves it.")  # fmt: skip
+            messages.info(request, _("Recorded. A second person, who neither entered the order nor requested this "
+                                     "exception, approves it."))  # fmt: skip
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -624,7 +638,7 @@ class QuoteRuleExceptionAdmin(AuditedAdmin):
             request,
             object_id,
             lambda e: quote_exceptions.quote_rule_exception_approve(exception_id=e.pk, user=request.user),
-            "The exception is approved: the quote rule no longer stops this order; every other gate still applies.",
+            _("The exception is approved: the quote rule no longer stops this order; every other gate still applies."),
         )
 
     def reject_view(self, request: HttpRequest, object_id: int):
@@ -633,5 +647,5 @@ class QuoteRuleExceptionAdmin(AuditedAdmin):
             request,
             object_id,
             lambda e: quote_exceptions.quote_rule_exception_reject(exception_id=e.pk, user=request.user, reason=reason),
-            "The exception is rejected: the order stays under the quote rule.",
+            _("The exception is rejected: the order stays under the quote rule."),
         )

@@ -66,6 +66,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -98,16 +99,21 @@ class AnnualCap(models.Model):
         AT_CAP = "at_cap", _("At cap")
         EXCEEDED = "exceeded", _("Exceeded")
 
-    category = models.ForeignKey(TransactionCategory, on_delete=models.PROTECT, related_name="caps")
-    period_start = models.DateField()
-    period_end = models.DateField()
-    amount = models.DecimalField(**MONEY, validators=[positive_money], help_text="In the category's currency.")
+    category = models.ForeignKey(
+        TransactionCategory, on_delete=models.PROTECT, related_name="caps", verbose_name=_("category")
+    )
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    amount = models.DecimalField(
+        _("amount"), **MONEY, validators=[positive_money], help_text=_("In the category's currency.")
+    )
     objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name_plural = _("annual caps")
         ordering = ["category", "period_start"]
-        verbose_name = "annual cap"
+        verbose_name = _("annual cap")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="cap_amount_positive"),
             models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="cap_period_ends_after_start"),
@@ -119,7 +125,7 @@ class AnnualCap(models.Model):
 
     def clean(self) -> None:
         if self.period_start and self.period_end and self.period_end < self.period_start:
-            raise ValidationError({"period_end": "The period must end on or after it starts."})
+            raise ValidationError({"period_end": _("The period must end on or after it starts.")})
 
     def covers(self, day) -> bool:
         return self.period_start <= day <= self.period_end
@@ -166,14 +172,16 @@ class CapTotals(models.Model):
     is the record. `exceeded_on` is the first business date the larger of the two went above the cap's
     amount, kept once found (a later revision does not undo a breach)."""
 
-    cap = models.OneToOneField(AnnualCap, on_delete=models.PROTECT, primary_key=True, related_name="totals")
-    committed = models.DecimalField(**MONEY, default=0)
-    actual = models.DecimalField(**MONEY, default=0)
-    exceeded_on = models.DateField(null=True, blank=True)
+    cap = models.OneToOneField(
+        AnnualCap, on_delete=models.PROTECT, primary_key=True, related_name="totals", verbose_name=_("cap")
+    )
+    committed = models.DecimalField(_("committed"), **MONEY, default=0)
+    actual = models.DecimalField(_("actual"), **MONEY, default=0)
+    exceeded_on = models.DateField(_("exceeded on"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "cap totals"
-        verbose_name_plural = "cap totals"
+        verbose_name = _("cap totals")
+        verbose_name_plural = _("cap totals")
 
     def __str__(self) -> str:
         return f"{self.cap}: committed {self.committed}, actual {self.actual}"
@@ -194,31 +202,55 @@ class LedgerEntry(models.Model):
         CREDIT_NOTE = "credit_note", _("Credit note")
         REVALUATION = "revaluation", _("Revaluation")
 
-    cap = models.ForeignKey(AnnualCap, on_delete=models.PROTECT, related_name="ledger_entries")
-    entry_date = models.DateField(help_text="The business date: order date, invoice date, credit date, rate date.")
-    basis = models.CharField(max_length=16, choices=Basis.choices)
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    amount = models.DecimalField(**MONEY, help_text="Signed, in the cap's currency.")
-    purchase_order = models.ForeignKey(
-        PurchaseOrder, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+    cap = models.ForeignKey(AnnualCap, on_delete=models.PROTECT, related_name="ledger_entries", verbose_name=_("cap"))
+    entry_date = models.DateField(
+        _("entry date"), help_text=_("The business date: order date, invoice date, credit date, rate date.")
     )
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries")
+    basis = models.CharField(_("basis"), max_length=16, choices=Basis.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    amount = models.DecimalField(_("amount"), **MONEY, help_text=_("Signed, in the cap's currency."))
+    purchase_order = models.ForeignKey(
+        PurchaseOrder,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+        verbose_name=_("purchase order"),
+    )
+    invoice = models.ForeignKey(
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+        verbose_name=_("invoice"),
+    )
     credit_note = models.ForeignKey(
-        CreditNote, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+        CreditNote,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+        verbose_name=_("credit note"),
     )
     exchange_rate = models.ForeignKey(
         ExchangeRate, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-        help_text="The corrected rate a revaluation follows.",
+        help_text=_("The corrected rate a revaluation follows."), verbose_name=_("exchange rate"),
     )  # fmt: skip
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
 
     class Meta:
         ordering = ["cap", "entry_date", "id"]
-        verbose_name = "ledger entry"
-        verbose_name_plural = "ledger entries"
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
         indexes = [
             models.Index(fields=["cap", "entry_date"], name="ledger_cap_date"),
             models.Index(fields=["purchase_order", "cap"], name="ledger_order_cap"),
@@ -255,12 +287,14 @@ class LedgerEntry(models.Model):
 class AlertThreshold(models.Model):
     """A utilisation percentage at which every cap raises an alert (80% always exists)."""
 
-    percent = models.DecimalField(**PERCENT, unique=True)
-    description = models.CharField(max_length=200, blank=True)
+    percent = models.DecimalField(_("percent"), **PERCENT, unique=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
     objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("alert threshold")
+        verbose_name_plural = _("alert thresholds")
         ordering = ["percent"]
         constraints = [
             models.CheckConstraint(condition=Q(percent__gt=0) & Q(percent__lte=1000), name="threshold_percent_range"),
@@ -273,13 +307,15 @@ class AlertThreshold(models.Model):
 class AlertRecipient(models.Model):
     """Who is e-mailed when a cap reaches a threshold."""
 
-    threshold = models.DecimalField(**PERCENT)
-    email = models.EmailField()
-    name = models.CharField(max_length=200, blank=True, help_text="e.g. Head of finance")
+    threshold = models.DecimalField(_("threshold"), **PERCENT)
+    email = models.EmailField(_("email"))
+    name = models.CharField(_("name"), max_length=200, blank=True, help_text=_("e.g. Head of finance"))
     objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("alert recipient")
+        verbose_name_plural = _("alert recipients")
         ordering = ["threshold", "email"]
         constraints = [
             models.UniqueConstraint(fields=["threshold", "email"], name="alert_recipient_unique"),
@@ -297,13 +333,13 @@ class Outbox(models.Model):
     empty until the message is accepted by the mail server; failures keep it pending with the last
     error and a time for the next attempt (backoff)."""
 
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    send_attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    claim_token = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    send_attempts = models.PositiveIntegerField(_("send attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    claim_token = models.UUIDField(_("claim token"), null=True, blank=True)
 
     class Meta:
         abstract = True
@@ -315,18 +351,21 @@ class Outbox(models.Model):
 
 class Alert(Outbox):
     class Basis(models.TextChoices):
-        ACTUAL = "actual", "Actual"
-        COMMITTED = "committed", "Committed"
+        ACTUAL = "actual", _("Actual")
+        COMMITTED = "committed", _("Committed")
 
-    cap = models.ForeignKey(AnnualCap, on_delete=models.PROTECT, related_name="alerts")
-    threshold = models.DecimalField(**PERCENT)
-    basis = models.CharField(max_length=16, choices=Basis.choices)
+    cap = models.ForeignKey(AnnualCap, on_delete=models.PROTECT, related_name="alerts", verbose_name=_("cap"))
+    threshold = models.DecimalField(_("threshold"), **PERCENT)
+    basis = models.CharField(_("basis"), max_length=16, choices=Basis.choices)
     # The figures when the threshold was reached, kept as evidence.
-    utilisation_pct = models.DecimalField(**PERCENT)
-    used_amount = models.DecimalField(**MONEY)
-    cap_amount = models.DecimalField(**MONEY)
+    utilisation_pct = models.DecimalField(_("utilisation pct"), **PERCENT)
+    used_amount = models.DecimalField(_("used amount"), **MONEY)
+    cap_amount = models.DecimalField(_("cap amount"), **MONEY)
     reached_on = models.DateField(
-        null=True, blank=True, help_text="The business date at which the entries first reached the threshold."
+        _("reached on"),
+        null=True,
+        blank=True,
+        help_text=_("The business date at which the entries first reached the threshold."),
     )
     triggered_by = models.ForeignKey(
         PurchaseOrder,
@@ -334,10 +373,13 @@ class Alert(Outbox):
         null=True,
         blank=True,
         related_name="+",
-        help_text="The order whose approval or invoice reached the threshold, when there was one.",
+        help_text=_("The order whose approval or invoice reached the threshold, when there was one."),
+        verbose_name=_("triggered by"),
     )
 
     class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
         ordering = ["-created_at", "-id"]
         permissions = [("send_outbox", "Can send pending alerts, warnings and reports now")]
         indexes = [models.Index(fields=["sent_at", "next_attempt_at"], name="alert_pending")]
@@ -353,26 +395,38 @@ class Alert(Outbox):
 class DistributionList(models.Model):
     """A named list of addresses (e.g. "Senior management") and what it receives."""
 
-    name = models.CharField(max_length=100, unique=True)
-    description = models.CharField(max_length=300, blank=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.CharField(_("description"), max_length=300, blank=True)
     thresholds = models.ManyToManyField(
         AlertThreshold, blank=True, related_name="distribution_lists",
-        help_text="Cap alerts at these thresholds are e-mailed to this list.",
+        help_text=_("Cap alerts at these thresholds are e-mailed to this list."), verbose_name=_("thresholds"),
     )  # fmt: skip
-    monthly_report = models.BooleanField(default=False, help_text="Receives the monthly cap report.")
-    headroom_warnings = models.BooleanField(default=False, help_text="Receives insufficient-headroom warnings.")
-    quote_rule_report = models.BooleanField(default=False, help_text="Receives the weekly quote-rule exceptions.")
-    term_warnings = models.BooleanField(default=False, help_text="Receives warnings of terms about to end.")
+    monthly_report = models.BooleanField(
+        _("monthly report"), default=False, help_text=_("Receives the monthly cap report.")
+    )
+    headroom_warnings = models.BooleanField(
+        _("headroom warnings"), default=False, help_text=_("Receives insufficient-headroom warnings.")
+    )
+    quote_rule_report = models.BooleanField(
+        _("quote rule report"), default=False, help_text=_("Receives the weekly quote-rule exceptions.")
+    )
+    term_warnings = models.BooleanField(
+        _("term warnings"), default=False, help_text=_("Receives warnings of terms about to end.")
+    )
     reconciliation = models.BooleanField(
-        default=False, help_text="Receives any difference found when the caps' figures are reconciled."
+        _("reconciliation"),
+        default=False,
+        help_text=_("Receives any difference found when the caps' figures are reconciled."),
     )
     breaches = models.BooleanField(
-        default=False, help_text="Receives a breach of an annual cap the moment it is recorded."
+        _("breaches"), default=False, help_text=_("Receives a breach of an annual cap the moment it is recorded.")
     )
     objects = AuditedManager()
     history = HistoricalRecords(m2m_fields=[thresholds])
 
     class Meta:
+        verbose_name = _("distribution list")
+        verbose_name_plural = _("distribution lists")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -384,13 +438,17 @@ class DistributionList(models.Model):
 
 
 class DistributionListMember(models.Model):
-    distribution_list = models.ForeignKey(DistributionList, on_delete=models.CASCADE, related_name="members")
-    email = models.EmailField()
-    name = models.CharField(max_length=200, blank=True)
+    distribution_list = models.ForeignKey(
+        DistributionList, on_delete=models.CASCADE, related_name="members", verbose_name=_("distribution list")
+    )
+    email = models.EmailField(_("email"))
+    name = models.CharField(_("name"), max_length=200, blank=True)
     objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("distribution list member")
+        verbose_name_plural = _("distribution list members")
         ordering = ["distribution_list", "email"]
         constraints = [
             models.UniqueConstraint(fields=["distribution_list", "email"], name="distribution_list_member_unique")
@@ -403,18 +461,25 @@ class DistributionListMember(models.Model):
 class HeadroomWarning(Outbox):
     """The forecast says the cap will not be enough before its period ends (once per cap)."""
 
-    cap = models.OneToOneField(AnnualCap, on_delete=models.PROTECT, related_name="headroom_warning")
-    as_of = models.DateField(help_text="The business day the forecast was made on.")
-    cap_amount = models.DecimalField(**MONEY)
-    actual = models.DecimalField(**MONEY)
-    committed = models.DecimalField(**MONEY)
-    projected_actual = models.DecimalField(**MONEY)
-    projected_committed = models.DecimalField(**MONEY)
+    cap = models.OneToOneField(
+        AnnualCap, on_delete=models.PROTECT, related_name="headroom_warning", verbose_name=_("cap")
+    )
+    as_of = models.DateField(_("as of"), help_text=_("The business day the forecast was made on."))
+    cap_amount = models.DecimalField(_("cap amount"), **MONEY)
+    actual = models.DecimalField(_("actual"), **MONEY)
+    committed = models.DecimalField(_("committed"), **MONEY)
+    projected_actual = models.DecimalField(_("projected actual"), **MONEY)
+    projected_committed = models.DecimalField(_("projected committed"), **MONEY)
     projected_reached_on = models.DateField(
-        null=True, blank=True, help_text="When the cap would be reached at the current pace."
+        _("projected reached on"),
+        null=True,
+        blank=True,
+        help_text=_("When the cap would be reached at the current pace."),
     )
 
     class Meta:
+        verbose_name = _("headroom warning")
+        verbose_name_plural = _("headroom warnings")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -428,10 +493,14 @@ class HeadroomWarning(Outbox):
 class TermWarning(Outbox):
     """A category's term ends soon and no renewal is recorded (once per category and term end)."""
 
-    category = models.ForeignKey(TransactionCategory, on_delete=models.PROTECT, related_name="term_warnings")
-    term_end = models.DateField()
+    category = models.ForeignKey(
+        TransactionCategory, on_delete=models.PROTECT, related_name="term_warnings", verbose_name=_("category")
+    )
+    term_end = models.DateField(_("term end"))
 
     class Meta:
+        verbose_name = _("term warning")
+        verbose_name_plural = _("term warnings")
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["category", "term_end"], name="term_warning_once_per_term")]
 
@@ -443,13 +512,17 @@ class QuoteRuleFinding(models.Model):
     """An approved order that no longer passes the quote rule (e.g. a supplier later found to be
     connected). Open while the problem lasts; at most one open finding per order."""
 
-    purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="quote_rule_findings")
-    detail = models.TextField()
-    found_at = models.DateTimeField(auto_now_add=True)
-    last_seen_at = models.DateTimeField()
-    cleared_at = models.DateTimeField(null=True, blank=True)
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.PROTECT, related_name="quote_rule_findings", verbose_name=_("purchase order")
+    )
+    detail = models.TextField(_("detail"))
+    found_at = models.DateTimeField(_("found at"), auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("last seen at"))
+    cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("quote rule finding")
+        verbose_name_plural = _("quote rule findings")
         ordering = ["-found_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -466,19 +539,25 @@ class Mailing(Outbox):
     period. The copy that was sent is kept."""
 
     class Kind(models.TextChoices):
-        MONTHLY_REPORT = "monthly_report", "Monthly cap report"
-        QUOTE_RULE_REPORT = "quote_rule_report", "Weekly quote-rule exceptions"
-        RECONCILIATION = "reconciliation", "Differences in the caps' figures"
+        MONTHLY_REPORT = "monthly_report", _("Monthly cap report")
+        QUOTE_RULE_REPORT = "quote_rule_report", _("Weekly quote-rule exceptions")
+        RECONCILIATION = "reconciliation", _("Differences in the caps' figures")
 
-    kind = models.CharField(max_length=32, choices=Kind.choices)
-    period = models.CharField(max_length=16, help_text="2026-10 for a month, 2026-W47 for a week, 2026-11-21 a day.")
-    subject = models.CharField(max_length=300, blank=True)
-    body = models.TextField(blank=True)
-    body_html = models.TextField(blank=True)
-    attachment = models.FileField(storage=private_storage, upload_to=RandomName("mailings"), blank=True)
-    attachment_name = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    period = models.CharField(
+        _("period"), max_length=16, help_text=_("2026-10 for a month, 2026-W47 for a week, 2026-11-21 a day.")
+    )
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    body = models.TextField(_("body"), blank=True)
+    body_html = models.TextField(_("body html"), blank=True)
+    attachment = models.FileField(
+        _("attachment"), storage=private_storage, upload_to=RandomName("mailings"), blank=True
+    )
+    attachment_name = models.CharField(_("attachment name"), max_length=200, blank=True)
 
     class Meta:
+        verbose_name = _("mailing")
+        verbose_name_plural = _("mailings")
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["kind", "period"], name="mailing_once_per_period")]
 
@@ -503,32 +582,49 @@ class Breach(Outbox):
         COMMITTED = "committed", _("Committed")
         ACTUAL = "actual", _("Actual")
 
-    cap = models.ForeignKey(AnnualCap, on_delete=models.PROTECT, related_name="breaches")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN, editable=False)
+    cap = models.ForeignKey(AnnualCap, on_delete=models.PROTECT, related_name="breaches", verbose_name=_("cap"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN, editable=False)
     detected_on = models.DateField(
-        editable=False, help_text="The business date of the document that took the cap over its amount."
+        _("detected on"),
+        editable=False,
+        help_text=_("The business date of the document that took the cap over its amount."),
     )
-    basis = models.CharField(max_length=16, choices=Basis.choices, editable=False)
+    basis = models.CharField(_("basis"), max_length=16, choices=Basis.choices, editable=False)
     # The figures at detection, in the cap's currency, kept as evidence.
     currency = currency_field(editable=False)
-    cap_amount = models.DecimalField(**MONEY, editable=False)
-    used_amount = models.DecimalField(**MONEY, editable=False)
-    amount_over = models.DecimalField(**MONEY, editable=False, help_text="Used less the cap, at detection.")
+    cap_amount = models.DecimalField(_("cap amount"), **MONEY, editable=False)
+    used_amount = models.DecimalField(_("used amount"), **MONEY, editable=False)
+    amount_over = models.DecimalField(
+        _("amount over"), **MONEY, editable=False, help_text=_("Used less the cap, at detection.")
+    )
     triggered_by = models.ForeignKey(
         PurchaseOrder, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False,
-        help_text="The order whose approval, invoice or credit note took the cap over, when there was one.",
+        verbose_name=_("triggered by"),
+        help_text=_("The order whose approval, invoice or credit note took the cap over, when there was one."),
     )  # fmt: skip
     announced_on = models.DateField(_("announced on"), null=True, blank=True)
     announcement_ref = models.CharField(_("announcement reference"), max_length=300, blank=True)
     announced_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("announced by"),
     )
-    announced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    announced_at = models.DateTimeField(_("announced at"), null=True, blank=True, editable=False)
     recomplied_on = models.DateField(_("re-complied on"), null=True, blank=True)
     recomplied_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("recomplied by"),
     )
-    recomplied_at = models.DateTimeField(null=True, blank=True, editable=False)
+    recomplied_at = models.DateTimeField(_("recomplied at"), null=True, blank=True, editable=False)
     history = HistoricalRecords(excluded_fields=["sent_at", "send_attempts", "last_error", "next_attempt_at",
                                                  "claimed_until", "claim_token"])  # fmt: skip
 
@@ -585,27 +681,44 @@ class Delivery(models.Model):
     with its own error and backoff, so a refused address never holds back the others and those who
     have the message never get it again. The outbox row counts as sent when all of them are."""
 
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries")
+    alert = models.ForeignKey(
+        Alert, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries", verbose_name=_("alert")
+    )
     headroom_warning = models.ForeignKey(
-        HeadroomWarning, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+        HeadroomWarning,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name=_("headroom warning"),
     )
     term_warning = models.ForeignKey(
-        TermWarning, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+        TermWarning,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name=_("term warning"),
     )
-    mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries")
-    breach = models.ForeignKey("Breach", on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries")
-    email = models.EmailField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    send_attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    claim_token = models.UUIDField(null=True, blank=True)
+    mailing = models.ForeignKey(
+        Mailing, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries", verbose_name=_("mailing")
+    )
+    breach = models.ForeignKey(
+        "Breach", on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries", verbose_name=_("breach")
+    )
+    email = models.EmailField(_("email"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    send_attempts = models.PositiveIntegerField(_("send attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    claim_token = models.UUIDField(_("claim token"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("delivery")
         ordering = ["email", "id"]
-        verbose_name_plural = "deliveries"
+        verbose_name_plural = _("deliveries")
         constraints = [
             models.CheckConstraint(condition=_exactly_one(DELIVERY_ITEMS), name="delivery_of_exactly_one_item"),
             models.UniqueConstraint(fields=["alert", "email"], name="delivery_once_per_alert"),
@@ -622,13 +735,15 @@ class Delivery(models.Model):
 class JobRun(models.Model):
     """One run of a scheduled job, so administrators can see that the schedule runs and what it did."""
 
-    job = models.CharField(max_length=100)
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
-    succeeded = models.BooleanField(null=True)
-    summary = models.TextField(blank=True)
+    job = models.CharField(_("job"), max_length=100)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    succeeded = models.BooleanField(_("succeeded"), null=True)
+    summary = models.TextField(_("summary"), blank=True)
 
     class Meta:
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
         ordering = ["-started_at", "-id"]
         indexes = [models.Index(fields=["job", "-started_at"], name="job_run_latest")]
 
@@ -642,48 +757,58 @@ class JobRun(models.Model):
 class Tier(models.TextChoices):
     """The consequence of a classification under Rule 14A.76, from the least to the most demanding."""
 
-    FULLY_EXEMPT = "fully_exempt", "Fully exempt"
-    ANNOUNCEMENT_AND_ANNUAL_REVIEW = "announcement_and_annual_review", "Announcement, reporting and annual review"
-    SHAREHOLDERS_APPROVAL = "shareholders_approval", "Independent shareholders' approval"
+    FULLY_EXEMPT = "fully_exempt", _("Fully exempt")
+    ANNOUNCEMENT_AND_ANNUAL_REVIEW = "announcement_and_annual_review", _("Announcement, reporting and annual review")
+    SHAREHOLDERS_APPROVAL = "shareholders_approval", _("Independent shareholders' approval")
 
 
 SHARE_PRICE = {"max_digits": 14, "decimal_places": 4}
 
 
 class FinancialYear(models.Model):
-    year_end = models.DateField(unique=True, help_text="The last day of the financial year, e.g. 31 Dec 2024.")
-    currency = currency_field(help_text="The currency of the figures below (CNY for RMB).")
-    revenue = models.DecimalField(**MONEY, validators=[positive_money], help_text="Full amount, not thousands.")
-    total_assets = models.DecimalField(**MONEY, validators=[positive_money], help_text="Full amount, not thousands.")
+    year_end = models.DateField(
+        _("year end"), unique=True, help_text=_("The last day of the financial year, e.g. 31 Dec 2024.")
+    )
+    currency = currency_field(help_text=_("The currency of the figures below (CNY for RMB)."))
+    revenue = models.DecimalField(
+        _("revenue"), **MONEY, validators=[positive_money], help_text=_("Full amount, not thousands.")
+    )
+    total_assets = models.DecimalField(
+        _("total assets"), **MONEY, validators=[positive_money], help_text=_("Full amount, not thousands.")
+    )
     profit_before_tax = models.DecimalField(
-        "profit or loss before tax", **MONEY, help_text="Negative for a loss. Full amount, not thousands."
+        _("profit or loss before tax"), **MONEY, help_text=_("Negative for a loss. Full amount, not thousands.")
     )
     share_price = models.DecimalField(
-        "average closing price",
+        _("average closing price"),
         **SHARE_PRICE,
         null=True,
         blank=True,
-        help_text="Average closing price per share of the five business days before the transaction date.",
+        help_text=_("Average closing price per share of the five business days before the transaction date."),
     )
-    share_price_currency = currency_field("share price currency", blank=True)
+    share_price_currency = currency_field(_("share price currency"), blank=True)
     share_price_date = models.DateField(
-        "transaction date of the price", null=True, blank=True, help_text="The five business days precede it."
+        _("transaction date of the price"), null=True, blank=True, help_text=_("The five business days precede it.")
     )
-    shares_in_issue = models.PositiveBigIntegerField(null=True, blank=True)
-    shares_in_issue_on = models.DateField("shares in issue on", null=True, blank=True)
+    shares_in_issue = models.PositiveBigIntegerField(_("shares in issue"), null=True, blank=True)
+    shares_in_issue_on = models.DateField(_("shares in issue on"), null=True, blank=True)
     market_cap = models.DecimalField(
-        "market capitalisation",
+        _("market capitalisation"),
         **MONEY,
         null=True,
         blank=True,
-        help_text="Average closing price times shares in issue (computed when both are given).",
+        help_text=_("Average closing price times shares in issue (computed when both are given)."),
     )
-    market_cap_currency = currency_field("market capitalisation currency", blank=True)
-    source = models.CharField(max_length=300, blank=True, help_text="e.g. Annual results announcement for 2024.")
+    market_cap_currency = currency_field(_("market capitalisation currency"), blank=True)
+    source = models.CharField(
+        _("source"), max_length=300, blank=True, help_text=_("e.g. Annual results announcement for 2024.")
+    )
     objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("financial year")
+        verbose_name_plural = _("financial years")
         ordering = ["-year_end"]
         constraints = [
             models.CheckConstraint(condition=Q(revenue__gt=0), name="financial_year_revenue_positive"),
@@ -722,60 +847,87 @@ class FinancialYear(models.Model):
 
 class CapRevision(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending: steps to record"
-        COMPLETED = "completed", "Completed: in force"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        PENDING = "pending", _("Pending: steps to record")
+        COMPLETED = "completed", _("Completed: in force")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
-    cap = models.ForeignKey(AnnualCap, on_delete=models.PROTECT, related_name="revisions")
-    previous_amount = models.DecimalField(**MONEY, editable=False, help_text="The cap when the revision was proposed.")
-    new_amount = models.DecimalField(**MONEY, validators=[positive_money], help_text="In the category's currency.")
-    reason = models.TextField(help_text="Why the cap is insufficient, e.g. the forecast of the remaining months.")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, editable=False)
+    cap = models.ForeignKey(AnnualCap, on_delete=models.PROTECT, related_name="revisions", verbose_name=_("cap"))
+    previous_amount = models.DecimalField(
+        _("previous amount"), **MONEY, editable=False, help_text=_("The cap when the revision was proposed.")
+    )
+    new_amount = models.DecimalField(
+        _("new amount"), **MONEY, validators=[positive_money], help_text=_("In the category's currency.")
+    )
+    reason = models.TextField(
+        _("reason"), help_text=_("Why the cap is insufficient, e.g. the forecast of the remaining months.")
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING, editable=False
+    )
     # The classification of the revised cap, aggregated with the connected person's other caps.
-    tier = models.CharField(max_length=40, choices=Tier.choices, editable=False)
-    provisional = models.BooleanField(default=False, editable=False)
-    missing = models.JSONField(default=list, blank=True, editable=False)
+    tier = models.CharField(_("tier"), max_length=40, choices=Tier.choices, editable=False)
+    provisional = models.BooleanField(_("provisional"), default=False, editable=False)
+    missing = models.JSONField(_("missing"), default=list, blank=True, editable=False)
     # The steps of re-compliance; which are required follows from the tier.
-    board_approved_on = models.DateField("board approval", null=True, blank=True)
-    announced_on = models.DateField("announcement", null=True, blank=True)
-    shareholders_approved_on = models.DateField("independent shareholders' approval", null=True, blank=True)
+    board_approved_on = models.DateField(_("board approval"), null=True, blank=True)
+    announced_on = models.DateField(_("announcement"), null=True, blank=True)
+    shareholders_approved_on = models.DateField(_("independent shareholders' approval"), null=True, blank=True)
     circular_issued_on = models.DateField(_("circular issued"), null=True, blank=True)
     adviser_letter_on = models.DateField(_("independent financial adviser's letter"), null=True, blank=True)
     board_minutes_ref = models.CharField(_("board minutes reference"), max_length=300, blank=True)
     abstaining_directors = models.TextField(_("directors who abstained"), blank=True)
     announcement_ref = models.CharField(_("announcement reference"), max_length=300, blank=True)
     # The larger of committed and actual when proposed, and whether the old cap was already exceeded.
-    used_when_proposed = models.DecimalField(**MONEY, editable=False)
+    used_when_proposed = models.DecimalField(_("used when proposed"), **MONEY, editable=False)
     breach = models.BooleanField(
+        _("breach"),
         default=False,
         editable=False,
-        help_text="The cap was already exceeded before the revision took effect: a breach of the Listing Rules.",
+        help_text=_("The cap was already exceeded before the revision took effect: a breach of the Listing Rules."),
     )
     proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name=_("proposed by"),
     )
-    proposed_at = models.DateTimeField(auto_now_add=True)
+    proposed_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
     completed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("completed by"),
     )
-    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True, editable=False)
     effective_on = models.DateField(
+        _("effective on"),
         null=True,
         blank=True,
         editable=False,
-        help_text="The date of the last required step: the new amount applies from it.",
+        help_text=_("The date of the last required step: the new amount applies from it."),
     )
     withdrawn_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("withdrawn by"),
     )
-    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
-    withdrawal_reason = models.CharField(max_length=500, blank=True, editable=False)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True, editable=False)
+    withdrawal_reason = models.CharField(_("withdrawal reason"), max_length=500, blank=True, editable=False)
     objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name_plural = _("cap revisions")
         ordering = ["-proposed_at", "-id"]
-        verbose_name = "cap revision"
+        verbose_name = _("cap revision")
         constraints = [
             models.CheckConstraint(condition=Q(new_amount__gt=0), name="revision_new_amount_positive"),
             models.CheckConstraint(
@@ -805,15 +957,19 @@ class TermsChange(models.Model):
         PENDING = "pending", _("Pending: steps to record")
         EFFECTIVE = "effective", _("Effective")
 
-    category = models.ForeignKey(TransactionCategory, on_delete=models.PROTECT, related_name="terms_changes")
+    category = models.ForeignKey(
+        TransactionCategory, on_delete=models.PROTECT, related_name="terms_changes", verbose_name=_("category")
+    )
     effective_from = models.DateField(_("effective from"), help_text=_("The first day the new terms govern orders."))
     pricing_basis = models.TextField(_("new pricing basis"), blank=True)
     scope = models.TextField(_("new scope"), blank=True)
     reason = models.TextField(_("reason"), help_text=_("Why the terms change."))
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, editable=False)
-    tier = models.CharField(max_length=40, choices=Tier.choices, editable=False)
-    provisional = models.BooleanField(default=False, editable=False)
-    missing = models.JSONField(default=list, blank=True, editable=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING, editable=False
+    )
+    tier = models.CharField(_("tier"), max_length=40, choices=Tier.choices, editable=False)
+    provisional = models.BooleanField(_("provisional"), default=False, editable=False)
+    missing = models.JSONField(_("missing"), default=list, blank=True, editable=False)
     board_approved_on = models.DateField(_("board approval"), null=True, blank=True)
     announced_on = models.DateField(_("announcement"), null=True, blank=True)
     circular_issued_on = models.DateField(_("circular issued"), null=True, blank=True)
@@ -823,9 +979,13 @@ class TermsChange(models.Model):
     abstaining_directors = models.TextField(_("directors who abstained"), blank=True)
     announcement_ref = models.CharField(_("announcement reference"), max_length=300, blank=True)
     proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name=_("proposed by"),
     )
-    proposed_at = models.DateTimeField(auto_now_add=True)
+    proposed_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
     objects = AuditedManager()
     history = HistoricalRecords()
 
@@ -846,46 +1006,66 @@ class TermsChange(models.Model):
         return self.status == self.Status.PENDING
 
 
-def _evidence_help() -> str:
-    return "PDF, PNG or JPEG: " + ", ".join(ALLOWED_EXTENSIONS)
+def _evidence_help():
+    return format_lazy("{}{}", _("PDF, PNG or JPEG: "), ", ".join(ALLOWED_EXTENSIONS))
 
 
 class QuoteRuleException(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending: awaiting a second approver"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
+        PENDING = "pending", _("Pending: awaiting a second approver")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
 
-    purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="quote_rule_exceptions")
-    reason = models.TextField(help_text="Why fewer than the required independent quotes exist, e.g. a sole supplier.")
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.PROTECT, related_name="quote_rule_exceptions", verbose_name=_("purchase order")
+    )
+    reason = models.TextField(
+        _("reason"), help_text=_("Why fewer than the required independent quotes exist, e.g. a sole supplier.")
+    )
     evidence = models.FileField(
+        _("evidence"),
         storage=evidence_storage,
         upload_to=RandomName("exceptions"),
         max_length=200,
         validators=[validate_evidence_document],
         help_text=_evidence_help(),
     )
-    evidence_name = models.CharField(max_length=200, blank=True, editable=False)
+    evidence_name = models.CharField(_("evidence name"), max_length=200, blank=True, editable=False)
     # The order as it stood when the exception was requested: the exception covers that order only.
-    order_amount = models.DecimalField(**MONEY, editable=False)
-    order_currency = currency_field("order currency", editable=False)
-    order_counterparty = models.ForeignKey(Counterparty, on_delete=models.PROTECT, related_name="+", editable=False)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, editable=False)
+    order_amount = models.DecimalField(_("order amount"), **MONEY, editable=False)
+    order_currency = currency_field(_("order currency"), editable=False)
+    order_counterparty = models.ForeignKey(
+        Counterparty, on_delete=models.PROTECT, related_name="+", editable=False, verbose_name=_("order counterparty")
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING, editable=False
+    )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name=_("requested by"),
     )
-    requested_at = models.DateTimeField(auto_now_add=True)
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
-    rejection_reason = models.CharField(max_length=500, blank=True, editable=False)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
+    rejection_reason = models.CharField(_("rejection reason"), max_length=500, blank=True, editable=False)
     objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name_plural = _("quote-rule exceptions")
         ordering = ["-requested_at", "-id"]
-        verbose_name = "quote-rule exception"
+        verbose_name = _("quote-rule exception")
         permissions = [("approve_quoteruleexception", "Can approve or reject quote-rule exceptions")]
         constraints = [
             models.CheckConstraint(

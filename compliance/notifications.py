@@ -12,6 +12,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db.models import Value
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from transactions.models import PurchaseOrder
 from transactions.money import format_money
@@ -136,10 +137,13 @@ def alert_message(alert: Alert) -> Message:
         "orders": orders,
     }
     text, html = _render("alert", context)
-    subject = (
-        f"Cap alert: {cap.category.name} {cap.period_start}–{cap.period_end} {alert.basis} reached "
-        f"{alert.threshold}% · 年度上限警示"
-    )
+    subject = _("Cap alert: %(category)s %(start)s–%(end)s %(basis)s reached %(threshold)s%% · 年度上限警示") % {
+        "category": cap.category.name,
+        "start": cap.period_start,
+        "end": cap.period_end,
+        "basis": alert.basis,
+        "threshold": alert.threshold,
+    }
     return Message(subject=subject, text=text, html=html, recipients=recipients)
 
 
@@ -156,9 +160,11 @@ def headroom_message(warning: HeadroomWarning) -> Message:
         "revision_url": settings.CCT_SITE_URL.rstrip("/") + revision_start_url(cap),
     }
     text, html = _render("headroom", context)
-    subject = (
-        f"Insufficient headroom forecast: {cap.category.name} {cap.period_start}–{cap.period_end} · 年度上限不足預警"
-    )
+    subject = _("Insufficient headroom forecast: %(category)s %(start)s–%(end)s · 年度上限不足預警") % {
+        "category": cap.category.name,
+        "start": cap.period_start,
+        "end": cap.period_end,
+    }
     return Message(subject=subject, text=text, html=html, recipients=recipients)
 
 
@@ -179,10 +185,12 @@ def breach_message(breach: Breach) -> Message:
         "breach_url": admin_url("admin:compliance_breach_change", breach.pk),
     }
     text, html = _render("breach", context)
-    subject = (
-        f"Cap breach: {cap.category.name} {cap.period_start}–{cap.period_end} over by "
-        f"{format_money(breach.amount_over, currency)} · 超出年度上限"
-    )
+    subject = _("Cap breach: %(category)s %(start)s–%(end)s over by %(over)s · 超出年度上限") % {
+        "category": cap.category.name,
+        "start": cap.period_start,
+        "end": cap.period_end,
+        "over": format_money(breach.amount_over, currency),
+    }
     return Message(subject=subject, text=text, html=html, recipients=recipients)
 
 
@@ -196,7 +204,10 @@ def term_message(warning: TermWarning) -> Message:
         "category_url": admin_url("admin:transactions_transactioncategory_change", category.pk),
     }
     text, html = _render("term", context)
-    subject = f"Term ending: {category.name} ends on {warning.term_end} · 交易期限即將屆滿"
+    subject = _("Term ending: %(category)s ends on %(end)s · 交易期限即將屆滿") % {
+        "category": category.name,
+        "end": warning.term_end,
+    }
     return Message(subject=subject, text=text, html=html, recipients=recipients)
 
 

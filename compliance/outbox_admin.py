@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_lazy
 
 from transactions.admin import ReadOnlyAdmin
 
@@ -40,7 +41,7 @@ class OutboxAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     def has_send_permission(self, request) -> bool:
         return request.user.has_perm("compliance.send_outbox")
 
-    @admin.display(description="e-mail")
+    @admin.display(description=gettext_lazy("e-mail"))
     def delivery(self, row) -> str:
         if row.sent_at:
             return format_html('<span style="color:#2e7d32">sent {}</span>', timezone.localtime(row.sent_at))
@@ -53,11 +54,15 @@ class OutboxAdmin(ReadOnlyAdmin, admin.ModelAdmin):
             )
         return format_html('<span style="color:#e65100">{}</span>', "pending")
 
-    @admin.action(description="Send the selected e-mails now (unsent ones only)", permissions=["send"])
+    @admin.action(description=gettext_lazy("Send the selected e-mails now (unsent ones only)"), permissions=["send"])
     def send_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         outcomes = [
             outbox.send(self.outbox_kind, pk)
             for pk in queryset.filter(sent_at__isnull=True).values_list("pk", flat=True)
         ]
         sent, failed = outcomes.count(outbox.SENT), outcomes.count(outbox.FAILED)
-        messages.info(request, f"{sent} sent, {failed} could not be sent (see their last error).")
+        messages.info(
+            request,
+            gettext("%(sent)s sent, %(failed)s could not be sent (see their last error).")
+            % {"sent": sent, "failed": failed},
+        )

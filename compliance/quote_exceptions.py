@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from transactions.errors import Refusal
 from transactions.models import PurchaseOrder
@@ -33,18 +34,20 @@ def quote_rule_exception_check(exception: QuoteRuleException) -> None:
     """An exception says why, carries its evidence, is for a draft order and is the order's only open one."""
     errors: dict[str, str] = {}
     if not (exception.reason or "").strip():
-        errors["reason"] = "Say why fewer than the required independent quotes can exist, e.g. a sole supplier."
+        errors["reason"] = _("Say why fewer than the required independent quotes can exist, e.g. a sole supplier.")
     if not exception.evidence:
-        errors["evidence"] = "Upload the evidence (PDF, PNG or JPEG), e.g. the search that found no other supplier."
+        errors["evidence"] = _("Upload the evidence (PDF, PNG or JPEG), e.g. the search that found no other supplier.")
     order = exception.purchase_order if exception.purchase_order_id else None
     if order is not None:
         if not order.is_draft:
-            errors["purchase_order"] = (
-                f"Order {order.number} is {order.get_status_display().lower()}; exceptions are recorded for draft "
-                "orders."
-            )
+            errors["purchase_order"] = _("Order %(order)s is %(status)s; exceptions are recorded for draft orders.") % {
+                "order": order.number,
+                "status": order.get_status_display().lower(),
+            }
         elif QuoteRuleException.objects.filter(purchase_order=order, status__in=OPEN).exclude(pk=exception.pk).exists():
-            errors["purchase_order"] = f"Order {order.number} already has a pending or approved quote-rule exception."
+            errors["purchase_order"] = _("Order %(order)s already has a pending or approved quote-rule exception.") % {
+                "order": order.number
+            }
     if errors:
         raise ValidationError(errors)
 
@@ -89,26 +92,38 @@ def quote_rule_exception_approve(*, exception_id: int, user) -> QuoteRuleExcepti
     """The second person's approval. Refused to the requester and to the order's creator."""
     exception, order = _lock(exception_id)
     if exception.status != QuoteRuleException.Status.PENDING:
-        raise Refusal(EXCEPTION_NOT_PENDING, f"This exception is already {exception.get_status_display().lower()}.")
+        raise Refusal(
+            EXCEPTION_NOT_PENDING,
+            _("This exception is already %(status)s.") % {"status": exception.get_status_display().lower()},
+        )
     if not order.is_draft:
-        raise Refusal("order_not_draft", f"Order {order.number} is {order.get_status_display().lower()}.")
+        raise Refusal(
+            "order_not_draft",
+            _("Order %(order)s is %(status)s.") % {"order": order.number, "status": order.get_status_display().lower()},
+        )
     if exception.requested_by_id == user.pk:
         raise Refusal(
             EXCEPTION_SELF_APPROVAL,
-            f"You requested the quote-rule exception for order {order.number}, so you cannot approve it: a second "
-            "person must.",
+            _(
+                "You requested the quote-rule exception for order %(order)s, so you cannot approve it: a second "
+                "person must."
+            )
+            % {"order": order.number},
         )
     if order.created_by_id == user.pk:
         raise Refusal(
             EXCEPTION_CREATOR_APPROVAL,
-            f"You entered order {order.number}, so you cannot approve its quote-rule exception: someone who neither "
-            "entered the order nor requested the exception must.",
+            _(
+                "You entered order %(order)s, so you cannot approve its quote-rule exception: someone who neither "
+                "entered the order nor requested the exception must."
+            )
+            % {"order": order.number},
         )
     if not exception.covers(order):
         raise Refusal(
             EXCEPTION_ORDER_CHANGED,
-            f"Order {order.number} has changed since the exception was requested for "
-            f"{format_money(exception.order_amount, exception.order_currency)}; request a new exception.",
+            _("Order %(order)s has changed since the exception was requested for %(amount)s; request a new exception.")
+            % {"order": order.number, "amount": format_money(exception.order_amount, exception.order_currency)},
         )
     exception.status = QuoteRuleException.Status.APPROVED
     exception.decided_by = user
@@ -121,11 +136,14 @@ def quote_rule_exception_approve(*, exception_id: int, user) -> QuoteRuleExcepti
 @transaction.atomic
 def quote_rule_exception_reject(*, exception_id: int, user, reason: str = "") -> QuoteRuleException:
     """Turn an exception down; the order stays under the quote rule."""
-    exception, _ = _lock(exception_id)
+    exception, _order = _lock(exception_id)
     if exception.status != QuoteRuleException.Status.PENDING:
-        raise Refusal(EXCEPTION_NOT_PENDING, f"This exception is already {exception.get_status_display().lower()}.")
+        raise Refusal(
+            EXCEPTION_NOT_PENDING,
+            _("This exception is already %(status)s.") % {"status": exception.get_status_display().lower()},
+        )
     if exception.requested_by_id == user.pk:
-        raise Refusal(EXCEPTION_SELF_APPROVAL, "You requested this exception; a second person decides on it.")
+        raise Refusal(EXCEPTION_SELF_APPROVAL, _("You requested this exception; a second person decides on it."))
     exception.status = QuoteRuleException.Status.REJECTED
     exception.decided_by = user
     exception.decided_at = timezone.now()

@@ -16,6 +16,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from transactions.errors import Refusal
@@ -36,6 +38,8 @@ RENEWAL_FIELDS = (
 
 
 def _day(value: datetime.date) -> str:
+    if translation.get_language() in ("zh-hant", "zh-hans"):
+        return date_format(value, "DATE_FORMAT")
     return value.strftime("%-d %b %Y")
 
 
@@ -51,8 +55,10 @@ def category_renewal_check(renewal: CategoryRenewal) -> None:
         if latest is not None and renewal.term_start <= latest:
             raise ValidationError(
                 {
-                    "term_start": f"A renewal starts after the latest recorded term of “{category.name}”, which ends "
-                    f"on {_day(latest)}."
+                    "term_start": _(
+                        "A renewal starts after the latest recorded term of “%(category)s”, which ends on %(day)s."
+                    )
+                    % {"category": category.name, "day": _day(latest)}
                 }
             )
     term_length_check(renewal.term_start, renewal.term_end, renewal.term_explanation)
@@ -68,7 +74,7 @@ def category_renewal_save(
     if renewal.pk is not None:
         stored = CategoryRenewal.objects.values_list("category_id", flat=True).get(pk=renewal.pk)
         if stored != renewal.category_id:
-            raise ValidationError({"category": "A renewal cannot be moved to another category."})
+            raise ValidationError({"category": _("A renewal cannot be moved to another category.")})
     else:
         renewal.created_by = user
     renewal.full_clean(exclude=["created_by", "status", "tier", "missing"])

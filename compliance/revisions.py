@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from transactions.errors import Refusal
 from transactions.models import TransactionCategory
@@ -54,16 +55,16 @@ def cap_revision_check(revision: CapRevision) -> None:
     """A proposal says why, raises the cap, and is the only pending revision of its cap."""
     errors: dict[str, str] = {}
     if not (revision.reason or "").strip():
-        errors["reason"] = "Say why the cap needs revising, e.g. the forecast of the remaining months."
+        errors["reason"] = _("Say why the cap needs revising, e.g. the forecast of the remaining months.")
     cap = revision.cap if revision.cap_id else None
     if cap is not None and revision.new_amount is not None and revision.new_amount <= cap.amount:
-        errors["new_amount"] = (
-            f"A revision raises the cap: enter more than its current {format_money(cap.amount, cap.category.currency)}."
-        )
+        errors["new_amount"] = _("A revision raises the cap: enter more than its current %(amount)s.") % {
+            "amount": format_money(cap.amount, cap.category.currency)
+        }
     if cap is not None and (
         CapRevision.objects.filter(cap=cap, status=CapRevision.Status.PENDING).exclude(pk=revision.pk).exists()
     ):
-        errors["cap"] = "A revision of this cap is already pending: record its steps or withdraw it first."
+        errors["cap"] = _("A revision of this cap is already pending: record its steps or withdraw it first.")
     if errors:
         raise ValidationError(errors)
 
@@ -124,7 +125,7 @@ def cap_revision_record_steps(*, revision_id: int, user, **steps: datetime.date 
     revision takes effect: its amount becomes the cap's."""
     unknown = set(steps) - set(STEPS) - set(REFERENCES)
     if unknown:
-        raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
+        raise ValidationError({name: _("This field cannot be set.") for name in sorted(unknown)})
     category_id = CapRevision.objects.values_list("cap__category_id", flat=True).get(pk=revision_id)
     _lock_category(category_id)
     revision = (
@@ -135,7 +136,8 @@ def cap_revision_record_steps(*, revision_id: int, user, **steps: datetime.date 
     if not revision.is_pending:
         raise Refusal(
             "revision_not_pending",
-            f"This revision is {revision.get_status_display().lower()}; nothing can be recorded.",
+            _("This revision is %(status)s; nothing can be recorded.")
+            % {"status": revision.get_status_display().lower()},
         )
     for step, value in steps.items():
         setattr(revision, step, (value or "").strip() if step in REFERENCES else value)
@@ -173,7 +175,9 @@ def cap_revision_withdraw(*, revision_id: int, user, reason: str = "") -> CapRev
     revision = CapRevision.objects.select_for_update().get(pk=revision_id)
     if not revision.is_pending:
         raise Refusal(
-            "revision_not_pending", f"This revision is {revision.get_status_display().lower()}; it cannot be withdrawn."
+            "revision_not_pending",
+            _("This revision is %(status)s; it cannot be withdrawn.")
+            % {"status": revision.get_status_display().lower()},
         )
     revision.status = CapRevision.Status.WITHDRAWN
     revision.withdrawn_by = user

@@ -23,6 +23,8 @@ from django.db.models.expressions import Expression
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.db.models.query import ModelIterable
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from transactions.models import PurchaseOrder, Quote, TransactionCategory
 from transactions.money import ZERO, CentsField, DaysBetween, MulDivRound, day_share, mul_div_round
@@ -223,7 +225,7 @@ def order_allocation(order: PurchaseOrder, converted: Decimal, caps: list[Annual
 
 # --- The quote rule -----------------------------------------------------------------------------
 
-NO_DOCUMENT = "no quote document"
+NO_DOCUMENT = gettext_noop("no quote document")
 
 
 @dataclass
@@ -349,15 +351,18 @@ def assess_quote_rule(
     for quote in quotes:
         reason = ""
         if quote.supplier_id == order.counterparty_id:
-            reason = "it is from the order's own counterparty"
+            reason = _("it is from the order's own counterparty")
         elif _connected_on(quote.supplier, quote.quoted_on):
-            reason = f"{quote.supplier.name} was connected ({quote.supplier.connected_person.name}) on the quote date"
+            reason = _("%(supplier)s was connected (%(person)s) on the quote date") % {
+                "supplier": quote.supplier.name,
+                "person": quote.supplier.connected_person.name,
+            }
         elif quote.quoted_on > order.order_date:
-            reason = "it is dated after the order"
+            reason = _("it is dated after the order")
         elif quote.quoted_on < oldest:
-            reason = f"it is more than {category.quote_validity_days} days older than the order"
+            reason = _("it is more than %(days)s days older than the order") % {"days": category.quote_validity_days}
         elif category.quote_documents_required and not quote.document:
-            reason = NO_DOCUMENT
+            reason = _(NO_DOCUMENT)
         result.assessments.append(
             QuoteAssessment(
                 quote=quote,

@@ -16,7 +16,8 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from transactions.errors import Refusal
@@ -53,14 +54,17 @@ OUTSIDE_TERM = "outside_term"
 QUOTE_RULE = "quote_rule"
 CAP_EXCEEDED = "cap_exceeded"
 NO_EXCHANGE_RATE = "no_exchange_rate"
+CHINESE = ("zh-hant", "zh-hans")  # days read 2026年12月1日 there, 1 Dec 2026 in English
 
 
 def _day(value: datetime.date) -> str:
+    if translation.get_language() in CHINESE:
+        return date_format(value, "DATE_FORMAT")
     return value.strftime("%-d %b %Y")
 
 
 def _period(cap: AnnualCap) -> str:
-    return f"{_day(cap.period_start)} to {_day(cap.period_end)}"
+    return _("%(start)s to %(end)s") % {"start": _day(cap.period_start), "end": _day(cap.period_end)}
 
 
 def _lock_order_and_category(order_id: int) -> tuple[PurchaseOrder, TransactionCategory]:
@@ -81,23 +85,43 @@ def _check_term(order: PurchaseOrder, category: TransactionCategory) -> None:
     """The order date and every service day fall inside the recorded terms (the first and any renewal)."""
     terms = category_terms(category)
     if len(terms) == 1:
-        outside, runs = f"the term of “{category.name}”", f"the term of “{category.name}” runs from {terms[0]}"
+        outside = _("the term of “%(category)s”") % {"category": category.name}
+        runs = _("the term of “%(category)s” runs from %(term)s") % {"category": category.name, "term": terms[0]}
     else:
-        outside = f"every recorded term of “{category.name}”"
-        runs = f"the recorded terms of “{category.name}” are {describe_terms(terms)}"
+        outside = _("every recorded term of “%(category)s”") % {"category": category.name}
+        runs = _("the recorded terms of “%(category)s” are %(terms)s") % {
+            "category": category.name,
+            "terms": describe_terms(terms),
+        }
     if not any(term.covers(order.order_date) for term in terms):
         raise Refusal(
             OUTSIDE_TERM,
-            f"Order {order.number} is dated {_day(order.order_date)}, outside {outside} ({describe_terms(terms)}). "
-            "Orders can only be placed under the agreement during its term.",
+            _(
+                "Order %(order)s is dated %(day)s, outside %(outside)s (%(terms)s). "
+                "Orders can only be placed under the agreement during its term."
+            )
+            % {
+                "order": order.number,
+                "day": _day(order.order_date),
+                "outside": outside,
+                "terms": describe_terms(terms),
+            },
         )
     if order.recognition == PurchaseOrder.Recognition.OVER_SERVICE_PERIOD and not terms_cover(
         terms, order.service_start, order.service_end
     ):
         raise Refusal(
             OUTSIDE_TERM,
-            f"Order {order.number} buys services from {_day(order.service_start)} to {_day(order.service_end)}, "
-            f"but {runs}. Every service day must fall inside the term.",
+            _(
+                "Order %(order)s buys services from %(start)s to %(end)s, but %(runs)s. "
+                "Every service day must fall inside the term."
+            )
+            % {
+                "order": order.number,
+                "start": _day(order.service_start),
+                "end": _day(order.service_end),
+                "runs": runs,
+            },
         )
 
 
@@ -125,13 +149,22 @@ def quote_rule_refusal(order: PurchaseOrder, result: QuoteRuleResult, category: 
             },
         )
     if not result.enough_quotes:
-        ignored = [f"the quote from {a.quote.supplier.name} ({a.reason})" for a in result.assessments if not a.counted]
-        detail = (
-            f"Order {order.number} needs quotes from at least {result.required} independent third parties, dated "
-            f"within {category.quote_validity_days} days before the order; it has {result.independent_suppliers}."
-        )
+        ignored = [
+            _("the quote from %(supplier)s (%(reason)s)") % {"supplier": a.quote.supplier.name, "reason": a.reason}
+            for a in result.assessments
+            if not a.counted
+        ]
+        detail = _(
+            "Order %(order)s needs quotes from at least %(required)s independent third parties, dated "
+            "within %(days)s days before the order; it has %(has)s."
+        ) % {
+            "order": order.number,
+            "required": result.required,
+            "days": category.quote_validity_days,
+            "has": result.independent_suppliers,
+        }
         if ignored:
-            detail += " Not counted: " + "; ".join(ignored) + "."
+            detail += _(" Not counted: %(ignored)s.") % {"ignored": "; ".join(ignored)}
         return Refusal(QUOTE_RULE, detail)
     if not result.more_favourable:
         dearest = _quote_not_undercut(result)
@@ -179,9 +212,12 @@ def _check_quote_rule(order: PurchaseOrder, category: TransactionCategory) -> No
     if exception is not None and refusal.code == QUOTE_RULE:
         raise Refusal(
             QUOTE_RULE,
-            refusal.detail + " The quote-rule exception approved for this order covered "
-            f"{format_money(exception.order_amount, exception.order_currency)}; the order has changed since, so it "
-            "no longer applies.",
+            refusal.detail
+            + _(
+                " The quote-rule exception approved for this order covered %(amount)s; the order has changed since, "
+                "so it no longer applies."
+            )
+            % {"amount": format_money(exception.order_amount, exception.order_currency)},
         )
     raise refusal
 
@@ -189,8 +225,11 @@ def _check_quote_rule(order: PurchaseOrder, category: TransactionCategory) -> No
 def _order_rate_refusal(order: PurchaseOrder, currency: str) -> Refusal:
     return Refusal(
         NO_EXCHANGE_RATE,
-        f"There is no {order.currency}/{currency} exchange rate for {_day(order.order_date)}, the date of order "
-        f"{order.number}. Record that day's rate before approving.",
+        _(
+            "There is no %(currency)s/%(target)s exchange rate for %(day)s, the date of order %(order)s. "
+            "Record that day's rate before approving."
+        )
+        % {"currency": order.currency, "target": currency, "day": _day(order.order_date), "order": order.number},
     )
 
 
@@ -214,8 +253,16 @@ def _check_caps(order: PurchaseOrder, category: TransactionCategory, converted: 
         if share.cap is None:
             raise Refusal(
                 CAP_EXCEEDED,
-                f"No annual cap covers {_day(share.first_day)} to {_day(share.last_day)}, which order {order.number} "
-                f"falls in ({format_money(share.amount, currency)}). Without a cap there is no headroom.",
+                _(
+                    "No annual cap covers %(start)s to %(end)s, which order %(order)s falls in (%(amount)s). "
+                    "Without a cap there is no headroom."
+                )
+                % {
+                    "start": _day(share.first_day),
+                    "end": _day(share.last_day),
+                    "order": order.number,
+                    "amount": format_money(share.amount, currency),
+                },
             )
     for share in shares:
         cap = share.cap
@@ -223,10 +270,19 @@ def _check_caps(order: PurchaseOrder, category: TransactionCategory, converted: 
         if after > cap.amount:
             raise Refusal(
                 CAP_EXCEEDED,
-                f"Approving order {order.number} would take the annual cap of “{category.name}” for "
-                f"{_period(cap)} to {format_money(after, currency)}, above the cap of "
-                f"{format_money(cap.amount, currency)} by {format_money(after - cap.amount, currency)}. "
-                f"Headroom left: {format_money(max(cap.remaining, Decimal(0)), currency)}.",
+                _(
+                    "Approving order %(order)s would take the annual cap of “%(category)s” for %(period)s to "
+                    "%(after)s, above the cap of %(cap)s by %(over)s. Headroom left: %(headroom)s."
+                )
+                % {
+                    "order": order.number,
+                    "category": category.name,
+                    "period": _period(cap),
+                    "after": format_money(after, currency),
+                    "cap": format_money(cap.amount, currency),
+                    "over": format_money(after - cap.amount, currency),
+                    "headroom": format_money(max(cap.remaining, Decimal(0)), currency),
+                },
             )
     return shares
 
@@ -248,12 +304,19 @@ def purchase_order_approve(*, order_id: int, user: User) -> PurchaseOrder:
     )
     order, category = _lock_order_and_category(order_id)
     if not order.is_draft:
-        raise Refusal("order_not_draft", f"Order {order.number} is already {order.get_status_display().lower()}.")
+        raise Refusal(
+            "order_not_draft",
+            _("Order %(order)s is already %(status)s.")
+            % {"order": order.number, "status": order.get_status_display().lower()},
+        )
     if order.created_by_id == user.pk:
         raise Refusal(
             SELF_APPROVAL,
-            f"You entered order {order.number}, so you cannot approve it: another person with the compliance role "
-            "must approve it.",
+            _(
+                "You entered order %(order)s, so you cannot approve it: another person with the compliance role "
+                "must approve it."
+            )
+            % {"order": order.number},
         )
     _check_term(order, category)
     refusal = recompliance_refusal(order, category)
@@ -311,7 +374,7 @@ def purchase_order_cancel(
     )
     order, _category = _lock_order_and_category(order_id)
     if order.status == PurchaseOrder.Status.CANCELLED:
-        raise Refusal("order_not_cancellable", f"Order {order.number} is already cancelled.")
+        raise Refusal("order_not_cancellable", _("Order %(order)s is already cancelled.") % {"order": order.number})
     effective_on = effective_on or timezone.localdate()
     cancellation_effective_on_check(order, effective_on)
     order.status = PurchaseOrder.Status.CANCELLED
@@ -335,8 +398,11 @@ def _rate_refusal(document: str, currency: str, target: str, day: datetime.date)
     if RateBook([(currency, target, day)]).ratio(currency, target, day) is None:
         return Refusal(
             NO_EXCHANGE_RATE,
-            f"There is no {currency}/{target} exchange rate for {_day(day)}, the date of {document}. "
-            "Record that day's rate first.",
+            _(
+                "There is no %(currency)s/%(target)s exchange rate for %(day)s, the date of %(document)s. "
+                "Record that day's rate first."
+            )
+            % {"currency": currency, "target": target, "day": _day(day), "document": document},
         )
     return None
 
@@ -345,7 +411,10 @@ def invoice_refusal(invoice: Invoice) -> Refusal | None:
     """Why this invoice cannot be recorded as it stands, or None (used by the admin form as well).
     An invoice counts whatever its order's status (draft, approved or cancelled): it happened."""
     return _rate_refusal(
-        f"invoice {invoice.number}", invoice.currency, invoice.purchase_order.category.currency, invoice.invoice_date
+        _("invoice %(number)s") % {"number": invoice.number},
+        invoice.currency,
+        invoice.purchase_order.category.currency,
+        invoice.invoice_date,
     )
 
 
@@ -363,7 +432,7 @@ def invoice_save(*, invoice: Invoice, user) -> Invoice:
     else:
         previous_order = Invoice.objects.values_list("purchase_order_id", flat=True).get(pk=invoice.pk)
         if previous_order != invoice.purchase_order_id:
-            raise ValidationError({"purchase_order": "An invoice cannot be moved to another order."})
+            raise ValidationError({"purchase_order": _("An invoice cannot be moved to another order.")})
     invoice.full_clean(exclude=["created_by"])
     order, category = _lock_order_and_category(invoice.purchase_order_id)
     invoice.purchase_order = order
@@ -439,7 +508,9 @@ def credit_note_check(note: CreditNote) -> None:
             }
         )
     target = invoice.purchase_order.category.currency
-    refusal = _rate_refusal(f"credit note {note.number}", note.currency, target, note.credit_date)
+    refusal = _rate_refusal(
+        _("credit note %(number)s") % {"number": note.number}, note.currency, target, note.credit_date
+    )
     if refusal is not None:
         raise refusal
 
@@ -516,17 +587,19 @@ def annual_cap_amount_check(cap: AnnualCap) -> None:
         return
     if CapRevision.objects.filter(cap_id=cap.pk, status=CapRevision.Status.PENDING).exists():
         raise ValidationError(
-            {"amount": "A revision of this cap is pending; its amount changes when the revision takes effect."}
+            {"amount": _("A revision of this cap is pending; its amount changes when the revision takes effect.")}
         )
     used = caps_with_utilisation(AnnualCap.objects.filter(pk=cap.pk)).get().used
     if used > 0:
         currency = cap.category.currency
         raise ValidationError(
             {
-                "amount": f"{format_money(used, currency)} of this cap is already committed or invoiced, so its "
-                f"amount ({format_money(stored, currency)}) changes only through a cap revision, which takes effect "
-                "once the steps its classification requires (board approval, announcement, shareholders' approval) "
-                "are recorded."
+                "amount": _(
+                    "%(used)s of this cap is already committed or invoiced, so its amount (%(stored)s) changes only "
+                    "through a cap revision, which takes effect once the steps its classification requires (board "
+                    "approval, announcement, shareholders' approval) are recorded."
+                )
+                % {"used": format_money(used, currency), "stored": format_money(stored, currency)}
             }
         )
 
@@ -541,11 +614,18 @@ def annual_cap_check(cap: AnnualCap) -> None:
         return
     terms = category_terms(category)
     if not any(term.covers(cap.period_start) and term.covers(cap.period_end) for term in terms):
-        where = f"the term of “{category.name}”" if len(terms) == 1 else f"any recorded term of “{category.name}”"
+        where = (_("the term of “%(category)s”") if len(terms) == 1 else _("any recorded term of “%(category)s”")) % {
+            "category": category.name
+        }
         raise ValidationError(
             {
-                "period_start": f"The period {_day(cap.period_start)} to {_day(cap.period_end)} is not inside "
-                f"{where} ({describe_terms(terms)})."
+                "period_start": _("The period %(start)s to %(end)s is not inside %(where)s (%(terms)s).")
+                % {
+                    "start": _day(cap.period_start),
+                    "end": _day(cap.period_end),
+                    "where": where,
+                    "terms": describe_terms(terms),
+                }
             }
         )
     if category.pk is None:
@@ -559,8 +639,8 @@ def annual_cap_check(cap: AnnualCap) -> None:
     if overlapping is not None:
         raise ValidationError(
             {
-                "period_start": f"The period overlaps the cap for {_period(overlapping)}; "
-                "a day belongs to one period only."
+                "period_start": _("The period overlaps the cap for %(period)s; a day belongs to one period only.")
+                % {"period": _period(overlapping)}
             }
         )
 
@@ -570,7 +650,7 @@ def annual_cap_save(*, cap: AnnualCap, user) -> AnnualCap:
     if cap.pk is not None:
         stored_category = AnnualCap.objects.values_list("category_id", flat=True).get(pk=cap.pk)
         if stored_category != cap.category_id:
-            raise ValidationError({"category": "A cap cannot be moved to another category."})
+            raise ValidationError({"category": _("A cap cannot be moved to another category.")})
     cap.full_clean()
     # Lock the category so that two caps cannot be entered over the same days at once.
     TransactionCategory.objects.select_for_update().get(pk=cap.category_id)
@@ -633,7 +713,7 @@ def transaction_category_save(*, category: TransactionCategory, user) -> Transac
             TransactionCategory.objects.select_for_update().values_list("currency", flat=True).get(pk=category.pk)
         )
         if category.currency != stored_currency and category.caps.exists():
-            raise ValidationError({"currency": "The currency of a category with caps cannot change."})
+            raise ValidationError({"currency": _("The currency of a category with caps cannot change.")})
         _material_terms_check(category)
     category.full_clean()
     transaction_category_check(category)

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from transactions.models import CategoryRenewal, PurchaseOrder, TransactionCategory
 
@@ -23,6 +26,8 @@ from .models import AnnualCap
 
 
 def _day(value: datetime.date) -> str:
+    if translation.get_language() in ("zh-hant", "zh-hans"):
+        return date_format(value, "DATE_FORMAT")
     return value.strftime("%-d %b %Y")
 
 
@@ -36,7 +41,7 @@ class Term:
         return self.start <= day <= self.end
 
     def __str__(self) -> str:
-        return f"{_day(self.start)} to {_day(self.end)}"
+        return _("%(start)s to %(end)s") % {"start": _day(self.start), "end": _day(self.end)}
 
 
 def category_terms(category: TransactionCategory, *, renewals: list[CategoryRenewal] | None = None) -> list[Term]:
@@ -97,9 +102,12 @@ def term_length_check(start: datetime.date | None, end: datetime.date | None, ex
     if end > limit and not (explanation or "").strip():
         raise ValidationError(
             {
-                "term_explanation": f"The term from {_day(start)} to {_day(end)} is longer than three years (three "
-                f"years end on {_day(limit)}). Record the independent financial adviser's explanation of why a "
-                "longer term is required (Rule 14A.52), or shorten the term."
+                "term_explanation": _(
+                    "The term from %(start)s to %(end)s is longer than three years (three years end on %(limit)s). "
+                    "Record the independent financial adviser's explanation of why a longer term is required "
+                    "(Rule 14A.52), or shorten the term."
+                )
+                % {"start": _day(start), "end": _day(end), "limit": _day(limit)}
             }
         )
 
@@ -110,7 +118,12 @@ def terms_check(category: TransactionCategory, terms: list[Term], *, field: str 
     for earlier, later in itertools.pairwise(ordered):
         if later.start <= earlier.end:
             raise ValidationError(
-                {field: f"The terms {earlier} and {later} overlap; each term starts after the previous one ends."}
+                {
+                    field: _(
+                        "The terms %(earlier)s and %(later)s overlap; each term starts after the previous one ends."
+                    )
+                    % {"earlier": earlier, "later": later}
+                }
             )
     if category.pk is None:
         return
@@ -118,8 +131,8 @@ def terms_check(category: TransactionCategory, terms: list[Term], *, field: str 
     caps = AnnualCap.objects.filter(category_id=category.pk).order_by("period_start")
     outside = [cap for cap in caps if not any(t.covers(cap.period_start) and t.covers(cap.period_end) for t in terms)]
     if outside:
-        periods = ", ".join(f"{_day(c.period_start)} to {_day(c.period_end)}" for c in outside)
-        errors.append(f"The caps for {periods} would fall outside the term.")
+        periods = ", ".join(str(Term(c.period_start, c.period_end)) for c in outside)
+        errors.append(_("The caps for %(periods)s would fall outside the term.") % {"periods": periods})
     approved = PurchaseOrder.objects.filter(category_id=category.pk, status=PurchaseOrder.Status.APPROVED)
     numbers = [
         order.number
@@ -127,7 +140,9 @@ def terms_check(category: TransactionCategory, terms: list[Term], *, field: str 
         if not order_inside_terms(order, terms)
     ]
     if numbers:
-        errors.append(f"Approved orders would fall outside the term: {', '.join(numbers[:5])}.")
+        errors.append(
+            _("Approved orders would fall outside the term: %(orders)s.") % {"orders": ", ".join(numbers[:5])}
+        )
     if errors:
         raise ValidationError({field: errors})
 

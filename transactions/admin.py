@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Count
+from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
@@ -122,7 +123,7 @@ class ConnectedPersonAdmin(AuditedAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(counterparty_total=Count("counterparties"))
 
-    @admin.display(description="group companies", ordering="counterparty_total")
+    @admin.display(description=gettext_lazy("group companies"), ordering="counterparty_total")
     def counterparty_count(self, person) -> int:
         return person.counterparty_total
 
@@ -134,7 +135,7 @@ class CounterpartyAdmin(AuditedAdmin):
     list_select_related = ["connected_person"]
     search_fields = ["name", "name_zh"]
 
-    @admin.display(boolean=True, description="independent third party")
+    @admin.display(boolean=True, description=gettext_lazy("independent third party"))
     def independent(self, counterparty) -> bool:
         return counterparty.is_independent
 

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
+from django.utils.translation import gettext_lazy as _
 
 
 def _register_sqlite_functions(sender, connection, **kwargs) -> None:
@@ -11,7 +12,7 @@ def _register_sqlite_functions(sender, connection, **kwargs) -> None:
 
 class TransactionsConfig(AppConfig):
     name = "transactions"
-    verbose_name = "Transactions (facts)"
+    verbose_name = _("Transactions (facts)")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -70,32 +70,34 @@ class RandomName:
 
 def validate_quote_document(upload) -> None:
     """A PDF, PNG or JPEG, no larger than QUOTE_DOCUMENT_MAX_BYTES, whose content matches its name."""
-    _validate_document(upload, "the quote")
+    _validate_document(upload, _("the quote"))
 
 
 def validate_evidence_document(upload) -> None:
     """The evidence of a quote-rule exception: the same kinds and size as a quote document."""
-    _validate_document(upload, "the evidence")
+    _validate_document(upload, _("the evidence"))
 
 
 def _validate_document(upload, what: str) -> None:
     limit = settings.QUOTE_DOCUMENT_MAX_BYTES
     if upload.size is not None and upload.size > limit:
         raise ValidationError(
-            "The document is %(size)s MB; the largest accepted is %(limit)s MB.",
+            _("The document is %(size)s MB; the largest accepted is %(limit)s MB."),
             code="document_too_large",
             params={"size": f"{upload.size / 1_048_576:.1f}", "limit": f"{limit / 1_048_576:.1f}"},
         )
     extension = PurePath(upload.name or "").suffix.lower().lstrip(".")
     if extension not in _SIGNATURES:
-        raise ValidationError(f"Upload {what} as a PDF, PNG or JPEG file.", code="document_type")
+        raise ValidationError(
+            _("Upload %(what)s as a PDF, PNG or JPEG file."), code="document_type", params={"what": what}
+        )
     position = upload.tell() if hasattr(upload, "tell") else 0
     upload.seek(0)
     content = upload.read()
     upload.seek(position)
     if not any(content.startswith(signature) for signature in _SIGNATURES[extension]):
         raise ValidationError(
-            "The file is named .%(extension)s but its content is not a %(kind)s document.",
+            _("The file is named .%(extension)s but its content is not a %(kind)s document."),
             code="document_content",
             params={"extension": extension, "kind": extension.upper()},
         )

@@ -40,6 +40,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .audit import AuditedManager
@@ -47,21 +49,29 @@ from .currencies import CURRENCY_CHOICES
 from .documents import ALLOWED_EXTENSIONS, RandomName, private_storage, validate_quote_document
 from .money import MONEY, RATE, positive_money
 
+CURRENCY = _("currency")
 
-def currency_field(verbose_name: str = "currency", **kwargs) -> models.CharField:
+
+def currency_field(verbose_name=CURRENCY, **kwargs) -> models.CharField:
     return models.CharField(verbose_name, max_length=3, choices=CURRENCY_CHOICES, **kwargs)
 
 
 class ConnectedPerson(models.Model):
-    name = models.CharField(max_length=200, unique=True)
-    name_zh = models.CharField("name (Chinese)", max_length=200, blank=True)
-    basis = models.TextField(help_text="Why the person is connected, e.g. a substantial shareholder holding 11.12%.")
-    connected_from = models.DateField()
-    connected_until = models.DateField(null=True, blank=True, help_text="Leave empty while still connected.")
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
+    basis = models.TextField(
+        _("basis"), help_text=_("Why the person is connected, e.g. a substantial shareholder holding 11.12%.")
+    )
+    connected_from = models.DateField(_("connected from"))
+    connected_until = models.DateField(
+        _("connected until"), null=True, blank=True, help_text=_("Leave empty while still connected.")
+    )
     objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("connected person")
+        verbose_name_plural = _("connected persons")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
@@ -75,38 +85,43 @@ class ConnectedPerson(models.Model):
 
     def clean(self) -> None:
         if self.connected_until and self.connected_from and self.connected_until < self.connected_from:
-            raise ValidationError({"connected_until": "The connection must end on or after it started."})
+            raise ValidationError({"connected_until": _("The connection must end on or after it started.")})
 
 
 class Counterparty(models.Model):
     class IndependenceBasis(models.TextChoices):
-        DECLARATION = "declaration", "The supplier's written declaration"
-        SEARCH = "search", "A search of registers and shareholdings"
+        DECLARATION = "declaration", _("The supplier's written declaration")
+        SEARCH = "search", _("A search of registers and shareholdings")
 
-    name = models.CharField(max_length=200, unique=True)
-    name_zh = models.CharField("name (Chinese)", max_length=200, blank=True)
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
     connected_person = models.ForeignKey(
         ConnectedPerson,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="counterparties",
-        help_text="The connected person whose group it belongs to; empty for an independent third party.",
+        help_text=_("The connected person whose group it belongs to; empty for an independent third party."),
+        verbose_name=_("connected person"),
     )
     # How the independence of a supplier was established (evidence for the quote rule).
     independence_basis = models.CharField(
-        "independence established by", max_length=16, choices=IndependenceBasis.choices, blank=True
+        _("independence established by"), max_length=16, choices=IndependenceBasis.choices, blank=True
     )
-    independence_checked_on = models.DateField("independence checked on", null=True, blank=True)
+    independence_checked_on = models.DateField(_("independence checked on"), null=True, blank=True)
     independence_reference = models.CharField(
-        "independence evidence", max_length=300, blank=True, help_text="e.g. the declaration's date or the search file."
+        _("independence evidence"),
+        max_length=300,
+        blank=True,
+        help_text=_("e.g. the declaration's date or the search file."),
     )
     objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("counterparty")
         ordering = ["name"]
-        verbose_name_plural = "counterparties"
+        verbose_name_plural = _("counterparties")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.name_zh})" if self.name_zh else self.name
@@ -117,26 +132,30 @@ class Counterparty(models.Model):
 
 
 class FrameworkAgreement(models.Model):
-    title = models.CharField(max_length=300)
-    title_zh = models.CharField("title (Chinese)", max_length=300, blank=True)
-    connected_person = models.ForeignKey(ConnectedPerson, on_delete=models.PROTECT, related_name="agreements")
-    signed_on = models.DateField()
-    board_approved_on = models.DateField()
+    title = models.CharField(_("title"), max_length=300)
+    title_zh = models.CharField(_("title (Chinese)"), max_length=300, blank=True)
+    connected_person = models.ForeignKey(
+        ConnectedPerson, on_delete=models.PROTECT, related_name="agreements", verbose_name=_("connected person")
+    )
+    signed_on = models.DateField(_("signed on"))
+    board_approved_on = models.DateField(_("board approved on"))
     board_minutes_ref = models.CharField(
-        "board minutes reference",
+        _("board minutes reference"),
         max_length=300,
         blank=True,
-        help_text="e.g. the minutes of the meeting that approved it.",
+        help_text=_("e.g. the minutes of the meeting that approved it."),
     )
     abstaining_directors = models.TextField(
-        "directors who abstained", blank=True, help_text="The interested directors who abstained from voting."
+        _("directors who abstained"), blank=True, help_text=_("The interested directors who abstained from voting.")
     )
-    announced_on = models.DateField("announcement date", null=True, blank=True)
-    announcement_ref = models.CharField("announcement reference", max_length=300, blank=True)
+    announced_on = models.DateField(_("announcement date"), null=True, blank=True)
+    announcement_ref = models.CharField(_("announcement reference"), max_length=300, blank=True)
     objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("framework agreement")
+        verbose_name_plural = _("framework agreements")
         ordering = ["-signed_on", "title"]
         constraints = [
             models.UniqueConstraint(fields=["connected_person", "title"], name="agreement_title_unique"),
@@ -147,36 +166,48 @@ class FrameworkAgreement(models.Model):
 
 
 class TransactionCategory(models.Model):
-    agreement = models.ForeignKey(FrameworkAgreement, on_delete=models.PROTECT, related_name="categories")
-    name = models.CharField(max_length=200)
-    name_zh = models.CharField("name (Chinese)", max_length=200, blank=True)
-    term_start = models.DateField(help_text="The first term as agreed; a renewal adds a later term.")
-    term_end = models.DateField()
-    term_explanation = models.TextField(
-        "explanation of a term over three years",
-        blank=True,
-        help_text="Needed when the term is longer than three years: the independent financial adviser's view of "
-        "why a longer term is required and is normal business practice (Rule 14A.52).",
+    agreement = models.ForeignKey(
+        FrameworkAgreement, on_delete=models.PROTECT, related_name="categories", verbose_name=_("agreement")
     )
-    currency = currency_field(help_text="The currency of the annual caps; every amount is converted into it.")
-    min_independent_quotes = models.PositiveSmallIntegerField(default=2)
+    name = models.CharField(_("name"), max_length=200)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
+    term_start = models.DateField(
+        _("term start"), help_text=_("The first term as agreed; a renewal adds a later term.")
+    )
+    term_end = models.DateField(_("term end"))
+    term_explanation = models.TextField(
+        _("explanation of a term over three years"),
+        blank=True,
+        help_text=_(
+            "Needed when the term is longer than three years: the independent financial adviser's view of "
+            "why a longer term is required and is normal business practice (Rule 14A.52)."
+        ),
+    )
+    currency = currency_field(help_text=_("The currency of the annual caps; every amount is converted into it."))
+    min_independent_quotes = models.PositiveSmallIntegerField(_("min independent quotes"), default=2)
     quote_validity_days = models.PositiveSmallIntegerField(
-        default=90, help_text="A quote counts for orders placed no more than this many days after it."
+        _("quote validity days"),
+        default=90,
+        help_text=_("A quote counts for orders placed no more than this many days after it."),
     )
     quote_documents_required = models.BooleanField(
-        default=True, help_text="A quote counts towards the quote rule only with its document attached."
+        _("quote documents required"),
+        default=True,
+        help_text=_("A quote counts towards the quote rule only with its document attached."),
     )
     pricing_basis = models.TextField(
-        blank=True, help_text="The pricing policy as agreed; a material change is recorded as a change of terms."
+        _("pricing basis"),
+        blank=True,
+        help_text=_("The pricing policy as agreed; a material change is recorded as a change of terms."),
     )
-    scope = models.TextField(blank=True, help_text="What is bought under the category, as agreed.")
+    scope = models.TextField(_("scope"), blank=True, help_text=_("What is bought under the category, as agreed."))
     objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["agreement", "name"]
-        verbose_name = "transaction category"
-        verbose_name_plural = "transaction categories"
+        verbose_name = _("transaction category")
+        verbose_name_plural = _("transaction categories")
         constraints = [
             models.UniqueConstraint(fields=["agreement", "name"], name="category_name_unique"),
             models.CheckConstraint(condition=Q(term_end__gte=F("term_start")), name="category_term_ends_after_start"),
@@ -188,55 +219,69 @@ class TransactionCategory(models.Model):
 
     def clean(self) -> None:
         if self.term_start and self.term_end and self.term_end < self.term_start:
-            raise ValidationError({"term_end": "The term must end on or after it starts."})
+            raise ValidationError({"term_end": _("The term must end on or after it starts.")})
 
 
 class CategoryRenewal(models.Model):
     """A later term of a category, agreed on renewal; the caps of its periods are the category's caps."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending: steps to record"
-        EFFECTIVE = "effective", "Effective"
+        PENDING = "pending", _("Pending: steps to record")
+        EFFECTIVE = "effective", _("Effective")
 
-    category = models.ForeignKey(TransactionCategory, on_delete=models.PROTECT, related_name="renewals")
-    term_start = models.DateField()
-    term_end = models.DateField()
+    category = models.ForeignKey(
+        TransactionCategory, on_delete=models.PROTECT, related_name="renewals", verbose_name=_("category")
+    )
+    term_start = models.DateField(_("term start"))
+    term_end = models.DateField(_("term end"))
     term_explanation = models.TextField(
-        "explanation of a term over three years",
+        _("explanation of a term over three years"),
         blank=True,
-        help_text="Needed when the term is longer than three years: the independent financial adviser's view of "
-        "why a longer term is required and is normal business practice (Rule 14A.52).",
+        help_text=_(
+            "Needed when the term is longer than three years: the independent financial adviser's view of "
+            "why a longer term is required and is normal business practice (Rule 14A.52)."
+        ),
     )
     reference = models.CharField(
-        max_length=300, blank=True, help_text="e.g. the renewal agreement or the announcement of the new caps."
+        _("reference"),
+        max_length=300,
+        blank=True,
+        help_text=_("e.g. the renewal agreement or the announcement of the new caps."),
     )
     # Re-compliance (Rule 14A.54): the steps the classification requires, recorded as they happen; the
     # renewed term governs no order until every required one is recorded (compliance.renewals).
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, editable=False)
-    tier = models.CharField(max_length=40, blank=True, editable=False)
-    provisional = models.BooleanField(default=False, editable=False)
-    missing = models.JSONField(default=list, blank=True, editable=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING, editable=False
+    )
+    tier = models.CharField(_("tier"), max_length=40, blank=True, editable=False)
+    provisional = models.BooleanField(_("provisional"), default=False, editable=False)
+    missing = models.JSONField(_("missing"), default=list, blank=True, editable=False)
     board_approved_on = models.DateField(
-        "board approval", null=True, blank=True, help_text="The day the board approved the renewal."
+        _("board approval"), null=True, blank=True, help_text=_("The day the board approved the renewal.")
     )
-    announced_on = models.DateField("announcement", null=True, blank=True)
-    circular_issued_on = models.DateField("circular issued", null=True, blank=True)
-    adviser_letter_on = models.DateField("independent financial adviser's letter", null=True, blank=True)
-    shareholders_approved_on = models.DateField("independent shareholders' approval", null=True, blank=True)
-    board_minutes_ref = models.CharField("board minutes reference", max_length=300, blank=True)
-    abstaining_directors = models.TextField("directors who abstained", blank=True)
-    announcement_ref = models.CharField("announcement reference", max_length=300, blank=True)
+    announced_on = models.DateField(_("announcement"), null=True, blank=True)
+    circular_issued_on = models.DateField(_("circular issued"), null=True, blank=True)
+    adviser_letter_on = models.DateField(_("independent financial adviser's letter"), null=True, blank=True)
+    shareholders_approved_on = models.DateField(_("independent shareholders' approval"), null=True, blank=True)
+    board_minutes_ref = models.CharField(_("board minutes reference"), max_length=300, blank=True)
+    abstaining_directors = models.TextField(_("directors who abstained"), blank=True)
+    announcement_ref = models.CharField(_("announcement reference"), max_length=300, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["category", "term_start"]
-        verbose_name = "renewal (a later term)"
-        verbose_name_plural = "renewals (later terms)"
+        verbose_name = _("renewal (a later term)")
+        verbose_name_plural = _("renewals (later terms)")
         constraints = [
             models.CheckConstraint(condition=Q(term_end__gte=F("term_start")), name="renewal_term_ends_after_start"),
             models.UniqueConstraint(fields=["category", "term_start"], name="renewal_term_start_unique"),
@@ -252,19 +297,23 @@ class CategoryRenewal(models.Model):
 
     def clean(self) -> None:
         if self.term_start and self.term_end and self.term_end < self.term_start:
-            raise ValidationError({"term_end": "The term must end on or after it starts."})
+            raise ValidationError({"term_end": _("The term must end on or after it starts.")})
 
 
 class ExchangeRate(models.Model):
     currency = currency_field()
-    target_currency = currency_field("target currency")
-    rate_date = models.DateField()
-    rate = models.DecimalField(**RATE, help_text="One unit of the currency is this many units of the target currency.")
-    source = models.CharField(max_length=200, blank=True, help_text="e.g. PBOC central parity")
+    target_currency = currency_field(_("target currency"))
+    rate_date = models.DateField(_("rate date"))
+    rate = models.DecimalField(
+        _("rate"), **RATE, help_text=_("One unit of the currency is this many units of the target currency.")
+    )
+    source = models.CharField(_("source"), max_length=200, blank=True, help_text=_("e.g. PBOC central parity"))
     objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
         ordering = ["-rate_date", "currency", "target_currency"]
         constraints = [
             models.UniqueConstraint(fields=["currency", "target_currency", "rate_date"], name="exchange_rate_unique"),
@@ -277,53 +326,86 @@ class ExchangeRate(models.Model):
 
     def clean(self) -> None:
         if self.currency and self.currency == self.target_currency:
-            raise ValidationError({"target_currency": "A rate converts between two different currencies."})
+            raise ValidationError({"target_currency": _("A rate converts between two different currencies.")})
         if self.rate is not None and self.rate <= 0:
-            raise ValidationError({"rate": "A rate is greater than zero."})
+            raise ValidationError({"rate": _("A rate is greater than zero.")})
 
 
 class PurchaseOrder(models.Model):
     class Recognition(models.TextChoices):
-        ON_ORDER_DATE = "on_order_date", "On the order date"
-        OVER_SERVICE_PERIOD = "over_service_period", "Spread over the service period"
+        ON_ORDER_DATE = "on_order_date", _("On the order date")
+        OVER_SERVICE_PERIOD = "over_service_period", _("Spread over the service period")
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        APPROVED = "approved", "Approved"
-        CANCELLED = "cancelled", "Cancelled"
+        DRAFT = "draft", _("Draft")
+        APPROVED = "approved", _("Approved")
+        CANCELLED = "cancelled", _("Cancelled")
 
-    number = models.CharField(max_length=64, unique=True)
-    category = models.ForeignKey(TransactionCategory, on_delete=models.PROTECT, related_name="purchase_orders")
-    counterparty = models.ForeignKey(Counterparty, on_delete=models.PROTECT, related_name="purchase_orders")
-    description = models.CharField(max_length=500, blank=True)
-    order_date = models.DateField()
-    amount = models.DecimalField(**MONEY, validators=[positive_money])
+    number = models.CharField(_("number"), max_length=64, unique=True)
+    category = models.ForeignKey(
+        TransactionCategory, on_delete=models.PROTECT, related_name="purchase_orders", verbose_name=_("category")
+    )
+    counterparty = models.ForeignKey(
+        Counterparty, on_delete=models.PROTECT, related_name="purchase_orders", verbose_name=_("counterparty")
+    )
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    order_date = models.DateField(_("order date"))
+    amount = models.DecimalField(_("amount"), **MONEY, validators=[positive_money])
     currency = currency_field()
-    recognition = models.CharField(max_length=24, choices=Recognition.choices, default=Recognition.ON_ORDER_DATE)
-    service_start = models.DateField(null=True, blank=True)
-    service_end = models.DateField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT, editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    recognition = models.CharField(
+        _("recognition"), max_length=24, choices=Recognition.choices, default=Recognition.ON_ORDER_DATE
+    )
+    service_start = models.DateField(_("service start"), null=True, blank=True)
+    service_end = models.DateField(_("service end"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("approved by"),
     )
-    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True, editable=False)
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("cancelled by"),
     )
-    cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
-    cancellation_reason = models.CharField(max_length=500, blank=True, editable=False)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True, editable=False)
+    cancellation_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True, editable=False)
     cancellation_effective_on = models.DateField(
-        null=True, blank=True, editable=False, help_text="The business day from which the commitment is withdrawn."
+        _("cancellation effective on"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The business day from which the commitment is withdrawn."),
     )
     invoiced_before_approval = models.BooleanField(
-        default=False, editable=False, help_text="An invoice was recorded while the order was still a draft."
+        _("invoiced before approval"),
+        default=False,
+        editable=False,
+        help_text=_("An invoice was recorded while the order was still a draft."),
     )
     objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("purchase order")
+        verbose_name_plural = _("purchase orders")
         ordering = ["-order_date", "-id"]
         permissions = [
             ("approve_purchaseorder", "Can approve purchase orders"),
@@ -366,13 +448,13 @@ class PurchaseOrder(models.Model):
         if self.recognition == self.Recognition.OVER_SERVICE_PERIOD:
             for name in ("service_start", "service_end"):
                 if getattr(self, name) is None:
-                    errors[name] = "Enter the service period of an order spread over it."
+                    errors[name] = _("Enter the service period of an order spread over it.")
             if self.service_start and self.service_end and self.service_end < self.service_start:
-                errors["service_end"] = "The service period must end on or after it starts."
+                errors["service_end"] = _("The service period must end on or after it starts.")
         else:
             for name in ("service_start", "service_end"):
                 if getattr(self, name) is not None:
-                    errors[name] = "Leave the service period empty: this order is recognised on its order date."
+                    errors[name] = _("Leave the service period empty: this order is recognised on its order date.")
         if errors:
             raise ValidationError(errors)
 
@@ -390,31 +472,47 @@ class PurchaseOrder(models.Model):
 
 
 class Quote(models.Model):
-    purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="quotes")
-    supplier = models.ForeignKey(
-        Counterparty, on_delete=models.PROTECT, related_name="quotes", help_text="Who quoted the price."
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.PROTECT, related_name="quotes", verbose_name=_("purchase order")
     )
-    quoted_on = models.DateField()
-    amount = models.DecimalField(**MONEY, validators=[positive_money])
+    supplier = models.ForeignKey(
+        Counterparty,
+        on_delete=models.PROTECT,
+        related_name="quotes",
+        help_text=_("Who quoted the price."),
+        verbose_name=_("supplier"),
+    )
+    quoted_on = models.DateField(_("quoted on"))
+    amount = models.DecimalField(_("amount"), **MONEY, validators=[positive_money])
     currency = currency_field()
-    reference = models.CharField(max_length=100, blank=True, help_text="The supplier's quote number.")
+    reference = models.CharField(
+        _("reference"), max_length=100, blank=True, help_text=_("The supplier's quote number.")
+    )
     document = models.FileField(
+        _("document"),
         storage=private_storage,
         upload_to=RandomName("quotes"),
         max_length=200,
         blank=True,
         validators=[validate_quote_document],
-        help_text="PDF, PNG or JPEG: " + ", ".join(ALLOWED_EXTENSIONS),
+        help_text=format_lazy("{}{}", _("PDF, PNG or JPEG: "), ", ".join(ALLOWED_EXTENSIONS)),
     )
-    document_name = models.CharField(max_length=200, blank=True, editable=False)
+    document_name = models.CharField(_("document name"), max_length=200, blank=True, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("quote")
+        verbose_name_plural = _("quotes")
         ordering = ["purchase_order", "quoted_on", "id"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="quote_amount_positive")]
 
@@ -423,19 +521,28 @@ class Quote(models.Model):
 
 
 class Invoice(models.Model):
-    purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="invoices")
-    number = models.CharField(max_length=64, unique=True)
-    invoice_date = models.DateField()
-    amount = models.DecimalField(**MONEY, validators=[positive_money])
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("purchase order")
+    )
+    number = models.CharField(_("number"), max_length=64, unique=True)
+    invoice_date = models.DateField(_("invoice date"))
+    amount = models.DecimalField(_("amount"), **MONEY, validators=[positive_money])
     currency = currency_field()
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
         ordering = ["purchase_order", "invoice_date", "id"]
         indexes = [models.Index(fields=["invoice_date"], name="invoice_date")]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_amount_positive")]
@@ -448,19 +555,30 @@ class CreditNote(models.Model):
     """A supplier's credit against one invoice: the only way an actual amount is reduced (an invoice is
     never deleted, whatever becomes of its order). At most what remains of the invoice (compliance.services)."""
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
-    number = models.CharField(max_length=64, unique=True)
-    credit_date = models.DateField()
-    amount = models.DecimalField(**MONEY, validators=[positive_money], help_text="Positive: the amount credited.")
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="credit_notes", verbose_name=_("invoice")
+    )
+    number = models.CharField(_("number"), max_length=64, unique=True)
+    credit_date = models.DateField(_("credit date"))
+    amount = models.DecimalField(
+        _("amount"), **MONEY, validators=[positive_money], help_text=_("Positive: the amount credited.")
+    )
     currency = currency_field()
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("credit note")
+        verbose_name_plural = _("credit notes")
         ordering = ["invoice", "credit_date", "id"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="credit_note_amount_positive")]
 

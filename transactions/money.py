@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Func
+from django.utils.translation import gettext as _
 
 MONEY: dict[str, Any] = {"max_digits": 18, "decimal_places": 2}
 RATE: dict[str, Any] = {"max_digits": 20, "decimal_places": 10}
@@ -21,7 +22,7 @@ ZERO = Decimal("0.00")
 def positive_money(value: Decimal) -> None:
     """Field validator: every amount is greater than zero (the database checks it too)."""
     if value is not None and value <= 0:
-        raise ValidationError("Enter an amount greater than zero.", code="not_positive")
+        raise ValidationError(_("Enter an amount greater than zero."), code="not_positive")
 
 
 # Enough digits that a true half-cent tie is never confused with a neighbour.

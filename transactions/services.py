@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from .errors import Refusal
 from .models import ExchangeRate, PurchaseOrder, Quote
@@ -24,7 +25,7 @@ def assign_fields(instance, fields: dict[str, Any], allowed: tuple[str, ...]) ->
     """Set the given fields on an instance, refusing any field the service does not let callers set."""
     unknown = set(fields) - set(allowed)
     if unknown:
-        raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
+        raise ValidationError({name: _("This field cannot be set.") for name in sorted(unknown)})
     for name, value in fields.items():
         setattr(instance, name, value)
 
@@ -38,9 +39,15 @@ def purchase_order_check(order: PurchaseOrder) -> None:
     if counterparty.connected_person_id != connected_person.pk:
         raise ValidationError(
             {
-                "counterparty": f"{counterparty.name} is not a company of {connected_person.name}, the connected "
-                f"person of “{category.agreement.title}”. Orders under this agreement are placed with its group "
-                "companies."
+                "counterparty": _(
+                    "%(counterparty)s is not a company of %(person)s, the connected person of “%(agreement)s”. "
+                    "Orders under this agreement are placed with its group companies."
+                )
+                % {
+                    "counterparty": counterparty.name,
+                    "person": connected_person.name,
+                    "agreement": category.agreement.title,
+                }
             }
         )
 
@@ -66,8 +73,8 @@ def _locked_draft(order_id: int) -> None:
     if not order.is_draft:
         raise Refusal(
             "order_not_draft",
-            f"Order {order.number} is {order.get_status_display().lower()}; only draft orders and their quotes "
-            "can be changed.",
+            _("Order %(order)s is %(status)s; only draft orders and their quotes can be changed.")
+            % {"order": order.number, "status": order.get_status_display().lower()},
         )
 
 
@@ -102,7 +109,7 @@ def quote_save(*, quote: Quote, user) -> Quote:
     if quote.pk is not None:
         stored_order = Quote.objects.values_list("purchase_order_id", flat=True).get(pk=quote.pk)
         if stored_order != quote.purchase_order_id:
-            raise ValidationError({"purchase_order": "A quote cannot be moved to another order; enter it there."})
+            raise ValidationError({"purchase_order": _("A quote cannot be moved to another order; enter it there.")})
     else:
         quote.created_by = user
     _locked_draft(quote.purchase_order_id)
@@ -142,7 +149,8 @@ def exchange_rate_delete(*, rate: ExchangeRate, user) -> None:
     if exchange_rate_in_use(rate):
         raise Refusal(
             "rate_in_use",
-            f"The rate {rate} converts orders, quotes or invoices of that day; correct it instead of deleting it.",
+            _("The rate %(rate)s converts orders, quotes or invoices of that day; correct it instead of deleting it.")
+            % {"rate": rate},
         )
     rate._history_user = user
     rate.delete()
