@@ -50,6 +50,7 @@ from .terms import category_terms, describe_terms, term_length_check, terms_chec
 SELF_APPROVAL = "self_approval"
 OUTSIDE_TERM = "outside_term"
 QUOTE_RULE = "quote_rule"
+PRICING_RULE = "pricing_rule"  # the quote rule of a sale: not priced lower than independent customers
 CAP_EXCEEDED = "cap_exceeded"
 NO_EXCHANGE_RATE = "no_exchange_rate"
 
@@ -104,6 +105,8 @@ def quote_rule_refusal(order: PurchaseOrder, result: QuoteRuleResult, category: 
     """Why the order fails the quote rule (or a rate it needs is missing), from an assessment; None if it passes.
     Used by the approval gate and by the sweep over approved orders."""
     currency = category.currency
+    if result.sale and result.order_converted is not None and not result.missing_rates:
+        return pricing_rule_refusal(order, result, category)
     if result.order_converted is None:
         return _order_rate_refusal(order, currency)
     if result.missing_rates:
@@ -150,6 +153,55 @@ def quote_rule_refusal(order: PurchaseOrder, result: QuoteRuleResult, category: 
     return None
 
 
+def pricing_rule_refusal(
+    order: PurchaseOrder, result: QuoteRuleResult, category: TransactionCategory
+) -> Refusal | None:
+    """Why a sale fails the pricing rule: too few price references from distinct independent customers, or
+    priced lower than one of them (by how much, and than whom); None if it passes."""
+    if not result.enough_quotes:
+        ignored = [
+            _("the reference of %(customer)s (%(reason)s)") % {"customer": a.quote.supplier.name, "reason": a.reason}
+            for a in result.assessments
+            if not a.counted
+        ]
+        detail = _(
+            "Sales order %(order)s needs price references from at least %(required)s independent customers, dated "
+            "within %(days)s days before the order; it has %(count)s."
+        ) % {
+            "order": order.number,
+            "required": result.required,
+            "days": category.quote_validity_days,
+            "count": result.independent_suppliers,
+        }
+        if ignored:
+            detail += " " + _("Not counted: %(list)s.") % {"list": "; ".join(ignored)}
+        return Refusal(PRICING_RULE, detail)
+    if not result.more_favourable:
+        highest = max(
+            (a for a in result.counted if result.order_amount < a.compared), key=lambda a: (a.compared, -a.quote.pk)
+        )
+        price = _order_in_quote_currency(result, highest)
+        reference = highest.quote.reference or _("no reference")
+        return Refusal(
+            PRICING_RULE,
+            _(
+                "Sales order %(order)s charges the connected person %(price)s, %(short)s less than %(customer)s, "
+                "an independent customer, was charged (%(quote)s, %(reference)s, %(day)s). A sale to a connected "
+                "person must not be priced lower than to independent customers."
+            )
+            % {
+                "order": order.number,
+                "price": format_money(price, highest.quote.currency),
+                "short": format_money(highest.quote.amount - price, highest.quote.currency),
+                "customer": highest.quote.supplier.name,
+                "quote": format_money(highest.quote.amount, highest.quote.currency),
+                "reference": reference,
+                "day": _day(highest.quote.quoted_on),
+            },
+        )
+    return None
+
+
 def _quote_not_undercut(result: QuoteRuleResult):
     """The lowest counted quote the order is not cheaper than (compared in the order's currency)."""
     return min((a for a in result.counted if result.order_amount >= a.compared), key=lambda a: (a.compared, a.quote.pk))
@@ -175,9 +227,9 @@ def _check_quote_rule(order: PurchaseOrder, category: TransactionCategory) -> No
     refusal = quote_rule_refusal(order, quote_rule_for_order(order), category)
     if refusal is None:
         return
-    if exception is not None and refusal.code == QUOTE_RULE:
+    if exception is not None and refusal.code in (QUOTE_RULE, PRICING_RULE):
         raise Refusal(
-            QUOTE_RULE,
+            refusal.code,
             refusal.detail + " The quote-rule exception approved for this order covered "
             f"{format_money(exception.order_amount, exception.order_currency)}; the order has changed since, so it "
             "no longer applies.",

@@ -1,0 +1,236 @@
+"""Sales to the connected person: the pricing rule reversed (not lower than independent customers), and the
+caps of a sales category counted through its orders, invoices and cancellations by the same ledger."""
+
+from decimal import Decimal
+
+import pytest
+
+from compliance.models import Alert, AnnualCap
+from compliance.selectors import caps_with_utilisation
+from compliance.services import invoice_record, purchase_order_approve, purchase_order_cancel
+from tests.factories import D, QuoteFactory, RateFactory
+from transactions.errors import Refusal
+from transactions.models import PurchaseOrder
+
+
+@pytest.fixture
+def approve(compliance_user):
+    return lambda order: purchase_order_approve(order_id=order.pk, user=compliance_user)
+
+
+def refusal_of(approve, order) -> Refusal:
+    with pytest.raises(Refusal) as caught:
+        approve(order)
+    order.refresh_from_db()
+    assert order.status == PurchaseOrder.Status.DRAFT, "a refused approval changes nothing"
+    return caught.value
+
+
+def figures(cap: AnnualCap, as_of=None) -> tuple[Decimal, Decimal]:
+    cap = caps_with_utilisation(AnnualCap.objects.filter(pk=cap.pk), as_of=as_of).get()
+    return cap.committed, cap.actual
+
+
+# --- pricing_rule ----------------------------------------------------------------------------------
+
+
+def test_a_sale_priced_below_an_independent_customers_reference_is_refused_saying_by_how_much(ledger, approve):
+    order = ledger.sale("99999.99", references=("90000.00", "100000.00"))
+    higher = order.quotes.get(amount=Decimal("100000.00"))
+
+    refusal = refusal_of(approve, order)
+
+    assert refusal.code == "pricing_rule"
+    assert refusal.detail == (
+        f"Sales order {order.number} charges the connected person CNY 99,999.99, CNY 0.01 less than Independent B "
+        f"Ltd., an independent customer, was charged (CNY 100,000.00, {higher.reference}, 20 Feb 2026). A sale to a "
+        "connected person must not be priced lower than to independent customers."
+    )
+
+
+def test_a_sale_priced_equal_to_the_highest_reference_is_approved(ledger, approve):
+    order = approve(ledger.sale("100000.00", references=("90000.00", "100000.00")))
+
+    assert order.status == PurchaseOrder.Status.APPROVED
+
+
+def test_a_sale_priced_above_every_reference_is_approved_where_a_purchase_would_be_refused(ledger, approve):
+    """The rule is reversed: a purchase dearer than its quotes fails the quote rule, a sale passes."""
+    sale = approve(ledger.sale("120000.00", references=("90000.00", "100000.00")))
+    purchase = ledger.order("120000.00", quotes=("90000.00", "100000.00"))
+
+    assert sale.status == PurchaseOrder.Status.APPROVED
+    assert refusal_of(approve, purchase).code == "quote_rule"
+
+
+def test_a_reference_in_another_currency_is_compared_at_the_order_dates_rate(ledger, approve):
+    """USD 100,000.00 dated 20 Feb 2026; the order of 2 Mar 2026 in CNY. At 2 Mar's 7.1 the reference is
+    CNY 710,000.00; at 20 Feb's 7.0 it would be 700,000.00, which a price of 703,000.00 would beat."""
+    RateFactory(currency="USD", target_currency="CNY", rate_date=D("2026-02-20"), rate=Decimal("7.0"))
+    RateFactory(currency="USD", target_currency="CNY", rate_date=D("2026-03-02"), rate=Decimal("7.1"))
+    low = ledger.sale("703000.00", references=("600000.00",))
+    QuoteFactory(purchase_order=low, supplier=ledger.independents[1], quoted_on=D("2026-02-20"),
+                 amount=Decimal("100000.00"), currency="USD", reference="USD-1")  # fmt: skip
+
+    refusal = refusal_of(approve, low)
+
+    # 703,000.00 x 100,000.00 / 710,000.00 = 99,014.0845... -> USD 99,014.08; short by USD 985.92.
+    assert refusal.code == "pricing_rule"
+    assert "charges the connected person USD 99,014.08, USD 985.92 less than Independent B Ltd." in refusal.detail
+
+    equal = ledger.sale("710000.00", references=("600000.00",), number="SO-EQUAL")
+    QuoteFactory(purchase_order=equal, supplier=ledger.independents[1], quoted_on=D("2026-02-20"),
+                 amount=Decimal("100000.00"), currency="USD", reference="USD-2")  # fmt: skip
+    assert approve(equal).status == PurchaseOrder.Status.APPROVED
+
+
+def test_a_reference_in_another_currency_without_the_order_dates_rate_is_refused_no_exchange_rate(ledger, approve):
+    order = ledger.sale("710000.00", references=("600000.00",))
+    QuoteFactory(purchase_order=order, supplier=ledger.independents[1], quoted_on=D("2026-02-20"),
+                 amount=Decimal("100000.00"), currency="USD")  # fmt: skip
+
+    assert refusal_of(approve, order).code == "no_exchange_rate"
+
+
+def test_references_from_connected_or_the_order_s_own_customer_or_without_documents_do_not_count(ledger, approve):
+    order = ledger.sale("100000.00", references=("90000.00",))
+    QuoteFactory(purchase_order=order, supplier=ledger.connected_other, quoted_on=D("2026-02-20"),
+                 amount=Decimal("90000.00"))  # fmt: skip
+    QuoteFactory(purchase_order=order, supplier=ledger.independents[2], quoted_on=D("2026-02-20"),
+                 amount=Decimal("90000.00"), document=None, document_name="")  # fmt: skip
+
+    refusal = refusal_of(approve, order)
+
+    assert refusal.code == "pricing_rule"
+    assert refusal.detail.startswith(
+        f"Sales order {order.number} needs price references from at least 2 independent customers, dated within 90 "
+        "days before the order; it has 1. Not counted: the reference of Xiaomi Subsidiary (Xiaomi Subsidiary was "
+        "connected"
+    )
+    assert "the reference of Independent C Ltd. (no quote document)" in refusal.detail
+
+
+def test_a_reference_older_than_the_validity_window_does_not_count(ledger, approve):
+    order = ledger.sale("100000.00", references=("90000.00", "90000.00"), dated=D("2025-12-01"))  # 91 days before
+
+    assert refusal_of(approve, order).code == "pricing_rule"
+
+
+def test_the_other_gates_apply_to_sales_as_to_purchases(ledger, approve, compliance_user):
+    own = ledger.sale(created_by=compliance_user)
+    assert refusal_of(approve, own).code == "self_approval"
+    assert refusal_of(approve, ledger.sale(order_date=D("2027-01-04"))).code == "outside_term"
+    too_big = ledger.sale("800000.01", references=("1000.00", "1000.00"))
+    assert refusal_of(approve, too_big).code == "cap_exceeded"
+    usd = ledger.sale("1000.00", references=(), currency="USD")
+    QuoteFactory(purchase_order=usd, supplier=ledger.independents[0], amount=Decimal("900.00"), currency="USD")
+    QuoteFactory(purchase_order=usd, supplier=ledger.independents[1], amount=Decimal("900.00"), currency="USD")
+    assert refusal_of(approve, usd).code == "no_exchange_rate"
+
+
+# --- the sales caps through orders, invoices and cancellations ----------------------------------------
+
+
+def test_a_sales_caps_figures_and_alerts_follow_its_orders_invoices_and_cancellations(
+    ledger, approve, finance_user, compliance_user
+):
+    ledger.sales_category()
+    cap = ledger.sales_caps[1]  # CNY 800,000.00 for 2026
+    purchases_cap = ledger.caps[1]
+
+    order = approve(ledger.sale("640000.00", references=("600000.00", "640000.00")))  # 640,000 / 800,000 = 80%
+    assert figures(cap) == (Decimal("640000.00"), Decimal("0.00"))
+    assert [(a.cap_id, a.threshold, a.basis) for a in Alert.objects.all()] == [(cap.pk, Decimal("80.00"), "committed")]
+
+    invoice_record(
+        user=finance_user,
+        purchase_order=order,
+        number="SI-1",
+        invoice_date=D("2026-04-30"),
+        amount=Decimal("700000.00"),
+        currency="CNY",
+    )  # fmt: skip  700,000 / 800,000 = 87.5%
+    assert figures(cap) == (Decimal("640000.00"), Decimal("700000.00"))
+    assert sorted((a.basis, a.utilisation_pct) for a in Alert.objects.filter(cap=cap)) == [
+        ("actual", Decimal("87.50")), ("committed", Decimal("80.00")),
+    ]  # fmt: skip
+
+    purchase_order_cancel(order_id=order.pk, user=compliance_user, reason="re-entered", effective_on=D("2026-05-01"))
+    # The commitment goes from 1 May; the invoice stays (only a credit note reduces actual).
+    assert figures(cap) == (Decimal("0.00"), Decimal("700000.00"))
+    assert figures(cap, as_of=D("2026-04-30")) == (Decimal("640000.00"), Decimal("700000.00"))
+    # The purchases' cap of the same agreement and period is untouched by the sale.
+    assert figures(purchases_cap) == (Decimal("0.00"), Decimal("0.00"))
+    assert not Alert.objects.filter(cap=purchases_cap).exists()
+
+
+def test_a_sales_cap_takes_only_sales_and_a_purchase_cap_only_purchases(ledger, approve):
+    ledger.sales_category()
+    approve(ledger.sale("300000.00", references=("1000.00", "1000.00")))
+    approve(ledger.order("200000.00", quotes=("300000.00", "300000.00")))
+
+    assert figures(ledger.sales_caps[1]) == (Decimal("300000.00"), Decimal("0.00"))
+    assert figures(ledger.caps[1]) == (Decimal("200000.00"), Decimal("0.00"))
+
+
+# --- the API keeps the two directions apart ---------------------------------------------------------
+
+
+def test_the_api_takes_sales_at_sales_resources_and_refuses_them_at_purchase_ones(ledger, finance_api, compliance_api):
+    sales = ledger.sales_category()
+    body = {"number": "SO-API-1", "category": sales.pk, "counterparty": ledger.connected.pk,
+            "order_date": "2026-03-02", "amount": "100000.00", "currency": "CNY", "recognition": "on_order_date"}  # fmt: skip
+
+    refused = finance_api.post("/api/purchase-orders/", body, format="json")
+    assert refused.status_code == 400
+    assert "is a category of sales" in refused.json()["category"][0]
+    as_sale_of_purchases = finance_api.post(
+        "/api/sales-orders/", {**body, "category": ledger.category.pk}, format="json"
+    )
+    assert as_sale_of_purchases.status_code == 400
+    assert "is a category of purchases" in as_sale_of_purchases.json()["category"][0]
+
+    created = finance_api.post("/api/sales-orders/", body, format="json")
+    assert created.status_code == 201, created.content
+    sale_id = created.json()["id"]
+    for customer in ledger.independents[:2]:
+        reference = finance_api.post(
+            "/api/price-references/",
+            {"sales_order": sale_id, "customer": customer.pk, "dated": "2026-02-20", "amount": "100000.01",
+             "currency": "CNY", "reference": f"R-{customer.pk}"},
+            format="json",
+        )  # fmt: skip
+        assert reference.status_code == 201, reference.content
+    assert finance_api.post(
+        "/api/quotes/",
+        {"purchase_order": sale_id, "supplier": ledger.independents[2].pk, "quoted_on": "2026-02-20",
+         "amount": "1.00", "currency": "CNY"},
+        format="json",
+    ).status_code == 400  # fmt: skip
+
+    # Price references need their documents (the category requires them): refused pricing_rule, 409.
+    approval = compliance_api.post(f"/api/sales-orders/{sale_id}/approve/")
+    assert (approval.status_code, approval.json()["code"]) == (409, "pricing_rule")
+
+    purchase = ledger.order("100.00")
+    assert [o["id"] for o in compliance_api.get("/api/purchase-orders/").json()["results"]] == [purchase.pk]
+    assert [o["id"] for o in compliance_api.get("/api/sales-orders/").json()["results"]] == [sale_id]
+    assert compliance_api.get(f"/api/purchase-orders/{sale_id}/").status_code == 404
+    assert compliance_api.get("/api/quotes/").json()["count"] == 2  # the purchase's two quotes
+    assert compliance_api.get("/api/price-references/").json()["count"] == 2
+
+
+def test_sales_invoices_go_to_sales_orders_only(ledger, finance_api, compliance_user):
+    sale = purchase_order_approve(order_id=ledger.sale("100000.00").pk, user=compliance_user)
+    purchase = ledger.order("100.00")
+    body = {"number": "SI-9", "invoice_date": "2026-03-31", "amount": "100000.00", "currency": "CNY"}
+
+    assert finance_api.post("/api/invoices/", {**body, "purchase_order": sale.pk}, format="json").status_code == 400
+    assert (
+        finance_api.post("/api/sales-invoices/", {**body, "sales_order": purchase.pk}, format="json").status_code == 400
+    )
+    created = finance_api.post("/api/sales-invoices/", {**body, "sales_order": sale.pk}, format="json")
+    assert created.status_code == 201, created.content
+    assert figures(ledger.sales_caps[1]) == (Decimal("100000.00"), Decimal("100000.00"))
+    assert finance_api.get("/api/invoices/").json()["count"] == 0
+    assert finance_api.get("/api/sales-invoices/").json()["count"] == 1
