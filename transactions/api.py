@@ -8,14 +8,13 @@ categories are compliance acts and live in compliance.api.
 from copy import copy
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 
 from . import filters, selectors, services
 from .api_errors import validation_detail
-from django.utils.translation import gettext as _
-
 from .models import (
     PURCHASE,
     SALE,

@@ -178,8 +178,8 @@ def test_a_sales_cap_takes_only_sales_and_a_purchase_cap_only_purchases(ledger, 
 
 def test_the_api_takes_sales_at_sales_resources_and_refuses_them_at_purchase_ones(ledger, finance_api, compliance_api):
     sales = ledger.sales_category()
-    body = {"number": "SO-API-1", "category": sales.pk, "counterparty": ledger.connected.pk,
-            "order_date": "2026-03-02", "amount": "100000.00", "currency": "CNY", "recognition": "on_order_date"}  # fmt: skip
+    body = {"number": "SO-API-1", "category": sales.pk, "counterparty": ledger.connected.pk, "order_date": "2026-03-02",
+            "amount": "100000.00", "currency": "CNY", "recognition": "on_order_date"}  # fmt: skip
 
     refused = finance_api.post("/api/purchase-orders/", body, format="json")
     assert refused.status_code == 400
