@@ -654,7 +654,7 @@ def _material_terms_check(category: TransactionCategory) -> None:
 
 
 CATEGORY_FIELDS = (
-    "agreement", "name", "name_zh", "term_start", "term_end", "term_explanation", "currency",
+    "agreement", "name", "name_zh", "term_start", "term_end", "term_explanation", "currency", "direction",
     "min_independent_quotes", "quote_validity_days", "quote_documents_required", "pricing_basis", "scope",
 )  # fmt: skip
 
@@ -663,11 +663,22 @@ CATEGORY_FIELDS = (
 def transaction_category_save(*, category: TransactionCategory, user) -> TransactionCategory:
     """Save a new or changed category; a term or currency change must keep its caps and orders valid."""
     if category.pk is not None:
-        stored_currency = (
-            TransactionCategory.objects.select_for_update().values_list("currency", flat=True).get(pk=category.pk)
+        stored_currency, stored_direction = (
+            TransactionCategory.objects.select_for_update()
+            .values_list("currency", "direction")
+            .get(pk=category.pk)
         )
         if category.currency != stored_currency and category.caps.exists():
             raise ValidationError({"currency": "The currency of a category with caps cannot change."})
+        if category.direction != stored_direction and category.purchase_orders.exists():
+            raise ValidationError(
+                {
+                    "direction": _(
+                        "Orders are recorded under this category: whether it buys from or sells to the connected "
+                        "person cannot change. Enter the other direction as a category of its own."
+                    )
+                }
+            )
         _material_terms_check(category)
     category.full_clean()
     transaction_category_check(category)

@@ -234,3 +234,18 @@ def test_sales_invoices_go_to_sales_orders_only(ledger, finance_api, compliance_
     assert figures(ledger.sales_caps[1]) == (Decimal("100000.00"), Decimal("100000.00"))
     assert finance_api.get("/api/invoices/").json()["count"] == 0
     assert finance_api.get("/api/sales-invoices/").json()["count"] == 1
+
+
+def test_a_categorys_direction_cannot_change_once_it_has_orders(ledger, compliance_api):
+    sales = ledger.sales_category()
+    empty = compliance_api.patch(f"/api/categories/{sales.pk}/", {"direction": "purchase"}, format="json")
+    assert (empty.status_code, empty.json()["direction"]) == (200, "purchase")
+    compliance_api.patch(f"/api/categories/{sales.pk}/", {"direction": "sale"}, format="json")
+    ledger.sale()
+
+    refused = compliance_api.patch(f"/api/categories/{sales.pk}/", {"direction": "purchase"}, format="json")
+
+    assert refused.status_code == 400
+    assert "cannot change" in refused.json()["direction"][0]
+    sales.refresh_from_db()
+    assert sales.direction == "sale"
