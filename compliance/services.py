@@ -664,9 +664,7 @@ def transaction_category_save(*, category: TransactionCategory, user) -> Transac
     """Save a new or changed category; a term or currency change must keep its caps and orders valid."""
     if category.pk is not None:
         stored_currency, stored_direction = (
-            TransactionCategory.objects.select_for_update()
-            .values_list("currency", "direction")
-            .get(pk=category.pk)
+            TransactionCategory.objects.select_for_update().values_list("currency", "direction").get(pk=category.pk)
         )
         if category.currency != stored_currency and category.caps.exists():
             raise ValidationError({"currency": "The currency of a category with caps cannot change."})

@@ -249,3 +249,56 @@ def test_a_categorys_direction_cannot_change_once_it_has_orders(ledger, complian
     assert "cannot change" in refused.json()["direction"][0]
     sales.refresh_from_db()
     assert sales.direction == "sale"
+
+
+# --- the admin -----------------------------------------------------------------------------------
+
+
+def sales_order_form(ledger, **overrides) -> dict:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from transactions.documents import simple_pdf
+
+    data = {
+        "number": "SO-ADMIN-1", "category": ledger.sales_category().pk, "counterparty": ledger.connected.pk,
+        "description": "Cloud hosting", "order_date": "2026-03-02", "amount": "100000.00",
+        "currency": "CNY", "recognition": "on_order_date", "service_start": "", "service_end": "",
+        "quotes-TOTAL_FORMS": "2", "quotes-INITIAL_FORMS": "0", "quotes-MIN_NUM_FORMS": "0",
+        "quotes-MAX_NUM_FORMS": "1000",
+        "quotes-0-supplier": ledger.independents[0].pk, "quotes-0-quoted_on": "2026-02-20",
+        "quotes-0-amount": "95000.00", "quotes-0-currency": "CNY", "quotes-0-reference": "C-17",
+        "quotes-1-supplier": ledger.independents[1].pk, "quotes-1-quoted_on": "2026-02-25",
+        "quotes-1-amount": "100000.00", "quotes-1-currency": "CNY", "quotes-1-reference": "C-18",
+        "invoices-TOTAL_FORMS": "0", "invoices-INITIAL_FORMS": "0", "invoices-MIN_NUM_FORMS": "0",
+        "invoices-MAX_NUM_FORMS": "1000",
+    }  # fmt: skip
+    for number in (0, 1):
+        data[f"quotes-{number}-document"] = SimpleUploadedFile(f"ref {number}.pdf", simple_pdf("Contract"))
+    data.update(overrides)
+    return data
+
+
+def test_finance_enters_a_sale_with_its_references_and_compliance_approves_it_in_the_admin(
+    client, ledger, finance_user, compliance_user
+):
+    client.force_login(finance_user)
+    refused = client.post("/admin/transactions/salesorder/add/", sales_order_form(ledger, category=ledger.category.pk))
+    assert refused.status_code == 200  # a purchase category is not offered for a sale
+    assert not PurchaseOrder.objects.exists()
+
+    response = client.post("/admin/transactions/salesorder/add/", sales_order_form(ledger))
+    assert response.status_code == 302, response.context and response.context["errors"]
+    order = PurchaseOrder.objects.get(number="SO-ADMIN-1")
+    page = client.get(f"/admin/transactions/salesorder/{order.pk}/change/").content.decode()
+    assert "The sale passes" in page
+    assert "priced CNY 0.00 at or above the highest counted reference" in page
+    assert "Pricing rule" in page
+    assert "approve-order" not in page
+    assert client.get(f"/admin/transactions/purchaseorder/{order.pk}/change/").status_code == 302  # not a purchase
+    assert "SO-ADMIN-1" not in client.get("/admin/transactions/purchaseorder/").content.decode()
+
+    client.force_login(compliance_user)
+    assert "approve-order" in client.get(f"/admin/transactions/salesorder/{order.pk}/change/").content.decode()
+    client.post(f"/admin/transactions/salesorder/{order.pk}/approve/")
+    order.refresh_from_db()
+    assert order.status == "approved"
