@@ -2,7 +2,9 @@
 
 The rules are those of the API contract ("Classification"):
 - numerator: the largest annual cap of a category (Rule 14A.78); for a connected person, the largest sum
-  of its categories' caps whose periods start in the same financial year of the issuer (aggregation);
+  of its categories' caps whose periods start in the same financial year of the issuer (aggregation,
+  Rules 14A.81 to 14A.83), purchases aggregated with purchases and sales with sales: the person's tier
+  is the stricter of the two directions', and a purchase cap is never added to a sales cap;
 - denominators: the latest financial year ended on or before the day of the classification: total assets
   (assets ratio), revenue (revenue ratio), market capitalisation (consideration ratio) and profit before
   tax (profits ratio: shown, never tested, and not applicable to a loss, which gives an anomalous result);
@@ -355,11 +357,42 @@ def connected_person_classification(
     on: datetime.date | None = None,
     cap_amounts: dict[int, Decimal] | None = None,
     years_of: Q | None = None,
+    direction: str | None = None,
 ) -> Classification:
-    """The aggregated classification: the largest sum of the person's categories' caps whose periods start
-    in the same financial year of the issuer (only the years in which a cap `years_of` selects starts, e.g.
-    a renewal's, when given). The sums are made by the database, per financial year and currency; the few
-    totals are converted here."""
+    """The aggregated classification of the person's caps of one direction (purchases or sales), or without
+    `direction` the stricter of the two directions' (each aggregated on its own: a purchase cap is never added
+    to a sales cap)."""
+    if direction is not None:
+        return _person_direction_classification(
+            person, on=on, cap_amounts=cap_amounts, years_of=years_of, direction=direction
+        )
+    directions = sorted(
+        set(AnnualCap.objects.filter(category__agreement__connected_person=person).values_list(
+            "category__direction", flat=True
+        ))
+    ) or [TransactionCategory.Direction.PURCHASE]  # fmt: skip
+    results = [
+        _person_direction_classification(person, on=on, cap_amounts=cap_amounts, years_of=years_of, direction=d)
+        for d in directions
+    ]
+    strictest = results[0]
+    for result in results[1:]:
+        strictest = _stricter(result, strictest)
+    return strictest
+
+
+def _person_direction_classification(
+    person: ConnectedPerson,
+    *,
+    on: datetime.date | None,
+    cap_amounts: dict[int, Decimal] | None,
+    years_of: Q | None,
+    direction: str,
+) -> Classification:
+    """The aggregated classification of one direction: the largest sum of the person's categories' caps of that
+    direction whose periods start in the same financial year of the issuer (only the years in which a cap
+    `years_of` selects starts, e.g. a renewal's, when given). The sums are made by the database, per financial
+    year and currency; the few totals are converted here."""
     on = on or timezone.localdate()
     year = financial_year_latest(on)
     rates = _Rates(on)
@@ -367,7 +400,7 @@ def connected_person_classification(
     notes: list[str] = []
     year_end = year.year_end if year else datetime.date(on.year, 12, 31)
     totals = list(
-        AnnualCap.objects.filter(category__agreement__connected_person=person)
+        AnnualCap.objects.filter(category__agreement__connected_person=person, category__direction=direction)
         .annotate(value=_cap_value(cap_amounts), financial_year=_financial_year_end_year(year_end))
         .values("financial_year", "category__currency")
         .annotate(total=Sum("value", output_field=CentsField()))
@@ -399,8 +432,9 @@ def connected_person_classification(
     if by_year:
         best = max(sorted(by_year), key=lambda y: by_year[y])
         numerator = by_year[best]
+        of_what = "caps" if direction == TransactionCategory.Direction.PURCHASE else "sales caps"
         basis = (
-            f"The largest sum of {person.name}'s caps whose periods start in one financial year: "
+            f"The largest sum of {person.name}'s {of_what} whose periods start in one financial year: "
             f"{format_money(numerator, currency)} in the year ending {_day(_year_end_in(best, year_end))}."
         )
     return _classify(
@@ -422,7 +456,9 @@ def cap_revision_classification(
     connected person's, with the revised amount in place of the cap's."""
     amounts = {cap.pk: new_amount}
     own = category_classification(cap.category, on=on, cap_amounts=amounts)
-    aggregated = connected_person_classification(cap.category.agreement.connected_person, on=on, cap_amounts=amounts)
+    aggregated = connected_person_classification(
+        cap.category.agreement.connected_person, on=on, cap_amounts=amounts, direction=cap.category.direction
+    )
     return _stricter(own, aggregated)
 
 
@@ -435,7 +471,9 @@ def terms_classification(
     overlapping = Q(period_end__gte=start, period_start__lte=end)
     own = category_classification(category, on=on, only=overlapping)
     own_caps = overlapping & Q(category=category)
-    aggregated = connected_person_classification(category.agreement.connected_person, on=on, years_of=own_caps)
+    aggregated = connected_person_classification(
+        category.agreement.connected_person, on=on, years_of=own_caps, direction=category.direction
+    )
     return _stricter(own, aggregated)
 
 

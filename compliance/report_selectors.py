@@ -72,8 +72,10 @@ CHUNK = 2000
 ONE_DAY = datetime.timedelta(days=1)
 
 # Caps, and the orders under them, in the order a reader looks for them.
+# Purchases first, then sales ("purchase" < "sale"): each direction is its own section of every list of caps.
 CAP_ORDER = (
-    "category__agreement__connected_person__name", "category__agreement__title", "category__name", "period_start",
+    "category__direction", "category__agreement__connected_person__name", "category__agreement__title",
+    "category__name", "period_start",
 )  # fmt: skip
 
 
@@ -165,12 +167,14 @@ def cap_status(cap: AnnualCap, *, forecast: CapForecast | None = None) -> CapSta
 
 @dataclass
 class PersonTotals:
-    """The caps of one connected person in one currency, added up across its agreements and categories
-    (the Listing Rules aggregate transactions with the same connected person)."""
+    """The caps of one connected person in one direction and currency, added up across its agreements and
+    categories (the Listing Rules aggregate transactions with the same connected person; purchases with
+    purchases, sales with sales: a purchase cap is never added to a sales cap)."""
 
     connected_person_id: int
     name: str
     currency: str
+    direction: str = "purchase"
     caps: int = 0
     amount: Decimal = ZERO
     actual: Decimal = ZERO
@@ -194,15 +198,17 @@ class PersonTotals:
 
 
 def connected_person_totals(caps: list[AnnualCap], *, as_of: datetime.date) -> list[PersonTotals]:
-    """report_caps_with_movement added up per connected person and currency (never across currencies).
+    """report_caps_with_movement added up per connected person, direction and currency (never across
+    currencies, never purchases with sales).
 
     The few caps of a report are already computed by the database; adding them here runs no query.
     """
     totals: dict[tuple[int, str], PersonTotals] = {}
     for cap in caps:
         person = cap.category.agreement.connected_person
-        key = (person.pk, cap.category.currency)
-        total = totals.setdefault(key, PersonTotals(person.pk, person.name, cap.category.currency))
+        direction = cap.category.direction
+        key = (direction, person.pk, cap.category.currency)
+        total = totals.setdefault(key, PersonTotals(person.pk, person.name, cap.category.currency, direction))
         total.caps += 1
         total.amount += cap.amount
         total.actual += cap.actual
@@ -211,7 +217,7 @@ def connected_person_totals(caps: list[AnnualCap], *, as_of: datetime.date) -> l
         total.forecast += cap_forecast(cap, as_of=as_of).amount
         total.actual_in_range += getattr(cap, "actual_in_range", ZERO)
         total.committed_in_range += getattr(cap, "committed_in_range", ZERO)
-    return sorted(totals.values(), key=lambda t: (t.name, t.currency))
+    return sorted(totals.values(), key=lambda t: (t.direction, t.name, t.currency))
 
 
 # --- Orders counted in the caps' periods ---------------------------------------------------------
@@ -779,6 +785,6 @@ def recent_alerts(limit: int = 10) -> list[Alert]:
     )
 
 
-def draft_order_count() -> int:
-    """Orders entered and waiting for approval (one query)."""
-    return PurchaseOrder.objects.filter(status=PurchaseOrder.Status.DRAFT).count()
+def draft_order_count(direction: str = "purchase") -> int:
+    """Orders of the direction (purchases or sales) entered and waiting for approval (one query)."""
+    return PurchaseOrder.objects.filter(status=PurchaseOrder.Status.DRAFT, category__direction=direction).count()

@@ -50,7 +50,10 @@ def cap_label(cap: AnnualCap) -> str:
 
 # --- Summary: one row per cap --------------------------------------------------------------------
 
+DIRECTION = {"purchase": "Purchases · 採購", "sale": "Sales · 銷售"}
+
 SUMMARY_COLUMNS = [
+    Column("Direction", "方向", T, 14),
     Column("Cap", "年度上限", T, 36),
     Column("Connected person", "關連人士", T, 26),
     Column("Agreement", "框架協議", T, 28),
@@ -77,7 +80,8 @@ def summary_rows(caps: list[AnnualCap], *, as_of: datetime.date, movement: bool 
         forecast = cap_forecast(cap, as_of=as_of)
         category = cap.category
         row = [
-            cap_label(cap), category.agreement.connected_person.name, category.agreement.title, category.name,
+            DIRECTION[category.direction], cap_label(cap), category.agreement.connected_person.name,
+            category.agreement.title, category.name,
             cap.period_start, cap.period_end, category.currency, cap.amount, cap.actual, cap.committed,
             fraction(cap.actual_pct), fraction(cap.committed_pct), fraction(cap.used_pct), cap.remaining,
             forecast.amount, fraction(forecast.pct), cap_status(cap, forecast=forecast).label,

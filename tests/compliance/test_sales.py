@@ -302,3 +302,95 @@ def test_finance_enters_a_sale_with_its_references_and_compliance_approves_it_in
     client.post(f"/admin/transactions/salesorder/{order.pk}/approve/")
     order.refresh_from_db()
     assert order.status == "approved"
+
+
+# --- reports, dashboard and classification keep the two directions apart ----------------------------
+
+
+@pytest.fixture
+def both_directions(ledger, approve, finance_user):
+    """March 2026: a purchase of CNY 200,000.00 invoiced 150,000.00, and a sale of CNY 300,000.00 invoiced
+    120,000.00, both to Xiaomi Group under the same agreement."""
+    ledger.sales_category()
+    purchase = approve(ledger.order("200000.00", quotes=("300000.00", "300000.00")))
+    sale = approve(ledger.sale("300000.00", references=("1000.00", "1000.00")))
+    invoice_record(user=finance_user, purchase_order=purchase, number="PI-1", invoice_date=D("2026-03-20"),
+                   amount=Decimal("150000.00"), currency="CNY")  # fmt: skip
+    invoice_record(user=finance_user, purchase_order=sale, number="SI-1", invoice_date=D("2026-03-20"),
+                   amount=Decimal("120000.00"), currency="CNY")  # fmt: skip
+    return ledger
+
+
+def test_the_monthly_report_lists_purchase_caps_then_sales_caps_each_with_its_own_figures(both_directions):
+    from tests.compliance.workbooks import load, money, monthly, rows
+
+    summary = rows(load(monthly(D("2026-03-01")))["Summary"])
+
+    assert [(r["Direction"].value, r["Category"].value) for r in summary] == [
+        ("Purchases · 採購", "IDC services"), ("Sales · 銷售", "Cloud services"),
+    ]  # fmt: skip
+    purchases, sales = summary
+    assert (money(purchases["Annual cap"]), money(purchases["Committed"]), money(purchases["Actual"])) == (
+        Decimal("2000000.00"), Decimal("200000.00"), Decimal("150000.00"),
+    )  # fmt: skip
+    assert (money(sales["Annual cap"]), money(sales["Committed"]), money(sales["Actual"])) == (
+        Decimal("800000.00"), Decimal("300000.00"), Decimal("120000.00"),
+    )  # fmt: skip
+
+
+def test_the_directors_report_never_adds_a_purchase_cap_to_a_sales_cap(both_directions):
+    from tests.compliance.workbooks import directors, load, money, rows
+
+    people = rows(load(directors(D("2026-01-01")))["Connected persons"])
+
+    # The caps of the half year: purchases 2,000,000.00, sales 800,000.00; never 2,800,000.00 together.
+    assert [(r["Direction"].value, r["Connected person"].value, money(r["Annual caps"]), money(r["Committed"]),
+             money(r["Actual"])) for r in people] == [
+        ("Purchases · 採購", "Xiaomi Group", Decimal("2000000.00"), Decimal("200000.00"), Decimal("150000.00")),
+        ("Sales · 銷售", "Xiaomi Group", Decimal("800000.00"), Decimal("300000.00"), Decimal("120000.00")),
+    ]  # fmt: skip
+
+
+def test_the_annual_pack_lists_the_two_directions_apart(both_directions):
+    from tests.compliance.workbooks import annual, load, rows
+
+    summary = rows(load(annual(2026))["Summary"])
+
+    assert [(r["Direction"].value, r["Category"].value) for r in summary] == [
+        ("Purchases · 採購", "IDC services"), ("Sales · 銷售", "Cloud services"),
+    ]  # fmt: skip
+
+
+def test_the_dashboard_shows_purchase_and_sales_caps_in_their_own_sections(client, both_directions, management_user):
+    import datetime
+    import zoneinfo
+
+    import time_machine
+
+    with time_machine.travel(datetime.datetime(2026, 3, 25, 10, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Hong_Kong"))):
+        client.force_login(management_user)
+        html = client.get("/admin/dashboard/").content.decode()
+
+    purchases = html[html.index('id="live-caps-purchase"') : html.index('id="live-caps-sale"')]
+    sales = html[html.index('id="live-caps-sale"') :]
+    assert f'data-cap="{both_directions.caps[1].pk}"' in purchases
+    assert f'data-cap="{both_directions.sales_caps[1].pk}"' not in purchases
+    assert f'data-cap="{both_directions.sales_caps[1].pk}"' in sales
+    assert "Sales to connected persons" in html
+
+
+def test_a_connected_person_is_classified_on_purchases_and_on_sales_each_aggregated_apart(ledger):
+    """Revenue CNY 1,000,000,000. Caps starting in 2026: purchases 2,000,000.00 (0.2%), sales 800,000.00 (0.08%);
+    added together they would be 2,800,000.00 (0.28%), which the product never computes."""
+    from compliance.classification import connected_person_classification
+    from tests.factories import FinancialYearFactory
+
+    FinancialYearFactory(year_end=D("2025-12-31"))
+    ledger.sales_category()
+
+    person = connected_person_classification(ledger.person, on=D("2026-06-30"))
+    sales = connected_person_classification(ledger.person, on=D("2026-06-30"), direction="sale")
+
+    assert person.numerator == Decimal("2000000.00")
+    assert sales.numerator == Decimal("800000.00")
+    assert "sales caps" in sales.basis
