@@ -707,6 +707,14 @@ class AnnualCapInline(UtilisationColumns, admin.TabularInline):
 class TransactionCategoryForm(ServiceCheckedForm):
     service_check = staticmethod(services.transaction_category_check)
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Left out of a form, a category keeps its direction (a new one: purchases).
+        self.fields["direction"].required = False
+
+    def clean_direction(self) -> str:
+        return self.cleaned_data.get("direction") or self.instance.direction or TransactionCategory.Direction.PURCHASE
+
     class Meta:
         model = TransactionCategory
         fields = [

@@ -359,53 +359,23 @@ def connected_person_classification(
     years_of: Q | None = None,
     direction: str | None = None,
 ) -> Classification:
-    """The aggregated classification of the person's caps of one direction (purchases or sales), or without
-    `direction` the stricter of the two directions' (each aggregated on its own: a purchase cap is never added
-    to a sales cap)."""
-    if direction is not None:
-        return _person_direction_classification(
-            person, on=on, cap_amounts=cap_amounts, years_of=years_of, direction=direction
-        )
-    directions = sorted(
-        set(AnnualCap.objects.filter(category__agreement__connected_person=person).values_list(
-            "category__direction", flat=True
-        ))
-    ) or [TransactionCategory.Direction.PURCHASE]  # fmt: skip
-    results = [
-        _person_direction_classification(person, on=on, cap_amounts=cap_amounts, years_of=years_of, direction=d)
-        for d in directions
-    ]
-    strictest = results[0]
-    for result in results[1:]:
-        strictest = _stricter(result, strictest)
-    return strictest
-
-
-def _person_direction_classification(
-    person: ConnectedPerson,
-    *,
-    on: datetime.date | None,
-    cap_amounts: dict[int, Decimal] | None,
-    years_of: Q | None,
-    direction: str,
-) -> Classification:
-    """The aggregated classification of one direction: the largest sum of the person's categories' caps of that
-    direction whose periods start in the same financial year of the issuer (only the years in which a cap
-    `years_of` selects starts, e.g. a renewal's, when given). The sums are made by the database, per financial
-    year and currency; the few totals are converted here."""
+    """The aggregated classification: the largest sum of the person's categories' caps of one direction whose
+    periods start in the same financial year of the issuer (only the years in which a cap `years_of` selects
+    starts, e.g. a renewal's, when given). Purchases are aggregated with purchases and sales with sales, never
+    together; without `direction` the result is the stricter of the two directions'. The sums are made by the
+    database in one query, per direction, financial year and currency; the few totals are converted here."""
     on = on or timezone.localdate()
     year = financial_year_latest(on)
-    rates = _Rates(on)
-    missing: list[str] = []
-    notes: list[str] = []
     year_end = year.year_end if year else datetime.date(on.year, 12, 31)
+    caps = AnnualCap.objects.filter(category__agreement__connected_person=person)
+    if direction is not None:
+        caps = caps.filter(category__direction=direction)
     totals = list(
-        AnnualCap.objects.filter(category__agreement__connected_person=person, category__direction=direction)
-        .annotate(value=_cap_value(cap_amounts), financial_year=_financial_year_end_year(year_end))
-        .values("financial_year", "category__currency")
+        caps.annotate(value=_cap_value(cap_amounts), financial_year=_financial_year_end_year(year_end))
+        .values("category__direction", "financial_year", "category__currency")
         .annotate(total=Sum("value", output_field=CentsField()))
-        .order_by("financial_year", "category__currency")
-        .values_list("financial_year", "category__currency", "total")
+        .order_by("category__direction", "financial_year", "category__currency")
+        .values_list("category__direction", "financial_year", "category__currency", "total")
     )
     if years_of is not None:
         years = set(
@@ -413,7 +383,35 @@ def _person_direction_classification(
             .annotate(financial_year=_financial_year_end_year(year_end))
             .values_list("financial_year", flat=True)
         )
-        totals = [row for row in totals if row[0] in years]
+        totals = [row for row in totals if row[1] in years]
+    directions = sorted({row[0] for row in totals}) or [direction or TransactionCategory.Direction.PURCHASE]
+    rates = _Rates(on)  # shared: each rate is read once for both directions
+    results = [
+        _direction_classification(
+            person, [row[1:] for row in totals if row[0] == d], direction=d, on=on, year=year, year_end=year_end,
+            rates=rates,
+        )
+        for d in directions
+    ]  # fmt: skip
+    strictest = results[0]
+    for result in results[1:]:
+        strictest = _stricter(result, strictest)
+    return strictest
+
+
+def _direction_classification(
+    person: ConnectedPerson,
+    totals: list[tuple[int, str, Decimal]],
+    *,
+    direction: str,
+    on: datetime.date,
+    year: FinancialYear | None,
+    year_end: datetime.date,
+    rates: "_Rates",
+) -> Classification:
+    """One direction's aggregated classification from its (financial year, currency, total) sums."""
+    missing: list[str] = []
+    notes: list[str] = []
     currency = year.currency if year else (totals[0][1] if totals else "")
     by_year: dict[int, Decimal] = {}
     for financial_year, cap_currency, total in totals:

@@ -53,7 +53,6 @@ def cap_label(cap: AnnualCap) -> str:
 DIRECTION = {"purchase": "Purchases · 採購", "sale": "Sales · 銷售"}
 
 SUMMARY_COLUMNS = [
-    Column("Direction", "方向", T, 14),
     Column("Cap", "年度上限", T, 36),
     Column("Connected person", "關連人士", T, 26),
     Column("Agreement", "框架協議", T, 28),
@@ -71,6 +70,7 @@ SUMMARY_COLUMNS = [
     Column("Forecast at period end", "期末預測", M, 16),
     Column("Forecast %", "期末預測使用率", P, 12),
     Column("Status", "狀態", T, 34),
+    Column("Direction", "方向", T, 14),  # purchases first, then sales (report_selectors.CAP_ORDER)
 ]
 
 
@@ -80,11 +80,11 @@ def summary_rows(caps: list[AnnualCap], *, as_of: datetime.date, movement: bool 
         forecast = cap_forecast(cap, as_of=as_of)
         category = cap.category
         row = [
-            DIRECTION[category.direction], cap_label(cap), category.agreement.connected_person.name,
-            category.agreement.title, category.name,
+            cap_label(cap), category.agreement.connected_person.name, category.agreement.title, category.name,
             cap.period_start, cap.period_end, category.currency, cap.amount, cap.actual, cap.committed,
             fraction(cap.actual_pct), fraction(cap.committed_pct), fraction(cap.used_pct), cap.remaining,
             forecast.amount, fraction(forecast.pct), cap_status(cap, forecast=forecast).label,
+            DIRECTION[category.direction],
         ]  # fmt: skip
         if movement:
             row += [cap.actual_in_range, cap.committed_in_range]
