@@ -596,9 +596,17 @@ def quote_rule_exception(result: QuoteRuleResult) -> str:
             f"from {quote.supplier.name}."
         )
     if not result.enough_quotes:
-        text = f"{result.independent_suppliers} of the {result.required} required independent quotes."
+        what = "independent customers' price references" if result.sale else "independent quotes"
+        text = f"{result.independent_suppliers} of the {result.required} required {what}."
         ignored = [f"{a.quote.supplier.name}: {a.reason}" for a in result.assessments if not a.counted]
         return text + (" Not counted: " + "; ".join(ignored) + "." if ignored else "")
+    if result.sale:
+        # The pricing rule of a sale: priced lower than what an independent customer was charged.
+        below = max((a for a in result.counted if result.order_amount < a.compared), key=lambda a: a.compared)
+        return (
+            f"Priced {result.order_currency} {below.compared - result.order_amount:,.2f} below the price charged to "
+            f"{below.quote.supplier.name}, an independent customer."
+        )
     lowest = result.lowest_counted
     return f"Not cheaper than the independent quote from {lowest.quote.supplier.name}."
 

@@ -394,3 +394,16 @@ def test_a_connected_person_is_classified_on_purchases_and_on_sales_each_aggrega
     assert person.numerator == Decimal("2000000.00")
     assert sales.numerator == Decimal("800000.00")
     assert "sales caps" in sales.basis
+
+
+def test_the_directors_report_lists_a_draft_sale_the_pricing_rule_would_refuse_and_says_why(ledger):
+    from tests.compliance.workbooks import directors, load, rows
+
+    order = ledger.sale("99999.99", references=("90000.00", "100000.00"))
+
+    exceptions = rows(load(directors(D("2026-01-01")))["Exceptions"])
+
+    [row] = [r for r in exceptions if r["Order"].value == order.number]
+    assert (
+        row["Detail"].value == "Priced CNY 0.01 below the price charged to Independent B Ltd., an independent customer."
+    )
