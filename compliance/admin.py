@@ -710,7 +710,8 @@ class TransactionCategoryForm(ServiceCheckedForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # Left out of a form, a category keeps its direction (a new one: purchases).
-        self.fields["direction"].required = False
+        if "direction" in self.fields:  # absent where the page is read-only
+            self.fields["direction"].required = False
 
     def clean_direction(self) -> str:
         return self.cleaned_data.get("direction") or self.instance.direction or TransactionCategory.Direction.PURCHASE
