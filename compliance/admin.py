@@ -21,7 +21,15 @@ from django.utils.translation import gettext, gettext_lazy
 from transactions import services as fact_services
 from transactions.admin import AuditedAdmin, ExchangeRateAdmin, HistoryAdmin, ReadOnlyAdmin
 from transactions.errors import Refusal
-from transactions.models import CreditNote, ExchangeRate, Invoice, PurchaseOrder, Quote, TransactionCategory
+from transactions.models import (
+    PURCHASE,
+    CreditNote,
+    ExchangeRate,
+    Invoice,
+    PurchaseOrder,
+    Quote,
+    TransactionCategory,
+)
 from transactions.money import format_money
 from transactions.selectors import amount_converted, purchase_order_list
 
@@ -237,6 +245,10 @@ class PurchaseOrderForm(ServiceCheckedForm):
 
 @admin.register(PurchaseOrder)
 class PurchaseOrderAdmin(HistoryAdmin):
+    """Purchases from the connected person (categories of direction `purchase`); SalesOrderAdmin
+    (compliance.sales_admin) is the same page for sales."""
+
+    direction = TransactionCategory.Direction.PURCHASE
     form = PurchaseOrderForm
     inlines = [QuoteInline, InvoiceInline]
     change_form_template = "admin/transactions/purchaseorder/change_form.html"
@@ -259,7 +271,15 @@ class PurchaseOrderAdmin(HistoryAdmin):
     ]  # fmt: skip
 
     def get_queryset(self, request):
-        return purchase_order_list()
+        return purchase_order_list(self.model).filter(category__direction=self.direction)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "category":
+            kwargs["queryset"] = TransactionCategory.objects.filter(direction=self.direction)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _url_name(self, what: str) -> str:
+        return f"{self.opts.app_label}_{self.opts.model_name}_{what}"
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
@@ -289,10 +309,10 @@ class PurchaseOrderAdmin(HistoryAdmin):
         return False  # Orders are cancelled, never deleted.
 
     def has_approve_permission(self, request) -> bool:
-        return request.user.has_perm("transactions.approve_purchaseorder")
+        return request.user.has_perm(f"transactions.approve_{self.opts.model_name}")
 
     def has_cancel_permission(self, request) -> bool:
-        return request.user.has_perm("transactions.cancel_purchaseorder")
+        return request.user.has_perm(f"transactions.cancel_{self.opts.model_name}")
 
     @admin.display(description=gettext_lazy("amount"), ordering="amount")
     def amount_column(self, order) -> str:
@@ -444,12 +464,15 @@ class PurchaseOrderAdmin(HistoryAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         own = [
-            path("<int:object_id>/approve/", view(self.approve_view), name="transactions_purchaseorder_approve"),
-            path("<int:object_id>/cancel/", view(self.cancel_view), name="transactions_purchaseorder_cancel"),
+            path("<int:object_id>/approve/", view(self.approve_view), name=self._url_name("approve")),
+            path("<int:object_id>/cancel/", view(self.cancel_view), name=self._url_name("cancel")),
         ]
         return own + super().get_urls()
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["approve_url"] = reverse(f"admin:{self._url_name('approve')}", args=[obj.pk])
+            context["cancel_url"] = reverse(f"admin:{self._url_name('cancel')}", args=[obj.pk])
         context["can_approve"] = bool(obj and obj.is_draft and self.has_approve_permission(request))
         context["can_cancel"] = bool(
             obj and obj.status != PurchaseOrder.Status.CANCELLED and self.has_cancel_permission(request)
@@ -494,16 +517,16 @@ class PurchaseOrderAdmin(HistoryAdmin):
             return HttpResponseNotAllowed(["POST"])
         if not self.has_approve_permission(request):
             raise PermissionDenied
-        order = get_object_or_404(PurchaseOrder, pk=object_id)
+        order = get_object_or_404(self.get_queryset(request), pk=object_id)
         self._approve(request, order)
-        return HttpResponseRedirect(reverse("admin:transactions_purchaseorder_change", args=[order.pk]))
+        return HttpResponseRedirect(reverse(f"admin:{self._url_name('change')}", args=[order.pk]))
 
     def cancel_view(self, request: HttpRequest, object_id: int):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if not self.has_cancel_permission(request):
             raise PermissionDenied
-        order = get_object_or_404(PurchaseOrder, pk=object_id)
+        order = get_object_or_404(self.get_queryset(request), pk=object_id)
         reason = request.POST.get("reason", "").strip()
         effective = forms.DateField(required=False)
         try:
@@ -511,7 +534,7 @@ class PurchaseOrderAdmin(HistoryAdmin):
         except ValidationError:
             effective_on = None
             messages.error(request, gettext_lazy("Enter the day the cancellation takes effect as YYYY-MM-DD."))
-            return HttpResponseRedirect(reverse("admin:transactions_purchaseorder_change", args=[order.pk]))
+            return HttpResponseRedirect(reverse(f"admin:{self._url_name('change')}", args=[order.pk]))
 
         def cancel(o):
             services.purchase_order_cancel(order_id=o.pk, user=request.user, reason=reason, effective_on=effective_on)
@@ -527,7 +550,7 @@ class PurchaseOrderAdmin(HistoryAdmin):
                 gettext("Order %(order)s is cancelled; its commitment is withdrawn and its invoices still count.")
                 % {"order": order.number},
             )
-        return HttpResponseRedirect(reverse("admin:transactions_purchaseorder_change", args=[order.pk]))
+        return HttpResponseRedirect(reverse(f"admin:{self._url_name('change')}", args=[order.pk]))
 
     @admin.action(description=gettext_lazy("Approve the selected orders"), permissions=["approve"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[PurchaseOrder]) -> None:
@@ -567,6 +590,9 @@ class InvoiceAdmin(ReadOnlyAdmin, AuditedAdmin):
     list_select_related = ["purchase_order"]
     search_fields = ["number", "purchase_order__number"]
     date_hierarchy = "invoice_date"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(purchase_order__category__direction=PURCHASE)
 
     @admin.display(description=gettext_lazy("amount"), ordering="amount")
     def amount_column(self, invoice) -> str:
@@ -705,10 +731,19 @@ class AnnualCapInline(UtilisationColumns, admin.TabularInline):
 class TransactionCategoryForm(ServiceCheckedForm):
     service_check = staticmethod(services.transaction_category_check)
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Left out of a form, a category keeps its direction (a new one: purchases).
+        if "direction" in self.fields:  # absent where the page is read-only
+            self.fields["direction"].required = False
+
+    def clean_direction(self) -> str:
+        return self.cleaned_data.get("direction") or self.instance.direction or TransactionCategory.Direction.PURCHASE
+
     class Meta:
         model = TransactionCategory
         fields = [
-            "agreement", "name", "name_zh", "term_start", "term_end", "term_explanation", "currency",
+            "agreement", "name", "name_zh", "direction", "term_start", "term_end", "term_explanation", "currency",
             "min_independent_quotes", "quote_validity_days", "quote_documents_required", "pricing_basis", "scope",
         ]  # fmt: skip
 
@@ -717,9 +752,11 @@ class TransactionCategoryForm(ServiceCheckedForm):
 class TransactionCategoryAdmin(AuditedAdmin):
     form = TransactionCategoryForm
     inlines = [AnnualCapInline]
-    list_display = ["name", "name_zh", "agreement", "term_start", "term_end", "currency", "min_independent_quotes"]
+    list_display = [
+        "name", "name_zh", "agreement", "direction", "term_start", "term_end", "currency", "min_independent_quotes",
+    ]  # fmt: skip
     list_select_related = ["agreement"]
-    list_filter = ["agreement"]
+    list_filter = ["direction", "agreement"]
     search_fields = ["name", "name_zh", "agreement__title"]
     readonly_fields = ["terms", "ratios_and_tier"]
 
@@ -937,5 +974,6 @@ class JobRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
         return super().changelist_view(request, {"schedule": schedule, **(extra_context or {})})
 
 
-# Breaches of caps have their own module; registering them here puts them on the admin site.
-from . import breaches_admin  # noqa: E402, F401
+# Breaches of caps, and sales (orders, price references, invoices), have their own modules; importing them
+# here puts them on the admin site.
+from . import breaches_admin, sales_admin  # noqa: E402, F401

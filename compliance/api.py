@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from transactions import api as facts
 from transactions import filters as fact_filters
-from transactions.models import CreditNote, Invoice, TransactionCategory
+from transactions.models import PURCHASE, CreditNote, Invoice, SalesInvoice, SalesOrder, TransactionCategory
 
 from . import filters, revisions, selectors, services, terms
 from .classification import category_classification, connected_person_classification
@@ -51,8 +51,8 @@ class TransactionCategorySerializer(facts.Serializer):
         model = TransactionCategory
         fields = [
             "id", "agreement", "name", "name_zh", "term_start", "term_end", "term_explanation", "renewal_in_force",
-            "currency", "min_independent_quotes", "quote_validity_days", "quote_documents_required", "pricing_basis",
-            "scope",
+            "currency", "direction", "min_independent_quotes", "quote_validity_days", "quote_documents_required",
+            "pricing_basis", "scope",
         ]  # fmt: skip
 
     def to_representation(self, instance):
@@ -125,9 +125,30 @@ class CreditNoteSerializer(facts.Serializer):
 
 
 class InvoiceSerializer(facts.Serializer):
+    direction = PURCHASE
+
     class Meta:
         model = Invoice
         fields = ["id", "purchase_order", "number", "invoice_date", "amount", "currency"]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        order = attrs.get("purchase_order")
+        if order is not None:
+            field = "purchase_order" if self.direction == PURCHASE else "sales_order"
+            facts.direction_check(order.category, self.direction, field)
+        return attrs
+
+
+class SalesInvoiceSerializer(InvoiceSerializer):
+    """The group's invoice to the connected person under a sales order (contract v2, /api/sales-invoices/)."""
+
+    direction = TransactionCategory.Direction.SALE
+    sales_order = serializers.PrimaryKeyRelatedField(source="purchase_order", queryset=SalesOrder.objects.all())
+
+    class Meta:
+        model = SalesInvoice
+        fields = ["id", "sales_order", "number", "invoice_date", "amount", "currency"]
 
 
 class DeliverySerializer(serializers.ModelSerializer):
@@ -361,7 +382,7 @@ class PurchaseOrderViewSet(facts.PurchaseOrderViewSet):
     def approve(self, request, pk=None):
         order = self.get_object()
         order = services.purchase_order_approve(order_id=order.pk, user=request.user)
-        return Response(facts.PurchaseOrderSerializer(self.get_queryset().get(pk=order.pk)).data)
+        return Response(self.get_serializer_class()(self.get_queryset().get(pk=order.pk)).data)
 
     @extend_schema(
         request=CancelSerializer,
@@ -378,11 +399,37 @@ class PurchaseOrderViewSet(facts.PurchaseOrderViewSet):
             reason=body.validated_data["reason"],
             effective_on=body.validated_data["effective_on"],
         )
-        return Response(facts.PurchaseOrderSerializer(self.get_queryset().get(pk=order.pk)).data)
+        return Response(self.get_serializer_class()(self.get_queryset().get(pk=order.pk)).data)
+
+
+class SalesOrderViewSet(facts.SalesOrderViewSet, PurchaseOrderViewSet):
+    """Sales orders with the same approve and cancel as purchases: the gates, with `pricing_rule` for the
+    quote rule (compliance.services), and the same cap ledger."""
+
+    action_permissions = {
+        "approve": ["transactions.approve_salesorder"],
+        "cancel": ["transactions.cancel_salesorder"],
+    }
+
+    @extend_schema(
+        request=None,
+        responses={200: facts.SalesOrderSerializer, 409: OpenApiResponse(REFUSAL, description="A gate refused.")},
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return super().approve(request, pk)
+
+    @extend_schema(
+        request=CancelSerializer,
+        responses={200: facts.SalesOrderSerializer, 409: OpenApiResponse(REFUSAL, description="Refused.")},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return super().cancel(request, pk)
 
 
 class InvoiceViewSet(facts.NoDeleteMixin, viewsets.ModelViewSet):
-    queryset = Invoice.objects.select_related("purchase_order")
+    queryset = Invoice.objects.select_related("purchase_order").filter(purchase_order__category__direction=PURCHASE)
     serializer_class = InvoiceSerializer
     filterset_class = fact_filters.InvoiceFilter
     ordering_fields = ["invoice_date", "number", "amount"]
@@ -394,6 +441,12 @@ class InvoiceViewSet(facts.NoDeleteMixin, viewsets.ModelViewSet):
         serializer.instance = services.invoice_update(
             invoice=serializer.instance, user=self.request.user, **serializer.validated_data
         )
+
+
+class SalesInvoiceViewSet(InvoiceViewSet):
+    queryset = SalesInvoice.objects.select_related("purchase_order")
+    serializer_class = SalesInvoiceSerializer
+    filterset_class = fact_filters.SalesInvoiceFilter
 
 
 class CreditNoteViewSet(

@@ -42,7 +42,10 @@ def approval_preview(order: PurchaseOrder) -> list[GateOutcome]:
 
     judge(_("Term"), services.OUTSIDE_TERM, lambda: services._check_term(order, category))
     judge(_("Re-compliance"), RECOMPLIANCE_PENDING, lambda: recompliance_refusal(order, category))
-    judge(_("Quote rule"), services.QUOTE_RULE, lambda: services._check_quote_rule(order, category))
+    if category.direction == category.Direction.SALE:
+        judge(_("Pricing rule"), services.PRICING_RULE, lambda: services._check_quote_rule(order, category))
+    else:
+        judge(_("Quote rule"), services.QUOTE_RULE, lambda: services._check_quote_rule(order, category))
     converted = amount_converted(
         amount=order.amount, currency=order.currency, target_currency=category.currency, on=order.order_date
     )

@@ -2,7 +2,9 @@
 
 The rules are those of the API contract ("Classification"):
 - numerator: the largest annual cap of a category (Rule 14A.78); for a connected person, the largest sum
-  of its categories' caps whose periods start in the same financial year of the issuer (aggregation);
+  of its categories' caps whose periods start in the same financial year of the issuer (aggregation,
+  Rules 14A.81 to 14A.83), purchases aggregated with purchases and sales with sales: the person's tier
+  is the stricter of the two directions', and a purchase cap is never added to a sales cap;
 - denominators: the latest financial year ended on or before the day of the classification: total assets
   (assets ratio), revenue (revenue ratio), market capitalisation (consideration ratio) and profit before
   tax (profits ratio: shown, never tested, and not applicable to a loss, which gives an anomalous result);
@@ -356,24 +358,25 @@ def connected_person_classification(
     on: datetime.date | None = None,
     cap_amounts: dict[int, Decimal] | None = None,
     years_of: Q | None = None,
+    direction: str | None = None,
 ) -> Classification:
-    """The aggregated classification: the largest sum of the person's categories' caps whose periods start
-    in the same financial year of the issuer (only the years in which a cap `years_of` selects starts, e.g.
-    a renewal's, when given). The sums are made by the database, per financial year and currency; the few
-    totals are converted here."""
+    """The aggregated classification: the largest sum of the person's categories' caps of one direction whose
+    periods start in the same financial year of the issuer (only the years in which a cap `years_of` selects
+    starts, e.g. a renewal's, when given). Purchases are aggregated with purchases and sales with sales, never
+    together; without `direction` the result is the stricter of the two directions'. The sums are made by the
+    database in one query, per direction, financial year and currency; the few totals are converted here."""
     on = on or timezone.localdate()
     year = financial_year_latest(on)
-    rates = _Rates(on)
-    missing: list[str] = []
-    notes: list[str] = []
     year_end = year.year_end if year else datetime.date(on.year, 12, 31)
+    caps = AnnualCap.objects.filter(category__agreement__connected_person=person)
+    if direction is not None:
+        caps = caps.filter(category__direction=direction)
     totals = list(
-        AnnualCap.objects.filter(category__agreement__connected_person=person)
-        .annotate(value=_cap_value(cap_amounts), financial_year=_financial_year_end_year(year_end))
-        .values("financial_year", "category__currency")
+        caps.annotate(value=_cap_value(cap_amounts), financial_year=_financial_year_end_year(year_end))
+        .values("category__direction", "financial_year", "category__currency")
         .annotate(total=Sum("value", output_field=CentsField()))
-        .order_by("financial_year", "category__currency")
-        .values_list("financial_year", "category__currency", "total")
+        .order_by("category__direction", "financial_year", "category__currency")
+        .values_list("category__direction", "financial_year", "category__currency", "total")
     )
     if years_of is not None:
         years = set(
@@ -381,7 +384,35 @@ def connected_person_classification(
             .annotate(financial_year=_financial_year_end_year(year_end))
             .values_list("financial_year", flat=True)
         )
-        totals = [row for row in totals if row[0] in years]
+        totals = [row for row in totals if row[1] in years]
+    directions = sorted({row[0] for row in totals}) or [direction or TransactionCategory.Direction.PURCHASE]
+    rates = _Rates(on)  # shared: each rate is read once for both directions
+    results = [
+        _direction_classification(
+            person, [row[1:] for row in totals if row[0] == d], direction=d, on=on, year=year, year_end=year_end,
+            rates=rates,
+        )
+        for d in directions
+    ]  # fmt: skip
+    strictest = results[0]
+    for result in results[1:]:
+        strictest = _stricter(result, strictest)
+    return strictest
+
+
+def _direction_classification(
+    person: ConnectedPerson,
+    totals: list[tuple[int, str, Decimal]],
+    *,
+    direction: str,
+    on: datetime.date,
+    year: FinancialYear | None,
+    year_end: datetime.date,
+    rates: "_Rates",
+) -> Classification:
+    """One direction's aggregated classification from its (financial year, currency, total) sums."""
+    missing: list[str] = []
+    notes: list[str] = []
     currency = year.currency if year else (totals[0][1] if totals else "")
     by_year: dict[int, Decimal] = {}
     for financial_year, cap_currency, total in totals:
@@ -400,8 +431,9 @@ def connected_person_classification(
     if by_year:
         best = max(sorted(by_year), key=lambda y: by_year[y])
         numerator = by_year[best]
+        of_what = "caps" if direction == TransactionCategory.Direction.PURCHASE else "sales caps"
         basis = (
-            f"The largest sum of {person.name}'s caps whose periods start in one financial year: "
+            f"The largest sum of {person.name}'s {of_what} whose periods start in one financial year: "
             f"{format_money(numerator, currency)} in the year ending {_day(_year_end_in(best, year_end))}."
         )
     return _classify(
@@ -423,7 +455,9 @@ def cap_revision_classification(
     connected person's, with the revised amount in place of the cap's."""
     amounts = {cap.pk: new_amount}
     own = category_classification(cap.category, on=on, cap_amounts=amounts)
-    aggregated = connected_person_classification(cap.category.agreement.connected_person, on=on, cap_amounts=amounts)
+    aggregated = connected_person_classification(
+        cap.category.agreement.connected_person, on=on, cap_amounts=amounts, direction=cap.category.direction
+    )
     return _stricter(own, aggregated)
 
 
@@ -436,7 +470,9 @@ def terms_classification(
     overlapping = Q(period_end__gte=start, period_start__lte=end)
     own = category_classification(category, on=on, only=overlapping)
     own_caps = overlapping & Q(category=category)
-    aggregated = connected_person_classification(category.agreement.connected_person, on=on, years_of=own_caps)
+    aggregated = connected_person_classification(
+        category.agreement.connected_person, on=on, years_of=own_caps, direction=category.direction
+    )
     return _stricter(own, aggregated)
 
 

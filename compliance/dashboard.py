@@ -58,6 +58,12 @@ class CapPanel:
         ]  # fmt: skip
 
 
+DIRECTION_SECTIONS = [
+    ("purchase", "Purchases from connected persons · 向關連人士採購"),
+    ("sale", "Sales to connected persons · 向關連人士銷售"),
+]
+
+
 def dashboard_view(request: HttpRequest, *, site) -> TemplateResponse:
     if not request.user.has_perm("compliance.view_annualcap"):
         raise PermissionDenied
@@ -76,7 +82,16 @@ def dashboard_view(request: HttpRequest, *, site) -> TemplateResponse:
         "alerts": recent_alerts() if request.user.has_perm("compliance.view_alert") else [],
         # Shown until re-complied with.
         "breaches": open_breaches() if request.user.has_perm("compliance.view_breach") else [],
-        "drafts": draft_order_count(),
+        # Purchases and sales each in their own section: a purchase cap is never shown with (or added to) a
+        # sales cap. The caps come ordered purchases first (report_selectors.CAP_ORDER).
+        "sections": [
+            {"key": key, "title": title, "panels": [p for p in panels if p.cap.category.direction == key]}
+            for key, title in DIRECTION_SECTIONS
+            if any(p.cap.category.direction == key for p in panels)
+        ],
+        "has_sales": any(p.cap.category.direction == "sale" for p in panels),
+        "drafts": draft_order_count("purchase"),
+        "sales_drafts": draft_order_count("sale"),
         "threshold": settings.CCT_DEFAULT_ALERT_THRESHOLD,
         "threshold_width": _width(settings.CCT_DEFAULT_ALERT_THRESHOLD),
     }

@@ -7,6 +7,11 @@ The agreement, terms, caps and 2024 figures are the published ones. The orders, 
 Xiaomi, exchange rates and invoices are invented for demonstration and marked "(demo)". No market
 capitalisation is published in those documents, so none is loaded: the classification says so.
 Loading is idempotent: what exists (by name, period or order number) is left as it is.
+
+A second agreement shows the other direction: an ILLUSTRATIVE cloud services sales framework agreement
+under which the group sells to Xiaomi Group, with its caps, sales orders, the price references of
+independent customers and sales invoices. It is NOT from the filings: every figure of it is invented,
+and its title, category and customers say so.
 """
 
 import datetime
@@ -136,6 +141,59 @@ ORDERS = [
 # The issuer's figures for the year ended 31 December 2024 (annual results; RMB thousands in the filing,
 # stored as full amounts): revenue 7,785,180; total assets 17,592,654; loss before income taxes (1,980,566).
 THOUSAND = 1000
+
+# --- The ILLUSTRATIVE sales agreement (not from the filings; every figure invented) --------------------
+SALES_AGREEMENT = {
+    "title": "ILLUSTRATIVE cloud services sales framework agreement (not from the filings)",
+    "title_zh": "示例：雲服務銷售框架協議（非取自公告）",
+    "signed_on": D("2025-08-28"),
+    "board_approved_on": D("2025-08-28"),
+    "abstaining_directors": "Lei Jun; Zhang Duo (illustrative)",
+    "board_minutes_ref": "Illustrative only: no such board minutes",
+    "announced_on": D("2025-08-28"),
+    "announcement_ref": "Illustrative only: not an announcement of the issuer",
+}
+SALES_CATEGORY = {
+    "name": "Cloud services sold to Xiaomi Group (illustrative)",
+    "name_zh": "向小米集團銷售雲服務（示例）",
+    "term_start": D("2025-08-28"),
+    "term_end": D("2028-08-27"),
+    "currency": "CNY",
+    "direction": TransactionCategory.Direction.SALE,
+    "pricing_basis": "Illustrative: not lower than the prices charged to independent customers for comparable "
+    "cloud services (at least two references within 90 days).",
+    "scope": "Illustrative: public cloud computing, storage and CDN services provided by the group.",
+}
+# Caps in RMB millions (illustrative).
+SALES_CAPS = [
+    ("2025-08-28", "2025-12-31", "20.0"),
+    ("2026-01-01", "2026-12-31", "50.0"),
+    ("2027-01-01", "2027-12-31", "50.0"),
+    ("2028-01-01", "2028-08-27", "35.0"),
+]
+CUSTOMERS = {
+    "yangtze": ("Yangtze Smart Retail Co., Ltd. (illustrative customer)", "長江智慧零售有限公司（示例客戶）"),
+    "lingnan": ("Lingnan Online Education Co., Ltd. (illustrative customer)", "嶺南在線教育有限公司（示例客戶）"),
+    "bohai": ("Bohai Logistics Cloud Co., Ltd. (illustrative customer)", "渤海物流雲有限公司（示例客戶）"),
+}
+# number, connected customer, order date, amount, currency, service period or None, price references
+# [(independent customer, date, amount, currency)], approve?, invoices [(number, date, amount, currency)]
+SALES_ORDERS = [
+    ("SO-ILL-2025-001", "xiaomi_sub", "2025-08-30", "18000000.00", "CNY", ("2025-09-01", "2026-08-31"),
+     [("yangtze", "2025-08-10", "17500000.00", "CNY"), ("lingnan", "2025-08-20", "17800000.00", "CNY")], True,
+     [("SI-ILL-250001", "2025-12-31", "6000000.00", "CNY"), ("SI-ILL-260001", "2026-03-31", "4500000.00", "CNY")]),
+    # Priced exactly at the highest reference: not lower, so it passes.
+    ("SO-ILL-2026-001", "xiaomi", "2026-02-10", "6000000.00", "CNY", None,
+     [("bohai", "2026-01-15", "5900000.00", "CNY"), ("yangtze", "2026-01-25", "6000000.00", "CNY")], True,
+     [("SI-ILL-260002", "2026-02-28", "6000000.00", "CNY")]),
+    # In USD; the CNY reference is compared at the order date's USD/CNY rate (7.0150): USD 798,289.38.
+    ("SO-ILL-2026-002", "xiaomi", "2026-03-20", "800000.00", "USD", None,
+     [("lingnan", "2026-02-26", "790000.00", "USD"), ("bohai", "2026-03-05", "5600000.00", "CNY")], True,
+     [("SI-ILL-260003", "2026-04-15", "800000.00", "USD")]),
+    # A draft priced CNY 100,000.00 below Yangtze's reference: approval would be refused (pricing_rule).
+    ("SO-ILL-2026-003", "xiaomi_sub", "2026-11-20", "3000000.00", "CNY", None,
+     [("yangtze", "2026-11-02", "3100000.00", "CNY"), ("lingnan", "2026-11-10", "2950000.00", "CNY")], False, []),
+]  # fmt: skip
 FINANCIAL_YEARS = [
     {
         "year_end": D("2024-12-31"),
@@ -296,4 +354,91 @@ def load_demo() -> dict[str, int]:
                 currency=invoice_currency,
             )
         created["orders"] += 1
+
+    _load_illustrative_sales(person, counterparties, finance=finance, compliance=compliance, created=created)
     return created
+
+
+def _load_illustrative_sales(person, counterparties, *, finance, compliance, created: dict[str, int]) -> None:
+    """The ILLUSTRATIVE sales agreement (not from the filings), entered through the same services."""
+    agreement, made = FrameworkAgreement.objects.get_or_create(
+        connected_person=person, title=SALES_AGREEMENT["title"], defaults=SALES_AGREEMENT
+    )
+    created["agreements"] += made
+    fields = {k: v for k, v in SALES_CATEGORY.items() if k != "name"}
+    category, _ = TransactionCategory.objects.get_or_create(
+        agreement=agreement, name=SALES_CATEGORY["name"], defaults=fields
+    )
+    for start, end, millions in SALES_CAPS:
+        if not category.caps.filter(period_start=D(start)).exists():
+            annual_cap_create(
+                user=compliance,
+                category=category,
+                period_start=D(start),
+                period_end=D(end),
+                amount=Decimal(millions) * 1_000_000,
+            )
+            created["caps"] += 1
+    customers = {}
+    for key, (name, name_zh) in CUSTOMERS.items():
+        customer, made = Counterparty.objects.get_or_create(
+            name=name,
+            defaults={
+                "name_zh": name_zh,
+                "independence_basis": Counterparty.IndependenceBasis.SEARCH,
+                "independence_checked_on": D("2025-08-01"),
+                "independence_reference": "Illustrative: search of registers and shareholdings",
+            },
+        )
+        customers[key] = customer
+    for number, party, day, amount, currency, service, references, approve, invoices in SALES_ORDERS:
+        if PurchaseOrder.objects.filter(number=number).exists():
+            continue
+        service_fields = (
+            {"recognition": "over_service_period", "service_start": D(service[0]), "service_end": D(service[1])}
+            if service
+            else {"recognition": "on_order_date"}
+        )
+        order = purchase_order_create(
+            user=finance,
+            number=number,
+            category=category,
+            counterparty=counterparties[party],
+            description="Illustrative sale of cloud services",
+            order_date=D(day),
+            amount=Decimal(amount),
+            currency=currency,
+            **service_fields,
+        )
+        for index, (customer, dated, reference_amount, reference_currency) in enumerate(references, start=1):
+            reference = f"REF-{number}-{index}"
+            quote_create(
+                user=finance,
+                purchase_order=order,
+                supplier=customers[customer],
+                quoted_on=D(dated),
+                amount=Decimal(reference_amount),
+                currency=reference_currency,
+                reference=reference,
+                document=ContentFile(
+                    simple_pdf(
+                        f"Price reference {reference} (illustrative)",
+                        f"Customer: {CUSTOMERS[customer][0]}",
+                        f"Date: {dated}",
+                        f"Price charged: {reference_currency} {Decimal(reference_amount):,.2f}",
+                    ),
+                    name=f"{reference}.pdf",
+                ),
+            )
+        if approve:
+            purchase_order_approve(order_id=order.pk, user=compliance)
+        for invoice_number, invoice_date, invoice_amount, invoice_currency in invoices:
+            invoice_record(
+                user=finance,
+                purchase_order=order,
+                number=invoice_number,
+                invoice_date=D(invoice_date),
+                amount=Decimal(invoice_amount),
+                currency=invoice_currency,
+            )
+        created["orders"] += 1

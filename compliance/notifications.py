@@ -126,7 +126,13 @@ def alert_message(alert: Alert) -> Message:
             "order": order,
             "amount": format_money(order.amount, order.currency),
             "allocation": format_money(order.allocation, currency),
-            "url": admin_url("admin:transactions_purchaseorder_change", order.pk),
+            # A sale opens on the sales order's page; the purchase order pages list only purchases.
+            "url": admin_url(
+                "admin:transactions_salesorder_change"
+                if cap.category.direction == cap.category.Direction.SALE
+                else "admin:transactions_purchaseorder_change",
+                order.pk,
+            ),
         }
         for order in recent_orders(cap)
     ]

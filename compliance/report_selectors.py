@@ -72,8 +72,10 @@ CHUNK = 2000
 ONE_DAY = datetime.timedelta(days=1)
 
 # Caps, and the orders under them, in the order a reader looks for them.
+# Purchases first, then sales ("purchase" < "sale"): each direction is its own section of every list of caps.
 CAP_ORDER = (
-    "category__agreement__connected_person__name", "category__agreement__title", "category__name", "period_start",
+    "category__direction", "category__agreement__connected_person__name", "category__agreement__title",
+    "category__name", "period_start",
 )  # fmt: skip
 
 
@@ -165,12 +167,14 @@ def cap_status(cap: AnnualCap, *, forecast: CapForecast | None = None) -> CapSta
 
 @dataclass
 class PersonTotals:
-    """The caps of one connected person in one currency, added up across its agreements and categories
-    (the Listing Rules aggregate transactions with the same connected person)."""
+    """The caps of one connected person in one direction and currency, added up across its agreements and
+    categories (the Listing Rules aggregate transactions with the same connected person; purchases with
+    purchases, sales with sales: a purchase cap is never added to a sales cap)."""
 
     connected_person_id: int
     name: str
     currency: str
+    direction: str = "purchase"
     caps: int = 0
     amount: Decimal = ZERO
     actual: Decimal = ZERO
@@ -194,15 +198,17 @@ class PersonTotals:
 
 
 def connected_person_totals(caps: list[AnnualCap], *, as_of: datetime.date) -> list[PersonTotals]:
-    """report_caps_with_movement added up per connected person and currency (never across currencies).
+    """report_caps_with_movement added up per connected person, direction and currency (never across
+    currencies, never purchases with sales).
 
     The few caps of a report are already computed by the database; adding them here runs no query.
     """
     totals: dict[tuple[int, str], PersonTotals] = {}
     for cap in caps:
         person = cap.category.agreement.connected_person
-        key = (person.pk, cap.category.currency)
-        total = totals.setdefault(key, PersonTotals(person.pk, person.name, cap.category.currency))
+        direction = cap.category.direction
+        key = (direction, person.pk, cap.category.currency)
+        total = totals.setdefault(key, PersonTotals(person.pk, person.name, cap.category.currency, direction))
         total.caps += 1
         total.amount += cap.amount
         total.actual += cap.actual
@@ -211,7 +217,7 @@ def connected_person_totals(caps: list[AnnualCap], *, as_of: datetime.date) -> l
         total.forecast += cap_forecast(cap, as_of=as_of).amount
         total.actual_in_range += getattr(cap, "actual_in_range", ZERO)
         total.committed_in_range += getattr(cap, "committed_in_range", ZERO)
-    return sorted(totals.values(), key=lambda t: (t.name, t.currency))
+    return sorted(totals.values(), key=lambda t: (t.direction, t.name, t.currency))
 
 
 # --- Orders counted in the caps' periods ---------------------------------------------------------
@@ -590,9 +596,17 @@ def quote_rule_exception(result: QuoteRuleResult) -> str:
             f"from {quote.supplier.name}."
         )
     if not result.enough_quotes:
-        text = f"{result.independent_suppliers} of the {result.required} required independent quotes."
+        what = "independent customers' price references" if result.sale else "independent quotes"
+        text = f"{result.independent_suppliers} of the {result.required} required {what}."
         ignored = [f"{a.quote.supplier.name}: {a.reason}" for a in result.assessments if not a.counted]
         return text + (" Not counted: " + "; ".join(ignored) + "." if ignored else "")
+    if result.sale:
+        # The pricing rule of a sale: priced lower than what an independent customer was charged.
+        below = max((a for a in result.counted if result.order_amount < a.compared), key=lambda a: a.compared)
+        return (
+            f"Priced {result.order_currency} {below.compared - result.order_amount:,.2f} below the price charged to "
+            f"{below.quote.supplier.name}, an independent customer."
+        )
     lowest = result.lowest_counted
     return f"Not cheaper than the independent quote from {lowest.quote.supplier.name}."
 
@@ -779,6 +793,6 @@ def recent_alerts(limit: int = 10) -> list[Alert]:
     )
 
 
-def draft_order_count() -> int:
-    """Orders entered and waiting for approval (one query)."""
-    return PurchaseOrder.objects.filter(status=PurchaseOrder.Status.DRAFT).count()
+def draft_order_count(direction: str = "purchase") -> int:
+    """Orders of the direction (purchases or sales) entered and waiting for approval (one query)."""
+    return PurchaseOrder.objects.filter(status=PurchaseOrder.Status.DRAFT, category__direction=direction).count()

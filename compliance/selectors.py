@@ -246,6 +246,9 @@ class QuoteRuleResult:
     assessments: list[QuoteAssessment] = field(default_factory=list)
     order_amount: Decimal | None = None
     order_currency: str = ""
+    # A sale (category direction `sale`): the pricing rule reversed, the order must not be priced lower
+    # than any counted price reference (what independent customers are charged).
+    sale: bool = False
 
     @property
     def counted(self) -> list[QuoteAssessment]:
@@ -269,11 +272,18 @@ class QuoteRuleResult:
         return self.independent_suppliers >= self.required
 
     @property
+    def highest_counted(self) -> QuoteAssessment | None:
+        priced = [a for a in self.counted if a.compared is not None]
+        return max(priced, key=lambda a: a.compared) if priced else None
+
+    @property
     def more_favourable(self) -> bool:
-        """The order is strictly cheaper than every counted quote, compared in the order's currency
-        (vacuously true without quotes)."""
+        """A purchase is strictly cheaper than every counted quote; a sale is priced not lower than every
+        counted price reference; compared in the order's currency (vacuously true without any)."""
         if self.order_converted is None or self.missing_rates:
             return False
+        if self.sale:
+            return all(self.order_amount >= a.compared for a in self.counted)
         return all(self.order_amount < a.compared for a in self.counted)
 
     @property
@@ -282,9 +292,15 @@ class QuoteRuleResult:
 
     @property
     def margin(self) -> Decimal | None:
-        """How much cheaper the order is than the lowest counted quote, in the order's currency."""
+        """How much more favourable the order is to the group, in the order's currency: for a purchase how
+        much cheaper than the lowest counted quote, for a sale how much dearer than the highest reference."""
+        if self.order_amount is None:
+            return None
+        if self.sale:
+            highest = self.highest_counted
+            return None if highest is None else self.order_amount - highest.compared
         lowest = self.lowest_counted
-        if lowest is None or self.order_amount is None:
+        if lowest is None:
             return None
         return lowest.compared - self.order_amount
 
@@ -346,6 +362,7 @@ def assess_quote_rule(
         required=category.min_independent_quotes,
         order_amount=order.amount,
         order_currency=order.currency,
+        sale=category.direction == TransactionCategory.Direction.SALE,
     )
     oldest = order.order_date - datetime.timedelta(days=category.quote_validity_days)
     for quote in quotes:

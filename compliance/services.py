@@ -52,6 +52,7 @@ from .terms import category_terms, describe_terms, term_length_check, terms_chec
 SELF_APPROVAL = "self_approval"
 OUTSIDE_TERM = "outside_term"
 QUOTE_RULE = "quote_rule"
+PRICING_RULE = "pricing_rule"  # the quote rule of a sale: not priced lower than independent customers
 CAP_EXCEEDED = "cap_exceeded"
 NO_EXCHANGE_RATE = "no_exchange_rate"
 CHINESE = ("zh-hant", "zh-hans")  # days read 2026年12月1日 there, 1 Dec 2026 in English
@@ -129,6 +130,8 @@ def quote_rule_refusal(order: PurchaseOrder, result: QuoteRuleResult, category: 
     """Why the order fails the quote rule (or a rate it needs is missing), from an assessment; None if it passes.
     Used by the approval gate and by the sweep over approved orders."""
     currency = category.currency
+    if result.sale and result.order_converted is not None and not result.missing_rates:
+        return pricing_rule_refusal(order, result, category)
     if result.order_converted is None:
         return _order_rate_refusal(order, currency)
     if result.missing_rates:
@@ -184,6 +187,55 @@ def quote_rule_refusal(order: PurchaseOrder, result: QuoteRuleResult, category: 
     return None
 
 
+def pricing_rule_refusal(
+    order: PurchaseOrder, result: QuoteRuleResult, category: TransactionCategory
+) -> Refusal | None:
+    """Why a sale fails the pricing rule: too few price references from distinct independent customers, or
+    priced lower than one of them (by how much, and than whom); None if it passes."""
+    if not result.enough_quotes:
+        ignored = [
+            _("the reference of %(customer)s (%(reason)s)") % {"customer": a.quote.supplier.name, "reason": a.reason}
+            for a in result.assessments
+            if not a.counted
+        ]
+        detail = _(
+            "Sales order %(order)s needs price references from at least %(required)s independent customers, dated "
+            "within %(days)s days before the order; it has %(count)s."
+        ) % {
+            "order": order.number,
+            "required": result.required,
+            "days": category.quote_validity_days,
+            "count": result.independent_suppliers,
+        }
+        if ignored:
+            detail += " " + _("Not counted: %(list)s.") % {"list": "; ".join(ignored)}
+        return Refusal(PRICING_RULE, detail)
+    if not result.more_favourable:
+        highest = max(
+            (a for a in result.counted if result.order_amount < a.compared), key=lambda a: (a.compared, -a.quote.pk)
+        )
+        price = _order_in_quote_currency(result, highest)
+        reference = highest.quote.reference or _("no reference")
+        return Refusal(
+            PRICING_RULE,
+            _(
+                "Sales order %(order)s charges the connected person %(price)s, %(short)s less than %(customer)s, "
+                "an independent customer, was charged (%(quote)s, %(reference)s, %(day)s). A sale to a connected "
+                "person must not be priced lower than to independent customers."
+            )
+            % {
+                "order": order.number,
+                "price": format_money(price, highest.quote.currency),
+                "short": format_money(highest.quote.amount - price, highest.quote.currency),
+                "customer": highest.quote.supplier.name,
+                "quote": format_money(highest.quote.amount, highest.quote.currency),
+                "reference": reference,
+                "day": _day(highest.quote.quoted_on),
+            },
+        )
+    return None
+
+
 def _quote_not_undercut(result: QuoteRuleResult):
     """The lowest counted quote the order is not cheaper than (compared in the order's currency)."""
     return min((a for a in result.counted if result.order_amount >= a.compared), key=lambda a: (a.compared, a.quote.pk))
@@ -209,9 +261,9 @@ def _check_quote_rule(order: PurchaseOrder, category: TransactionCategory) -> No
     refusal = quote_rule_refusal(order, quote_rule_for_order(order), category)
     if refusal is None:
         return
-    if exception is not None and refusal.code == QUOTE_RULE:
+    if exception is not None and refusal.code in (QUOTE_RULE, PRICING_RULE):
         raise Refusal(
-            QUOTE_RULE,
+            refusal.code,
             refusal.detail
             + _(
                 " The quote-rule exception approved for this order covered %(amount)s; the order has changed since, "
@@ -700,7 +752,7 @@ def _material_terms_check(category: TransactionCategory) -> None:
 
 
 CATEGORY_FIELDS = (
-    "agreement", "name", "name_zh", "term_start", "term_end", "term_explanation", "currency",
+    "agreement", "name", "name_zh", "term_start", "term_end", "term_explanation", "currency", "direction",
     "min_independent_quotes", "quote_validity_days", "quote_documents_required", "pricing_basis", "scope",
 )  # fmt: skip
 
@@ -709,11 +761,20 @@ CATEGORY_FIELDS = (
 def transaction_category_save(*, category: TransactionCategory, user) -> TransactionCategory:
     """Save a new or changed category; a term or currency change must keep its caps and orders valid."""
     if category.pk is not None:
-        stored_currency = (
-            TransactionCategory.objects.select_for_update().values_list("currency", flat=True).get(pk=category.pk)
+        stored_currency, stored_direction = (
+            TransactionCategory.objects.select_for_update().values_list("currency", "direction").get(pk=category.pk)
         )
         if category.currency != stored_currency and category.caps.exists():
             raise ValidationError({"currency": _("The currency of a category with caps cannot change.")})
+        if category.direction != stored_direction and category.purchase_orders.exists():
+            raise ValidationError(
+                {
+                    "direction": _(
+                        "Orders are recorded under this category: whether it buys from or sells to the connected "
+                        "person cannot change. Enter the other direction as a category of its own."
+                    )
+                }
+            )
         _material_terms_check(category)
     category.full_clean()
     transaction_category_check(category)

@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -170,6 +171,9 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
         return invoice_save(invoice=invoice, user=invoice.created_by or invoice.purchase_order.created_by)
 
 
+_SALE_NUMBERS = itertools.count(1)
+
+
 @dataclass
 class Ledger:
     """One connected person, its two group companies, three independent suppliers, an agreement and a
@@ -184,6 +188,8 @@ class Ledger:
     category: TransactionCategory
     caps: list[AnnualCap] = field(default_factory=list)
     clerk: object = None
+    sales: TransactionCategory | None = None
+    sales_caps: list[AnnualCap] = field(default_factory=list)
 
     @classmethod
     def build_default(cls) -> "Ledger":
@@ -226,6 +232,35 @@ class Ledger:
         order = self.order(amount, quotes=(str(Decimal(amount) + 1), str(Decimal(amount) + 2)), **fields)
         grant_approval(approver)
         return purchase_order_approve(order_id=order.pk, user=approver)
+
+    def sales_category(self) -> TransactionCategory:
+        """A category of sales to the connected person under the same agreement (made once): "Cloud services",
+        CNY, the same term, caps of 500,000.00 for 2025-07-29 to 2025-12-31 and 800,000.00 for 2026."""
+        if self.sales is None:
+            self.sales = CategoryFactory(agreement=self.agreement, name="Cloud services", direction="sale")
+            self.sales_caps = [
+                CapFactory(category=self.sales, period_start=D("2025-07-29"), period_end=D("2025-12-31"),
+                           amount=Decimal("500000.00")),
+                CapFactory(category=self.sales, period_start=D("2026-01-01"), period_end=D("2026-12-31"),
+                           amount=Decimal("800000.00")),
+            ]  # fmt: skip
+        return self.sales
+
+    def sale(self, amount="100000.00", *, references=("90000.00", "100000.00"), dated=None, **fields):
+        """A draft sales order to the connected person by the clerk, with price references of independent
+        customers dated before it (by default not higher than the order: passing the pricing rule)."""
+        fields.setdefault("category", self.sales_category())
+        fields.setdefault("counterparty", self.connected)
+        fields.setdefault("created_by", self.clerk)
+        fields.setdefault("number", f"SO-{next(_SALE_NUMBERS):06d}")
+        if fields.get("service_start"):
+            fields.setdefault("recognition", PurchaseOrder.Recognition.OVER_SERVICE_PERIOD)
+        order = OrderFactory(amount=Decimal(amount), **fields)
+        day = dated or order.order_date - datetime.timedelta(days=10)
+        for customer, reference in zip(self.independents, references, strict=False):
+            QuoteFactory(purchase_order=order, supplier=customer, quoted_on=day, amount=Decimal(reference),
+                         currency=order.currency, reference=f"REF-{customer.pk}")  # fmt: skip
+        return order
 
 
 def grant_approval(user) -> None:

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from compliance.models import AlertRecipient, DistributionList
-from compliance.services import alerts_record
+from compliance.services import alerts_record, purchase_order_approve
 from tests.conftest import client_for
 from tests.factories import (
     CapFactory,
@@ -23,6 +23,7 @@ from tests.factories import (
 LISTS = [
     "connected-persons", "counterparties", "agreements", "categories", "caps", "exchange-rates",
     "purchase-orders", "quotes", "invoices", "alerts", "alert-recipients", "distribution-lists",
+    "sales-orders", "price-references", "sales-invoices",
 ]  # fmt: skip
 
 
@@ -42,6 +43,8 @@ def grow(ledger, n: int, tag: str, first: int = 0) -> None:
         InvoiceFactory(purchase_order=ledger.order("9.00", category=category, counterparty=ledger.connected),
                        amount=Decimal("9.00"))  # fmt: skip
         alerts_record(cap_ids=[cap.pk])
+        sale = purchase_order_approve(order_id=ledger.sale("10.00", references=("9.00", "10.00")).pk, user=approver)
+        InvoiceFactory(purchase_order=sale, amount=Decimal("5.00"), invoice_date=D("2026-03-01"))
 
 
 def queries(client, path: str) -> int:

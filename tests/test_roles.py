@@ -16,6 +16,7 @@ from compliance.models import (
     HeadroomWarning,
     QuoteRuleFinding,
 )
+from compliance.services import purchase_order_approve
 from tests.conftest import client_for
 from tests.factories import CategoryFactory, D, FinancialYearFactory, RateFactory, UserFactory
 from transactions.models import CategoryRenewal
@@ -30,6 +31,14 @@ def draft(ledger):
 
 def approved(ledger):
     return ledger.approved("100.00", approver=UserFactory(username="approver"))
+
+
+def sale_draft(ledger):
+    return ledger.sale("100.00", references=("90.00", "100.00"))
+
+
+def sale_approved(ledger):
+    return purchase_order_approve(order_id=sale_draft(ledger).pk, user=UserFactory(username="sales-approver"))
 
 
 def free_category(ledger):
@@ -138,6 +147,49 @@ RESOURCES = {
         lambda L: {
             "purchase_order": approved(L).pk,
             "number": "INV-NEW",
+            "invoice_date": "2026-03-31",
+            "amount": "10.00",
+            "currency": "CNY",
+        },
+        {"amount": "11.00"},
+        {"finance"},
+        set(),
+    ),
+    "sales-orders": (
+        sale_draft,
+        lambda L: {
+            "number": "SO-NEW",
+            "category": L.sales_category().pk,
+            "counterparty": L.connected.pk,
+            "order_date": "2026-03-02",
+            "amount": "100.00",
+            "currency": "CNY",
+            "recognition": "on_order_date",
+        },
+        {"description": "Cloud hosting for the Wuhan campus"},
+        {"finance"},
+        set(),
+    ),
+    "price-references": (
+        lambda L: sale_draft(L).quotes.first(),
+        lambda L: {
+            "sales_order": sale_draft(L).pk,
+            "customer": L.independents[2].pk,
+            "dated": "2026-02-20",
+            "amount": "95.00",
+            "currency": "CNY",
+        },
+        {"reference": "CONTRACT-2026-7"},
+        {"finance"},
+        {"finance"},
+    ),
+    "sales-invoices": (
+        lambda L: sale_approved(L).invoices.create(
+            number="SI-1", invoice_date=D("2026-03-31"), amount="50.00", currency="CNY"
+        ),
+        lambda L: {
+            "sales_order": sale_approved(L).pk,
+            "number": "SI-NEW",
             "invoice_date": "2026-03-31",
             "amount": "10.00",
             "currency": "CNY",
@@ -261,7 +313,22 @@ def test_only_compliance_approves_and_cancels_orders(ledger, role_users, action,
     assert (order.status != "draft") == (role == "compliance")
 
 
-@pytest.mark.parametrize("path", ["/api/caps/", "/api/purchase-orders/", "/api/alerts/", "/api/"])
+@pytest.mark.parametrize("action", ["approve", "cancel"])
+@pytest.mark.parametrize("role", ROLES)
+def test_only_compliance_approves_and_cancels_sales_orders(ledger, role_users, action, role):
+    order = ledger.sale("100.00", references=("90.00", "100.00"), created_by=role_users["finance"])
+
+    response = client_for(role_users[role]).post(f"/api/sales-orders/{order.pk}/{action}/")
+
+    assert response.status_code == (200 if role == "compliance" else 403), response.content
+    order.refresh_from_db()
+    assert (order.status != "draft") == (role == "compliance")
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/caps/", "/api/purchase-orders/", "/api/sales-orders/", "/api/price-references/", "/api/alerts/",
+             "/api/sales-invoices/", "/api/"],
+)  # fmt: skip
 def test_anonymous_requests_are_refused(db, path):
     assert APIClient().get(path).status_code in (401, 403)
 

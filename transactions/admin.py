@@ -178,3 +178,7 @@ class QuoteAdmin(ReadOnlyAdmin, AuditedAdmin):
     list_filter = [("supplier", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["purchase_order__number", "supplier__name", "supplier__name_zh", "reference"]
     date_hierarchy = "quoted_on"
+
+    def get_queryset(self, request):
+        # A sale's price references are listed under price references (compliance.sales_admin).
+        return super().get_queryset(request).filter(purchase_order__category__direction="purchase")

@@ -8,13 +8,25 @@ categories are compliance acts and live in compliance.api.
 from copy import copy
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 
 from . import filters, selectors, services
 from .api_errors import validation_detail
-from .models import ConnectedPerson, Counterparty, ExchangeRate, FrameworkAgreement, PurchaseOrder, Quote
+from .models import (
+    PURCHASE,
+    SALE,
+    ConnectedPerson,
+    Counterparty,
+    ExchangeRate,
+    FrameworkAgreement,
+    PriceReference,
+    PurchaseOrder,
+    Quote,
+    SalesOrder,
+)
 from .parsers import JSONObjectParser
 
 
@@ -118,7 +130,23 @@ class ExchangeRateSerializer(ModelRulesMixin, Serializer):
         fields = ["id", "currency", "target_currency", "rate_date", "rate", "source"]
 
 
+def direction_check(category, direction: str, field: str = "category") -> None:
+    """Purchases and sales are kept apart: a purchase resource refuses a sales category and vice versa."""
+    if category is not None and category.direction != direction:
+        if direction == SALE:
+            message = _(
+                "“%(category)s” is a category of purchases from the connected person; enter its orders under "
+                "purchase orders."
+            )
+        else:
+            message = _(
+                "“%(category)s” is a category of sales to the connected person; enter its orders under sales orders."
+            )
+        raise serializers.ValidationError({field: message % {"category": category.name}})
+
+
 class PurchaseOrderSerializer(Serializer):
+    direction = PURCHASE  # the category direction this resource takes
     created_by_name = serializers.CharField(source="created_by.username", read_only=True)
     approved_by_name = serializers.CharField(
         source="approved_by.username", read_only=True, default=None, allow_null=True
@@ -137,8 +165,23 @@ class PurchaseOrderSerializer(Serializer):
             "cancellation_effective_on", "invoiced_before_approval",
         ]  # fmt: skip
 
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        direction_check(attrs.get("category"), self.direction)
+        return attrs
+
+
+class SalesOrderSerializer(PurchaseOrderSerializer):
+    """A sale to the connected person: `counterparty` is the connected customer; its category is a sales one."""
+
+    direction = SALE
+
+    class Meta(PurchaseOrderSerializer.Meta):
+        model = SalesOrder
+
 
 class QuoteSerializer(Serializer):
+    direction = PURCHASE
     document = serializers.FileField(write_only=True, required=False, allow_null=True)
     document_url = serializers.SerializerMethodField()
 
@@ -155,6 +198,33 @@ class QuoteSerializer(Serializer):
             return None
         request = self.context.get("request")
         return request.build_absolute_uri(quote.document.url) if request else quote.document.url
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        order = attrs.get("purchase_order")
+        if order is not None:
+            field = "sales_order" if self.direction == SALE else "purchase_order"
+            direction_check(order.category, self.direction, field)
+        return attrs
+
+
+class PriceReferenceSerializer(QuoteSerializer):
+    """What the group charged or offered an independent customer (contract v2, /api/price-references/)."""
+
+    direction = SALE
+    sales_order = serializers.PrimaryKeyRelatedField(source="purchase_order", queryset=SalesOrder.objects.all())
+    customer = serializers.PrimaryKeyRelatedField(
+        source="supplier", queryset=Counterparty.objects.all(), help_text="The independent customer."
+    )
+    dated = serializers.DateField(source="quoted_on")
+
+    class Meta:
+        model = PriceReference
+        fields = [
+            "id", "sales_order", "customer", "dated", "amount", "currency", "reference", "document",
+            "document_name", "document_url",
+        ]  # fmt: skip
+        read_only_fields = ["document_name"]
 
 
 # --- Views ---------------------------------------------------------------------------------------
@@ -194,7 +264,7 @@ class ExchangeRateViewSet(RecordedByMixin, viewsets.ModelViewSet):
 class PurchaseOrderViewSet(NoDeleteMixin, viewsets.ModelViewSet):
     """Orders are entered and edited as drafts; compliance.api adds approve and cancel."""
 
-    queryset = selectors.purchase_order_list()
+    queryset = selectors.purchase_order_list().filter(category__direction=PURCHASE)
     serializer_class = PurchaseOrderSerializer
     filterset_class = filters.PurchaseOrderFilter
     ordering_fields = ["order_date", "number", "amount", "created_at"]
@@ -209,7 +279,7 @@ class PurchaseOrderViewSet(NoDeleteMixin, viewsets.ModelViewSet):
 
 
 class QuoteViewSet(viewsets.ModelViewSet):
-    queryset = selectors.quote_list()
+    queryset = selectors.quote_list().filter(purchase_order__category__direction=PURCHASE)
     serializer_class = QuoteSerializer
     filterset_class = filters.QuoteFilter
     parser_classes = [JSONObjectParser, MultiPartParser, FormParser]
@@ -225,3 +295,16 @@ class QuoteViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         services.quote_delete(quote=instance, user=self.request.user)
+
+
+class SalesOrderViewSet(PurchaseOrderViewSet):
+    """Sales to the connected person, entered and edited as drafts; compliance.api adds approve and cancel."""
+
+    queryset = selectors.purchase_order_list(SalesOrder)
+    serializer_class = SalesOrderSerializer
+
+
+class PriceReferenceViewSet(QuoteViewSet):
+    queryset = selectors.quote_list(PriceReference)
+    serializer_class = PriceReferenceSerializer
+    filterset_class = filters.PriceReferenceFilter

@@ -8,8 +8,10 @@ from .models import (
     ExchangeRate,
     FrameworkAgreement,
     Invoice,
+    PriceReference,
     PurchaseOrder,
     Quote,
+    SalesInvoice,
     TransactionCategory,
 )
 
@@ -40,7 +42,7 @@ class FrameworkAgreementFilter(django_filters.FilterSet):
 class TransactionCategoryFilter(django_filters.FilterSet):
     class Meta:
         model = TransactionCategory
-        fields = ["agreement", "agreement__connected_person", "currency"]
+        fields = ["agreement", "agreement__connected_person", "currency", "direction"]
 
 
 class ExchangeRateFilter(django_filters.FilterSet):
@@ -75,3 +77,22 @@ class InvoiceFilter(django_filters.FilterSet):
     class Meta:
         model = Invoice
         fields = ["purchase_order", "number", "purchase_order__category"]
+
+
+class PriceReferenceFilter(django_filters.FilterSet):
+    sales_order = django_filters.NumberFilter(field_name="purchase_order")
+    customer = django_filters.NumberFilter(field_name="supplier")
+
+    class Meta:
+        model = PriceReference
+        fields = ["sales_order", "customer"]
+
+
+class SalesInvoiceFilter(django_filters.FilterSet):
+    sales_order = django_filters.NumberFilter(field_name="purchase_order")
+    invoice_date_from = django_filters.DateFilter(field_name="invoice_date", lookup_expr="gte")
+    invoice_date_to = django_filters.DateFilter(field_name="invoice_date", lookup_expr="lte")
+
+    class Meta:
+        model = SalesInvoice
+        fields = ["sales_order", "number"]

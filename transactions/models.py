@@ -21,6 +21,12 @@ Domain words
   draft, then approved or cancelled (never deleted). *Quotes* (報價) are the independent prices it
   was compared with, each with its reference and document (a quote without its document does not
   count while the category requires documents); *invoices* are the actual amounts.
+- A category's *direction* says who pays: *purchase* (the group buys from the connected person: purchase
+  orders, quotes from independent suppliers, the connected person's invoices) or *sale* (the group sells
+  to it: sales orders, price references of what independent customers are charged, the group's sales
+  invoices). A sale is stored in the same tables as a purchase (SalesOrder, PriceReference and
+  SalesInvoice are proxies of PurchaseOrder, Quote and Invoice, selected by the category's direction), so
+  the caps of both directions are counted by one ledger; every list of purchases filters on the direction.
 - *Credit notes* reverse part or all of an invoice; only they reduce the actual amount.
 - *Exchange rates*: one unit of `currency` is `rate` units of `target_currency` on `rate_date`.
 
@@ -166,6 +172,10 @@ class FrameworkAgreement(models.Model):
 
 
 class TransactionCategory(models.Model):
+    class Direction(models.TextChoices):
+        PURCHASE = "purchase", _("Purchases from the connected person")
+        SALE = "sale", _("Sales to the connected person")
+
     agreement = models.ForeignKey(
         FrameworkAgreement, on_delete=models.PROTECT, related_name="categories", verbose_name=_("agreement")
     )
@@ -184,6 +194,16 @@ class TransactionCategory(models.Model):
         ),
     )
     currency = currency_field(help_text=_("The currency of the annual caps; every amount is converted into it."))
+    direction = models.CharField(
+        _("direction"),
+        max_length=8,
+        choices=Direction.choices,
+        default=Direction.PURCHASE,
+        help_text=_(
+            "Purchases: the caps limit what the group pays the connected person. Sales: they limit the group's "
+            "revenue from it, and each sale is priced against what independent customers are charged."
+        ),
+    )
     min_independent_quotes = models.PositiveSmallIntegerField(_("min independent quotes"), default=2)
     quote_validity_days = models.PositiveSmallIntegerField(
         _("quote validity days"),
@@ -212,6 +232,7 @@ class TransactionCategory(models.Model):
             models.UniqueConstraint(fields=["agreement", "name"], name="category_name_unique"),
             models.CheckConstraint(condition=Q(term_end__gte=F("term_start")), name="category_term_ends_after_start"),
             models.CheckConstraint(condition=Q(quote_validity_days__gte=1), name="category_quote_validity_positive"),
+            models.CheckConstraint(condition=Q(direction__in=["purchase", "sale"]), name="category_direction_valid"),
         ]
 
     def __str__(self) -> str:
@@ -584,3 +605,70 @@ class CreditNote(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+# --- Sales to the connected person ----------------------------------------------------------------
+# The same rows as purchases, told apart by their category's direction: one ledger, one set of gates, one
+# audit trail. The proxies give the sales side its own names, admin pages, API resources and permissions.
+
+SALE = TransactionCategory.Direction.SALE
+PURCHASE = TransactionCategory.Direction.PURCHASE
+
+
+class SalesOrderManager(AuditedManager):
+    def get_queryset(self):
+        return super().get_queryset().filter(category__direction=SALE)
+
+
+class PriceReferenceManager(AuditedManager):
+    def get_queryset(self):
+        return super().get_queryset().filter(purchase_order__category__direction=SALE)
+
+
+class SalesInvoiceManager(AuditedManager):
+    def get_queryset(self):
+        return super().get_queryset().filter(purchase_order__category__direction=SALE)
+
+
+class SalesOrder(PurchaseOrder):
+    """An order of the connected person under a category of direction `sale` (the group sells)."""
+
+    objects = SalesOrderManager()
+
+    class Meta:
+        proxy = True
+        ordering = ["-order_date", "-id"]
+        verbose_name = _("sales order")
+        verbose_name_plural = _("sales orders")
+        permissions = [
+            ("approve_salesorder", "Can approve sales orders"),
+            ("cancel_salesorder", "Can cancel sales orders"),
+        ]
+
+
+class PriceReference(Quote):
+    """What the group charged or offered an independent customer for comparable goods or services: the
+    benchmark a sales order's price must not fall below (`supplier` holds the customer)."""
+
+    objects = PriceReferenceManager()
+
+    class Meta:
+        proxy = True
+        ordering = ["purchase_order", "quoted_on", "id"]
+        verbose_name = _("price reference")
+        verbose_name_plural = _("price references")
+
+    def __str__(self) -> str:
+        return f"{self.supplier} {self.currency} {self.amount:,.2f} ({self.quoted_on})"
+
+
+class SalesInvoice(Invoice):
+    """The group's invoice to the connected person under a sales order: the actual revenue."""
+
+    objects = SalesInvoiceManager()
+
+    class Meta:
+        proxy = True
+        ordering = ["purchase_order", "invoice_date", "id"]
+        verbose_name = _("sales invoice")
+        verbose_name_plural = _("sales invoices")

@@ -132,11 +132,13 @@ def exchange_rate_in_use(rate: ExchangeRate) -> bool:
     )
 
 
-def purchase_order_list() -> QuerySet[PurchaseOrder]:
-    return PurchaseOrder.objects.select_related(
+def purchase_order_list(model: type[PurchaseOrder] = PurchaseOrder) -> QuerySet[PurchaseOrder]:
+    """Orders with what their lists show; `model` SalesOrder gives the sales only."""
+    return model.objects.select_related(
         "category__agreement__connected_person", "counterparty", "created_by", "approved_by", "cancelled_by"
     )
 
 
-def quote_list() -> QuerySet[Quote]:
-    return Quote.objects.select_related("purchase_order", "supplier")
+def quote_list(model: type[Quote] = Quote) -> QuerySet[Quote]:
+    """Quotes (or, with `model` PriceReference, the price references of sales) with their order and party."""
+    return model.objects.select_related("purchase_order", "supplier")

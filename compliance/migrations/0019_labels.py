@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("compliance", "0014_breaches"),
+        ("compliance", "0015_sales"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -41,6 +41,7 @@ from transactions.models import PurchaseOrder
 from .breaches import breaches_sheet
 from .lifecycle import quote_rule_exceptions_sheet, revisions_sheet
 from .sheets import (
+    DIRECTION,
     alerts_sheet,
     exception_rows,
     exceptions_sheet,
@@ -55,6 +56,7 @@ from .workbook import Column, Kind, ReportWorkbook, fraction
 T, M, P, N = Kind.TEXT, Kind.MONEY, Kind.PERCENT, Kind.INTEGER
 
 PERSON_COLUMNS = [
+    Column("Direction", "方向", T, 14),
     Column("Connected person", "關連人士", T, 34),
     Column("Currency", "貨幣", T, 9),
     Column("Caps", "年度上限數目", N, 9),
@@ -136,11 +138,13 @@ def build_directors_report(
         "Connected persons",
         PERSON_COLUMNS,
         heading=f"Directors' report on continuing connected transactions · 董事持續關連交易報告 — {name}",
-        note=as_at + " · Per connected person, across its agreements; never across currencies",
+        note=as_at + " · Per connected person and direction (purchases, sales), across its agreements; never "
+        "across currencies, never a purchase cap with a sales cap",
     )
     for total in connected_person_totals(caps, as_of=end):
         people.append(
             [
+                DIRECTION[total.direction],
                 total.name,
                 total.currency,
                 total.caps,

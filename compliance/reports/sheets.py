@@ -50,6 +50,8 @@ def cap_label(cap: AnnualCap) -> str:
 
 # --- Summary: one row per cap --------------------------------------------------------------------
 
+DIRECTION = {"purchase": "Purchases · 採購", "sale": "Sales · 銷售"}
+
 SUMMARY_COLUMNS = [
     Column("Cap", "年度上限", T, 36),
     Column("Connected person", "關連人士", T, 26),
@@ -68,6 +70,7 @@ SUMMARY_COLUMNS = [
     Column("Forecast at period end", "期末預測", M, 16),
     Column("Forecast %", "期末預測使用率", P, 12),
     Column("Status", "狀態", T, 34),
+    Column("Direction", "方向", T, 14),  # purchases first, then sales (report_selectors.CAP_ORDER)
 ]
 
 
@@ -81,6 +84,7 @@ def summary_rows(caps: list[AnnualCap], *, as_of: datetime.date, movement: bool 
             cap.period_start, cap.period_end, category.currency, cap.amount, cap.actual, cap.committed,
             fraction(cap.actual_pct), fraction(cap.committed_pct), fraction(cap.used_pct), cap.remaining,
             forecast.amount, fraction(forecast.pct), cap_status(cap, forecast=forecast).label,
+            DIRECTION[category.direction],
         ]  # fmt: skip
         if movement:
             row += [cap.actual_in_range, cap.committed_in_range]

@@ -199,7 +199,7 @@ def test_the_demo_reconciles_the_database_aggregates_with_a_recomputation_from_t
 
     assert (differences, mailing) == ([], None)
     recomputed = checks.recompute_caps()
-    assert len(recomputed) == 6
+    assert len(recomputed) == 6 + 4  # the announced purchase caps and the illustrative sales caps
     assert any(committed > 0 for committed, _ in recomputed.values())
 
 

@@ -291,7 +291,8 @@ DEMO_AT_2025_END = {
 def demo_figures(as_of=None):
     return {
         (cap.category.name.split(" (")[0], cap.period_start): (f"{cap.amount}", f"{cap.committed}", f"{cap.actual}")
-        for cap in caps_with_utilisation(as_of=as_of)
+        # The announced (purchase) caps; the illustrative sales caps are reconciled in test_checks and test_sales.
+        for cap in caps_with_utilisation(as_of=as_of).filter(category__direction="purchase")
     }
 
 

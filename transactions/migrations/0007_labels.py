@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("transactions", "0004_credit_notes_and_ledger_flags"),
+        ("transactions", "0005_sales"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
