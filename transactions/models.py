@@ -101,12 +101,21 @@ class Counterparty(models.Model):
     independence_reference = models.CharField(
         "independence evidence", max_length=300, blank=True, help_text="e.g. the declaration's date or the search file."
     )
+    # The ERP's vendor or customer code: imports and the completeness check name a counterparty by it.
+    erp_code = models.CharField(
+        "ERP code", max_length=64, blank=True, help_text="The vendor or customer code in the ERP; unique when given."
+    )
     objects = AuditedManager()
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "counterparties"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["erp_code"], condition=~Q(erp_code=""), name="counterparty_erp_code_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.name_zh})" if self.name_zh else self.name
