@@ -92,12 +92,14 @@ def _typed(cursor, user_id: int) -> None:
     cursor.execute(
         f"""
         CREATE TEMP TABLE import_typed AS
-        WITH raw AS (
+        WITH raw AS MATERIALIZED (
             SELECT s.row_no + 1 AS row_no, {selects["purchase_order"]} AS po_ref, {selects["number"]} AS number,
                    {selects["invoice_date"]} AS day_text, replace({selects["amount"]}, ',', '') AS amount_text,
                    upper({selects["currency"]}) AS currency
             FROM import_staging s
-        ), cells AS (
+        ), cells AS MATERIALIZED (
+            -- Each cell is judged once here (a CTE not materialised would be inlined and judged again at
+            -- every join that uses it).
             SELECT r.*,
                    CASE WHEN r.day_text ~ %(date_re)s
                              AND substr(r.day_text, 9, 2)::int <= extract(day FROM
@@ -106,22 +108,24 @@ def _typed(cursor, user_id: int) -> None:
                         THEN r.day_text::date END AS invoice_date,
                    CASE WHEN r.amount_text ~ %(amount_re)s THEN r.amount_text::numeric(18, 2) END AS amount,
                    r.currency = ANY(%(currencies)s) AS currency_ok,
+                   CASE WHEN r.po_ref ~ %(id_re)s THEN r.po_ref::bigint END AS po_id
+            FROM raw r
+        ), checked AS MATERIALIZED (
+            SELECT c.*,
                    COALESCE(by_number.id, by_id.id) AS order_id,
                    COALESCE(by_number.category_id, by_id.category_id) AS category_id,
-                   COALESCE(by_number.status, by_id.status) AS order_status
-            FROM raw r
-            LEFT JOIN transactions_purchaseorder by_number ON by_number.number = r.po_ref
-            LEFT JOIN transactions_purchaseorder by_id
-                   ON by_number.id IS NULL
-                  AND by_id.id = CASE WHEN r.po_ref ~ %(id_re)s THEN r.po_ref::bigint END
-        ), checked AS (
-            SELECT c.*,
-                   c.po_ref <> '' AND c.order_id IS NOT NULL AND c.number <> '' AND length(c.number) <= 64
-                   AND c.invoice_date IS NOT NULL AND c.amount > 0 AND c.currency_ok AS cells_ok
+                   c.po_ref <> '' AND COALESCE(by_number.id, by_id.id) IS NOT NULL AND c.number <> ''
+                   AND length(c.number) <= 64 AND c.invoice_date IS NOT NULL AND c.amount > 0
+                   AND c.currency_ok AS cells_ok
             FROM cells c
+            LEFT JOIN transactions_purchaseorder by_number ON by_number.number = c.po_ref
+            LEFT JOIN transactions_purchaseorder by_id ON by_id.id = c.po_id
+        ), repeated AS (
+            -- Numbers given more than once in the file, with the first row that gave them.
+            SELECT number, min(row_no) AS first_row FROM checked WHERE cells_ok GROUP BY number HAVING count(*) > 1
         )
         SELECT k.*,
-               min(k.row_no) FILTER (WHERE k.cells_ok) OVER (PARTITION BY k.number) AS first_row,
+               COALESCE(d.first_row, k.row_no) AS first_row,
                cat.currency AS category_currency,
                ex.id AS stored_id,
                ex.purchase_order_id AS stored_order, ex.invoice_date AS stored_date, ex.amount AS stored_amount,
@@ -131,6 +135,7 @@ def _typed(cursor, user_id: int) -> None:
                     WHEN inverse.rate IS NOT NULL THEN ROUND(k.amount * 1 / inverse.rate, 2) END AS converted,
                cap.id AS cap_id
         FROM checked k
+        LEFT JOIN repeated d ON d.number = k.number
         LEFT JOIN transactions_transactioncategory cat ON cat.id = k.category_id
         LEFT JOIN transactions_invoice ex ON ex.number = k.number
         LEFT JOIN transactions_exchangerate direct
@@ -196,7 +201,8 @@ def _errors(cursor, outcome: Outcome) -> None:
                                      THEN format(%(rate)s, t.currency || '/' || t.category_currency,
                                                  to_char(t.invoice_date, 'FMDD Mon YYYY'), t.number) END)
             ) AS e(ord, col, message)
-            WHERE e.message IS NOT NULL
+            WHERE (NOT t.cells_ok OR t.first_row < t.row_no OR t.stored_id IS NOT NULL OR t.converted IS NULL)
+              AND e.message IS NOT NULL
         )
         SELECT row_no, col, message, count(*) OVER () FROM found ORDER BY row_no, ord LIMIT %(limit)s
         """,
@@ -234,44 +240,50 @@ def _write(cursor, imp: Import, progress: Progress, outcome: Outcome) -> None:
     cursor.execute(f"SELECT DISTINCT t.cap_id {new} AND t.cap_id IS NOT NULL")
     cap_ids = sorted(row[0] for row in cursor.fetchall())
     totals_lock(cap_ids)
-    progress(60)
+
+    invoice_columns = [f.column for f in Invoice._meta.concrete_fields]
+    own = ", ".join(invoice_columns)
+    new_values = ", ".join("ins." + c for c in invoice_columns)
+    history_table = Invoice.history.model._meta.db_table
+    # One statement: the invoices, their history rows (what saving each would write) and their ledger
+    # entries, each an INSERT ... SELECT over the rows the first returns.
     cursor.execute(
-        f"""INSERT INTO transactions_invoice (purchase_order_id, number, invoice_date, amount, currency,
-                                             created_by_id, created_at)
-            SELECT t.order_id, t.number, t.invoice_date, t.amount, t.currency, %(user)s, now() {new}
-            ORDER BY t.row_no""",
-        {"user": user_id},
+        f"""WITH ins AS (
+                INSERT INTO transactions_invoice (purchase_order_id, number, invoice_date, amount, currency,
+                                                  created_by_id, created_at)
+                SELECT t.order_id, t.number, t.invoice_date, t.amount, t.currency, %(user)s, now() {new}
+                ORDER BY t.row_no
+                RETURNING {own}
+            ), history AS (
+                INSERT INTO {history_table} ({own}, history_date, history_change_reason, history_type,
+                                             history_user_id)
+                SELECT {new_values}, now(), %(reason)s, '+', %(user)s FROM ins
+            ), entries AS (
+                INSERT INTO compliance_ledgerentry (cap_id, entry_date, basis, kind, amount, purchase_order_id,
+                                                    invoice_id, recorded_at, recorded_by_id)
+                SELECT t.cap_id, ins.invoice_date, 'actual', 'invoice', t.converted, ins.purchase_order_id, ins.id,
+                       now(), %(user)s
+                FROM ins JOIN import_typed t ON t.number = ins.number
+                WHERE t.cap_id IS NOT NULL AND t.converted <> 0
+            )
+            SELECT count(*) FROM ins""",  # noqa: S608 (table and column names from the models)
+        {"user": user_id, "reason": reason},
     )
-    outcome.created = cursor.rowcount
-    progress(70)
-    cursor.execute(
-        """CREATE TEMP TABLE import_new AS
-            SELECT i.id AS invoice_id, t.order_id, t.invoice_date, t.converted, t.cap_id
-            FROM transactions_invoice i JOIN import_typed t ON t.number = i.number AND t.stored_id IS NULL"""
-    )
-    _history(cursor, Invoice, "m.id IN (SELECT invoice_id FROM import_new)", {}, kind="+", user_id=user_id,
-             reason=reason)  # fmt: skip
-    progress(80)
+    outcome.created = cursor.fetchone()[0]
+    progress(85)
     cursor.execute(
         """UPDATE transactions_purchaseorder SET invoiced_before_approval = true
            WHERE status = 'draft' AND NOT invoiced_before_approval
-             AND id IN (SELECT order_id FROM import_new) RETURNING id"""
+             AND id IN (SELECT t.order_id FROM import_typed t WHERE t.stored_id IS NULL) RETURNING id"""
     )
     flagged = [row[0] for row in cursor.fetchall()]
     if flagged:
         _history(cursor, PurchaseOrder, "m.id = ANY(%(ids)s)", {"ids": flagged}, kind="~", user_id=user_id,
                  reason="invoiced before approval")  # fmt: skip
     cursor.execute(
-        """INSERT INTO compliance_ledgerentry (cap_id, entry_date, basis, kind, amount, purchase_order_id, invoice_id,
-                                               recorded_at, recorded_by_id)
-           SELECT n.cap_id, n.invoice_date, 'actual', 'invoice', n.converted, n.order_id, n.invoice_id, now(), %(user)s
-           FROM import_new n WHERE n.cap_id IS NOT NULL AND n.converted <> 0""",
-        {"user": user_id},
-    )
-    progress(90)
-    cursor.execute(
         """UPDATE compliance_captotals c SET actual = c.actual + s.total
-           FROM (SELECT cap_id, SUM(converted) AS total FROM import_new WHERE cap_id IS NOT NULL GROUP BY cap_id) s
+           FROM (SELECT cap_id, SUM(converted) AS total FROM import_typed
+                 WHERE stored_id IS NULL AND cap_id IS NOT NULL GROUP BY cap_id) s
            WHERE c.cap_id = s.cap_id"""
     )
     # Alerts, the day a cap was first exceeded and breaches: the reaction of every posting.
@@ -281,11 +293,14 @@ def _write(cursor, imp: Import, progress: Progress, outcome: Outcome) -> None:
 def invoices_run(imp: Import, rows: Rows, progress: Progress) -> Outcome:
     outcome = Outcome()
     with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS import_new")
         try:
             outcome.rows = _stage(rows, progress, cursor)
             progress(55, outside_transaction=True)
+            # Temporary tables have no statistics until analysed: without them the planner joins a
+            # million rows by nested loops.
+            cursor.execute("ANALYZE import_staging")
             _typed(cursor, imp.created_by_id)
+            cursor.execute("ANALYZE import_typed")
             _errors(cursor, outcome)
             if outcome.error_count:
                 return outcome
@@ -299,5 +314,4 @@ def invoices_run(imp: Import, rows: Rows, progress: Progress) -> Outcome:
         finally:
             cursor.execute("DROP TABLE IF EXISTS import_staging")
             cursor.execute("DROP TABLE IF EXISTS import_typed")
-            cursor.execute("DROP TABLE IF EXISTS import_new")
     return outcome
