@@ -965,3 +965,4 @@ class JobRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 
 # Breaches of caps have their own module; registering them here puts them on the admin site.
 from . import breaches_admin  # noqa: E402, F401
+from .imports import admin as imports_admin  # noqa: E402, F401

@@ -67,3 +67,12 @@ def imports_run_queued() -> int:
     for pk in list(Import.objects.filter(status=Import.Status.QUEUED).order_by("pk").values_list("pk", flat=True)):
         ran += import_run(pk) is not None
     return ran
+
+
+def import_confirm(*, checked: Import, user) -> Import:
+    """Run for real the file of a dry run that found no error (a new import of the same file)."""
+    if not checked.dry_run or checked.status != Import.Status.DONE:
+        raise ValidationError(_("Only a dry run that found no error can be imported."))
+    with checked.file.open("rb") as source:
+        upload = UploadedFile(source, name=checked.file_name or "import", size=checked.file.size)
+        return import_create(user=user, kind=checked.kind, file=upload)

@@ -269,3 +269,42 @@ def test_a_role_that_may_not_record_the_documents_may_not_import_them(management
     )
 
     assert response.status_code == 403
+
+
+# --- The admin: dry run, preview, confirm ------------------------------------------------------------
+
+
+def test_the_admin_previews_a_dry_run_then_imports_the_rows_on_confirmation(client, ledger, order, finance_user):
+    client.force_login(finance_user)
+    bad = invoices_csv("PO-2026-001,INV-1,2026-03-10,1000.00,CNY", "PO-2026-001,INV-2,2026-03-10,1.5.0,CNY")
+
+    client.post("/admin/compliance/import/add/", {"kind": "invoices", "file": bad, "dry_run": "on"})
+    checked = import_run(Import.objects.get().pk)
+    page = client.get(f"/admin/compliance/import/{checked.pk}/change/").content.decode()
+
+    assert "<td>3</td><td>amount</td><td>“1.5.0” is not an amount" in page
+    assert "Import these rows" not in page
+
+    client.post("/admin/compliance/import/add/", {"kind": "invoices", "file": invoices_csv(
+        "PO-2026-001,INV-1,2026-03-10,1000.00,CNY"), "dry_run": "on"})  # fmt: skip
+    good = import_run(Import.objects.latest("pk").pk)
+    assert "Import these rows" in client.get(f"/admin/compliance/import/{good.pk}/change/").content.decode()
+    assert not Invoice.objects.exists()
+
+    response = client.post(f"/admin/compliance/import/{good.pk}/confirm/")
+    imported = import_run(Import.objects.latest("pk").pk)
+
+    assert response.status_code == 302
+    assert (imported.dry_run, imported.status, imported.created) == (False, "done", 1)
+    assert Invoice.objects.get().number == "INV-1"
+
+
+def test_the_admin_refuses_a_hostile_file_on_the_upload_form(client, finance_user):
+    client.force_login(finance_user)
+
+    response = client.post("/admin/compliance/import/add/", {"kind": "invoices", "file": SimpleUploadedFile(
+        "rows.csv", b"\x89PNG\r\n\x1a\n\0\0"), "dry_run": "on"})  # fmt: skip
+
+    assert response.status_code == 200
+    assert "The file is not a CSV text file" in response.content.decode()
+    assert not Import.objects.exists()
