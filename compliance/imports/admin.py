@@ -124,20 +124,57 @@ class ImportAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:compliance_import_change", args=[imp.pk]))
 
 
+class CompletenessCheckForm(forms.ModelForm):
+    file = forms.FileField(
+        label=gettext_lazy("the ERP's postings"),
+        help_text=gettext_lazy("CSV (UTF-8) or .xlsx with the columns counterparty, number, date, amount, currency."),
+    )
+
+    class Meta:
+        model = CompletenessCheck
+        fields = ["connected_person", "period_start", "period_end", "file"]
+
+    def clean(self):
+        from .completeness import completeness_compare
+
+        data = super().clean()
+        if not self.errors:
+            try:
+                self.comparison = completeness_compare(
+                    connected_person=data["connected_person"], period_start=data["period_start"],
+                    period_end=data["period_end"], file=data["file"],
+                )  # fmt: skip
+            except ValidationError as error:
+                self.add_error(None, error.messages)
+        return data
+
+
 @admin.register(CompletenessCheck)
 class CompletenessCheckAdmin(admin.ModelAdmin):
-    list_display = ["connected_person", "period_start", "period_end", "erp_rows", "matched", "complete", "created_at"]
-    readonly_fields = ["connected_person", "period_start", "period_end", "file_name", "erp_rows", "matched",
-                       "missing_in_product", "missing_in_erp", "created_by", "created_at"]  # fmt: skip
+    """Compliance uploads the ERP's list; the page keeps what each side lacks as evidence for the auditors."""
 
-    def has_add_permission(self, request) -> bool:
-        return False
+    form = CompletenessCheckForm
+    list_display = ["connected_person", "period_start", "period_end", "erp_rows", "matched", "complete", "created_at"]
+    readonly = ["connected_person", "period_start", "period_end", "file_name", "erp_rows", "matched",
+                "missing_in_product", "missing_in_erp", "created_by", "created_at"]  # fmt: skip
+
+    def get_fields(self, request, obj=None):
+        return self.readonly if obj else ["connected_person", "period_start", "period_end", "file"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly if obj else []
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def save_model(self, request, obj, form, change):
+        obj.created_by = request.user
+        for name, value in form.comparison.items():
+            setattr(obj, name, value)
+        obj.save()
 
     @admin.display(boolean=True, description=gettext_lazy("complete"))
     def complete(self, obj: CompletenessCheck) -> bool:

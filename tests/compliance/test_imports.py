@@ -308,3 +308,41 @@ def test_the_admin_refuses_a_hostile_file_on_the_upload_form(client, finance_use
     assert response.status_code == 200
     assert "The file is not a CSV text file" in response.content.decode()
     assert not Import.objects.exists()
+
+
+# --- The completeness check ------------------------------------------------------------------------------
+
+
+def test_the_completeness_check_lists_what_each_side_lacks_and_the_annual_pack_keeps_it(
+    ledger, order, finance_user, compliance_user
+):
+    import datetime
+
+    from compliance.imports.completeness import completeness_check_record
+    from tests.compliance.workbooks import annual, load, rows
+
+    ledger.connected.erp_code = "V-1001"
+    ledger.connected.save()
+    run(finance_user, "invoices", invoices_csv(
+        "PO-2026-001,INV-1,2026-03-10,1000.00,CNY", "PO-2026-001,INV-2,2026-03-11,500.00,CNY",
+    ))  # fmt: skip
+    erp = csv_file(
+        "counterparty,number,date,amount,currency\n"
+        "V-1001,INV-1,2026-03-10,1000.00,CNY\n"
+        "V-1001,INV-9,2026-03-15,70.00,CNY\n"
+    )
+
+    check = completeness_check_record(
+        user=compliance_user, connected_person=ledger.person, period_start=datetime.date(2026, 3, 1),
+        period_end=datetime.date(2026, 3, 31), file=erp,
+    )  # fmt: skip
+
+    assert (check.erp_rows, check.matched, check.complete) == (2, 1, False)
+    assert [(d["number"], d["amount"]) for d in check.missing_in_product] == [("INV-9", "70.00")]
+    assert [(d["number"], d["amount"], d["counterparty"]) for d in check.missing_in_erp] == [
+        ("INV-2", "500.00", "V-1001")
+    ]
+    sheet = rows(load(annual(2026))["Completeness"])
+    assert [(r["Document"].value, r["Result"].value[:10]) for r in sheet] == [
+        ("INV-9", "In the ERP"), ("INV-2", "In the pro"),
+    ]  # fmt: skip
