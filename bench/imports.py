@@ -145,7 +145,8 @@ def main() -> None:
     connection.settings_dict.setdefault("TEST", {})["NAME"] = args.database
     database = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     settings = connection.settings_dict
-    url = f"postgres://{settings['USER'] or 'postgres'}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{database}"
+    host = f"{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}"
+    url = f"postgres://{settings['USER'] or 'postgres'}@{host}/{database}"
     results = []
     try:
         setup()
@@ -157,7 +158,7 @@ def main() -> None:
                 print(f"{size:,} rows ({path.stat().st_size / 1e6:.0f} MB); measuring...", flush=True)
                 env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.development",
                        "DJANGO_DEBUG": "false"}  # fmt: skip
-                done = subprocess.run([sys.executable, __file__, "--child", str(size), str(path)], env=env,
+                done = subprocess.run([sys.executable, __file__, "--child", str(size), str(path)], env=env,  # noqa: S603
                                       capture_output=True, text=True, check=False)  # fmt: skip
                 if done.returncode:
                     sys.exit(done.stderr[-3000:])
@@ -191,7 +192,8 @@ def check_ledger() -> None:
         cursor.execute("""
             SELECT (SELECT COALESCE(SUM(actual), 0) FROM compliance_captotals),
                    (SELECT COALESCE(SUM(amount), 0) FROM compliance_ledgerentry WHERE basis = 'actual'),
-                   (SELECT COALESCE(SUM(CASE WHEN i.currency = 'CNY' THEN i.amount ELSE ROUND(i.amount * r.rate, 2) END), 0)
+                   (SELECT COALESCE(SUM(CASE WHEN i.currency = 'CNY' THEN i.amount
+                                             ELSE ROUND(i.amount * r.rate, 2) END), 0)
                     FROM transactions_invoice i
                     LEFT JOIN transactions_exchangerate r ON r.currency = i.currency AND r.target_currency = 'CNY'
                      AND r.rate_date = i.invoice_date)""")  # fmt: skip
