@@ -97,6 +97,16 @@ def test_the_same_number_with_other_values_is_an_error(ledger, order, finance_us
     assert Invoice.objects.get().amount == Decimal("1000.00")
 
 
+def test_the_same_number_twice_in_a_file_names_the_row_that_gave_it_first(ledger, order, finance_user):
+    imp = run(finance_user, "invoices", invoices_csv(
+        "PO-2026-001,INV-1,2026-03-10,1000.00,CNY", "PO-2026-001,INV-2,2026-03-10,5.00,CNY",
+        "PO-2026-001,INV-1,2026-03-10,1000.00,CNY",
+    ))  # fmt: skip
+
+    assert imp.errors == [{"row": 4, "column": "number", "message": "The same document is on row 2."}]
+    assert not Invoice.objects.exists()
+
+
 def test_an_xlsx_and_a_csv_of_the_same_rows_give_the_same_result(ledger, order, finance_user):
     rows = [
         ["PO-2026-001", "INV-1", "2026-03-10", "1000.00", "CNY"],
