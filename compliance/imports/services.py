@@ -1,11 +1,13 @@
 """Queueing an import: the file is judged as a whole at once (its format, its encoding, its columns), so a
 hostile or wrong file is refused in the upload's answer; the rows are read by the worker."""
 
+import datetime
 import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import Import
@@ -59,12 +61,14 @@ def import_enqueue(import_id: int) -> None:
         log.warning("Could not queue import %s (%s); the imports sweep will run it.", import_id, error)
 
 
-def imports_run_queued() -> int:
-    """The safety net: run every import still queued (its task lost with the broker)."""
+def imports_run_queued(*, older_than: datetime.timedelta = datetime.timedelta(minutes=2)) -> int:
+    """The safety net: run every import still queued a while after its upload (its task lost with the
+    broker). The claim in import_run makes a run that races the task's harmless."""
     from .engine import import_run
 
     ran = 0
-    for pk in list(Import.objects.filter(status=Import.Status.QUEUED).order_by("pk").values_list("pk", flat=True)):
+    queued = Import.objects.filter(status=Import.Status.QUEUED, created_at__lte=timezone.now() - older_than)
+    for pk in list(queued.order_by("pk").values_list("pk", flat=True)):
         ran += import_run(pk) is not None
     return ran
 

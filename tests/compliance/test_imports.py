@@ -356,3 +356,23 @@ def test_the_completeness_check_lists_what_each_side_lacks_and_the_annual_pack_k
     assert [(r["Document"].value, r["Result"].value[:10]) for r in sheet] == [
         ("INV-9", "In the ERP"), ("INV-2", "In the pro"),
     ]  # fmt: skip
+
+
+def test_the_imports_sweep_runs_an_import_whose_task_was_lost(ledger, order, finance_user):
+    import datetime
+
+    from django.utils import timezone
+
+    from compliance.tasks import sweep_imports
+
+    lost = import_create(user=finance_user, kind="invoices", file=invoices_csv("PO-2026-001,INV-1,2026-03-10,1.00,CNY"))
+    fresh = import_create(
+        user=finance_user, kind="invoices", file=invoices_csv("PO-2026-001,INV-2,2026-03-10,1.00,CNY")
+    )
+    Import.objects.filter(pk=lost.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=3))
+
+    assert sweep_imports() == 1
+
+    assert Import.objects.get(pk=lost.pk).status == "done"
+    assert Import.objects.get(pk=fresh.pk).status == "queued"  # its own task may still be on the way
+    assert list(Invoice.objects.values_list("number", flat=True)) == ["INV-1"]
