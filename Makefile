@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: run test lint format check-deploy clean services browser lock smoke bench bench-ledger messages
+.PHONY: run test lint format check-deploy clean services browser lock smoke bench bench-ledger bench-imports messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,10 @@ smoke:
 ## bench-ledger: the cap ledger's benchmark (approvals, utilisation, report at 1,000 to 1,000,000 orders; long)
 bench-ledger: $(DEV)
 	$(BIN)/python bench/ledger.py $(BENCH_ARGS)
+
+## bench-imports: importing 100,000 and 1,000,000 invoices from CSV against a bare COPY (long)
+bench-imports: $(DEV)
+	$(BIN)/python bench/imports.py $(BENCH_ARGS)
 
 ## services: start PostgreSQL and Redis on this machine when they are not running
 services:

@@ -977,3 +977,4 @@ class JobRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 # Breaches of caps, and sales (orders, price references, invoices), have their own modules; importing them
 # here puts them on the admin site.
 from . import breaches_admin, sales_admin  # noqa: E402, F401
+from .imports import admin as imports_admin  # noqa: E402, F401

@@ -79,6 +79,7 @@ from transactions.documents import (
     validate_evidence_document,
 )
 from transactions.models import (
+    ConnectedPerson,
     Counterparty,
     CreditNote,
     ExchangeRate,
@@ -1101,3 +1102,82 @@ class QuoteRuleException(models.Model):
             and order.currency == self.order_currency
             and order.counterparty_id == self.order_counterparty_id
         )
+
+
+# --- Imports from the ERP and the completeness check -------------------------------------------------
+
+
+class Import(models.Model):
+    """One upload of ERP rows of one kind (compliance.imports). It is queued, run by a worker and kept
+    with its outcome: all its rows were written (`done`) or none was (`failed`, with the row errors).
+    A dry run checks every rule and writes nothing."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(max_length=32)
+    file = models.FileField(storage=private_storage, upload_to=RandomName("imports"), max_length=200)
+    file_name = models.CharField(max_length=200, blank=True)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    rows = models.PositiveIntegerField(default=0)
+    progress = models.PositiveSmallIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Only the worker that moved the import from queued to running processes it (a redelivered task
+    # finds it claimed).
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]), name="import_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="import_progress_at_most_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.file_name or self.pk} ({self.status})"
+
+
+class CompletenessCheck(models.Model):
+    """The ERP's postings to a connected person's companies for a period, compared with the product:
+    what the ERP has that the product lacks and the reverse, kept as evidence for the annual pack."""
+
+    connected_person = models.ForeignKey(ConnectedPerson, on_delete=models.PROTECT, related_name="+")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    file_name = models.CharField(max_length=200, blank=True)
+    erp_rows = models.PositiveIntegerField(default=0)
+    matched = models.PositiveIntegerField(default=0)
+    missing_in_product = models.JSONField(default=list, blank=True)
+    missing_in_erp = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period_end", "-id"]
+        verbose_name = _("completeness check")
+        verbose_name_plural = _("completeness checks")
+        constraints = [
+            models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="completeness_period_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connected_person}: {self.period_start} to {self.period_end}"
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing_in_product and not self.missing_in_erp

@@ -19,6 +19,8 @@ JOBS = [
     Job("send-pending", "compliance.tasks.send_pending", crontab(minute="*"), "every minute",
         "E-mails any alert, warning or report still unsent (the queue was down, a worker died, the mail "
         "server refused), each no sooner than its backoff allows."),
+    Job("imports-sweep", "compliance.tasks.sweep_imports", crontab(minute="*/5"), "every 5 minutes",
+        "Runs any import still queued a few minutes after its upload (its task lost with the queue)."),
     Job("threshold-sweep", "compliance.tasks.sweep_thresholds", crontab(minute="*/10"), "every 10 minutes",
         "Records any alert a live cap has reached without an approval or invoice noticing, such as after a "
         "corrected exchange rate."),

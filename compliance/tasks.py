@@ -73,3 +73,22 @@ def reconcile_caps() -> int:
         differences, _ = checks.reconcile_caps()
         run.summary = f"{len(differences)} caps differ" if differences else "every cap reconciles"
     return len(differences)
+
+
+# A million rows take minutes: more than the default limit of a task.
+@shared_task(acks_late=True, ignore_result=True, time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)
+def run_import(import_id: int) -> str:
+    from .imports.engine import import_run
+
+    imp = import_run(import_id)
+    return "already claimed" if imp is None else imp.status
+
+
+@shared_task(acks_late=True, ignore_result=True, time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)
+def sweep_imports() -> int:
+    from .imports.services import imports_run_queued
+
+    with checks.job_run("imports-sweep") as run:
+        ran = imports_run_queued()
+        run.summary = f"{ran} queued imports run"
+    return ran

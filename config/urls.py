@@ -13,6 +13,7 @@ from compliance import api as policy
 from compliance import breaches_api
 from compliance import lifecycle_api as lifecycle
 from compliance.access import two_factor
+from compliance.imports import api as imports
 from compliance.reports import api as reports
 from compliance.views import exception_evidence
 from config.health import healthz
@@ -46,6 +47,7 @@ router.register("terms-changes", lifecycle.TermsChangeViewSet, basename="termsch
 router.register("quote-rule-exceptions", lifecycle.QuoteRuleExceptionViewSet, basename="quoteruleexception")
 router.register("breaches", breaches_api.BreachViewSet, basename="breach")
 router.register("reports", reports.ReportViewSet, basename="report")
+router.register("imports", imports.ImportViewSet, basename="import")
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),

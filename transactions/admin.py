@@ -130,10 +130,10 @@ class ConnectedPersonAdmin(AuditedAdmin):
 
 @admin.register(Counterparty)
 class CounterpartyAdmin(AuditedAdmin):
-    list_display = ["name", "name_zh", "connected_person", "independent"]
+    list_display = ["name", "name_zh", "erp_code", "connected_person", "independent"]
     list_filter = [("connected_person", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["connected_person"]
-    search_fields = ["name", "name_zh"]
+    search_fields = ["name", "name_zh", "erp_code"]
 
     @admin.display(boolean=True, description=gettext_lazy("independent third party"))
     def independent(self, counterparty) -> bool:

@@ -110,7 +110,7 @@ class CounterpartySerializer(ModelRulesMixin, Serializer):
     class Meta:
         model = Counterparty
         fields = [
-            "id", "name", "name_zh", "connected_person", "independence_basis", "independence_checked_on",
+            "id", "name", "name_zh", "erp_code", "connected_person", "independence_basis", "independence_checked_on",
             "independence_reference",
         ]  # fmt: skip
 

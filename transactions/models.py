@@ -121,6 +121,13 @@ class Counterparty(models.Model):
         blank=True,
         help_text=_("e.g. the declaration's date or the search file."),
     )
+    # The ERP's vendor or customer code: imports and the completeness check name a counterparty by it.
+    erp_code = models.CharField(
+        _("ERP code"),
+        max_length=64,
+        blank=True,
+        help_text=_("The vendor or customer code in the ERP; unique when given."),
+    )
     objects = AuditedManager()
     history = HistoricalRecords()
 
@@ -128,6 +135,11 @@ class Counterparty(models.Model):
         verbose_name = _("counterparty")
         ordering = ["name"]
         verbose_name_plural = _("counterparties")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["erp_code"], condition=~Q(erp_code=""), name="counterparty_erp_code_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.name_zh})" if self.name_zh else self.name

@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("compliance", "0015_sales"),
+        ("compliance", "0016_imports"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

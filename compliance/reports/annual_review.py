@@ -44,7 +44,8 @@ from typing import BinaryIO
 
 from compliance.breaches import report_breaches
 from compliance.classification import describe_all_missing
-from compliance.models import Alert, AnnualCap, Breach, CapRevision, QuoteRuleException
+from compliance.imports.completeness import completeness_checks
+from compliance.models import Alert, AnnualCap, Breach, CapRevision, CompletenessCheck, QuoteRuleException
 from compliance.report_selectors import (
     BoardRecord,
     ClassificationRow,
@@ -151,6 +152,47 @@ def annual_review_filename(year: int) -> str:
     return f"cct-annual-review-{year}.xlsx"
 
 
+COMPLETENESS_COLUMNS = [
+    Column("Connected person", "關連人士", T, 26),
+    Column("Period from", "期間開始", DAY, 12),
+    Column("Period to", "期間結束", DAY, 12),
+    Column("ERP file", "ERP檔案", T, 22),
+    Column("ERP postings", "ERP記錄數", N, 10),
+    Column("Matched", "相符", N, 10),
+    Column("Result", "結果", T, 22),
+    Column("Document", "單據編號", T, 18),
+    Column("Date", "日期", T, 12),
+    Column("Amount", "金額", T, 16),
+    Column("Currency", "貨幣", T, 9),
+    Column("Counterparty", "交易對手", T, 22),
+    Column("Checked by", "核對人", T, 14),
+]
+
+
+def completeness_sheet(report: ReportWorkbook, checks: list[CompletenessCheck], *, heading: str) -> None:
+    """Each completeness check of the year: one line when the ERP and the product agree, otherwise one line
+    per document that one side lacks (an amount as the ERP posts it: credit notes negative)."""
+    sheet = report.table(
+        "Completeness", COMPLETENESS_COLUMNS, heading=heading,
+        note="The ERP's postings to the connected person's companies against the invoices and credit notes in the "
+        "product · ERP記錄與本系統發票及貸項通知的核對",
+    )  # fmt: skip
+    for check in checks:
+        head = [str(check.connected_person), check.period_start, check.period_end, check.file_name, check.erp_rows,
+                check.matched]  # fmt: skip
+        who = check.created_by.get_username() if check.created_by_id else ""
+        if check.complete:
+            sheet.append([*head, "Complete · 完整", "", "", "", "", "", who])
+        for side, documents in (
+            ("In the ERP, not in the product · ERP有而系統無", check.missing_in_product),
+            ("In the product, not in the ERP · 系統有而ERP無", check.missing_in_erp),
+        ):
+            for doc in documents:
+                sheet.append([*head, side, doc["number"], doc["date"], doc["amount"], doc["currency"],
+                           doc["counterparty"], who])  # fmt: skip
+    sheet.finish()
+
+
 def write_annual_review(year: int, output: BinaryIO) -> None:
     """Write the annual review pack of the financial year `year` to `output`."""
     start, end = year_bounds(year)
@@ -169,6 +211,7 @@ def write_annual_review(year: int, output: BinaryIO) -> None:
             quote_rule_exceptions=report_quote_rule_exceptions(start=start, end=end),
             alerts=report_alerts(start=start, end=end),
             breaches=report_breaches(start=start, end=end),
+            completeness=completeness_checks(start=start, end=end),
         )
     report.save(output)
 
@@ -187,6 +230,7 @@ def build_annual_review(
     alerts: list[Alert],
     board: list[BoardRecord] | None = None,
     breaches: list[Breach] | None = None,
+    completeness: list[CompletenessCheck] | None = None,
 ) -> ReportWorkbook:
     """The workbook, from selector output; runs no query of its own."""
     board = board or []
@@ -285,6 +329,7 @@ def build_annual_review(
         "currency and counterparty as requested, which is what an exception covers",
     )
     alerts_sheet(report, alerts, heading=f"Alerts raised in the year · 本年度發出的警示 — {name}", note=as_at)
+    completeness_sheet(report, completeness or [], heading=f"Completeness checks · 完整性核對 — {name}")
 
     breached = _breached_caps(caps, revisions)
     listed = _matter_exceptions(caps, breached, evidence, tally, breaches)

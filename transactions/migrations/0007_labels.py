@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("transactions", "0005_sales"),
+        ("transactions", "0006_imports"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
