@@ -963,5 +963,5 @@ class JobRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
         return super().changelist_view(request, {"schedule": schedule, **(extra_context or {})})
 
 
-# Breaches of caps have their own module; registering them here puts them on the admin site.
-from . import breaches_admin  # noqa: E402, F401
+# Breaches of caps and report jobs have their own modules; importing them here puts them on the admin site.
+from . import breaches_admin, report_jobs_admin  # noqa: E402, F401

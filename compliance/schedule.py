@@ -19,6 +19,9 @@ JOBS = [
     Job("send-pending", "compliance.tasks.send_pending", crontab(minute="*"), "every minute",
         "E-mails any alert, warning or report still unsent (the queue was down, a worker died, the mail "
         "server refused), each no sooner than its backoff allows."),
+    Job("report-jobs", "compliance.tasks.sweep_report_jobs", crontab(minute="*"), "every minute",
+        "Queues again any report job whose message was lost, and fails one whose worker stopped while building "
+        "it (it can then be asked for again)."),
     Job("threshold-sweep", "compliance.tasks.sweep_thresholds", crontab(minute="*/10"), "every 10 minutes",
         "Records any alert a live cap has reached without an approval or invoice noticing, such as after a "
         "corrected exchange rate."),

@@ -43,6 +43,7 @@ router.register("terms-changes", lifecycle.TermsChangeViewSet, basename="termsch
 router.register("quote-rule-exceptions", lifecycle.QuoteRuleExceptionViewSet, basename="quoteruleexception")
 router.register("breaches", breaches_api.BreachViewSet, basename="breach")
 router.register("reports", reports.ReportViewSet, basename="report")
+router.register("report-jobs", reports.ReportJobViewSet, basename="reportjob")
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),

@@ -83,7 +83,7 @@ from .sheets import (
     quotes_sheet,
     summary_sheet,
 )
-from .workbook import Column, FreeSheet, Kind, ReportWorkbook, TableSheet, new_report, yes_no
+from .workbook import Column, FreeSheet, Kind, Progress, ReportWorkbook, TableSheet, new_report, yes_no
 
 T, M, P, N, DAY = Kind.TEXT, Kind.MONEY, Kind.PERCENT, Kind.INTEGER, Kind.DATE
 
@@ -152,7 +152,7 @@ def annual_review_filename(year: int, *, pdf: bool = False) -> str:
     return f"cct-annual-review-{year}.{'pdf' if pdf else 'xlsx'}"
 
 
-def write_annual_review(year: int, output: BinaryIO, *, pdf: bool = False) -> None:
+def write_annual_review(year: int, output: BinaryIO, *, pdf: bool = False, progress: Progress | None = None) -> None:
     """Write the annual review pack of the financial year `year` to `output`."""
     start, end = year_bounds(year)
     with report_reading():
@@ -170,7 +170,7 @@ def write_annual_review(year: int, output: BinaryIO, *, pdf: bool = False) -> No
             quote_rule_exceptions=report_quote_rule_exceptions(start=start, end=end),
             alerts=report_alerts(start=start, end=end),
             breaches=report_breaches(start=start, end=end),
-            report=new_report(pdf=pdf, title=f"Annual review {year} · 年度審閱"),
+            report=new_report(pdf=pdf, progress=progress, title=f"Annual review {year} · 年度審閱"),
         )
     report.save(output)
 

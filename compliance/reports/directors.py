@@ -51,7 +51,7 @@ from .sheets import (
     quotes_sheet,
     summary_sheet,
 )
-from .workbook import Column, Kind, ReportWorkbook, fraction, new_report
+from .workbook import Column, Kind, Progress, ReportWorkbook, fraction, new_report
 
 T, M, P, N = Kind.TEXT, Kind.MONEY, Kind.PERCENT, Kind.INTEGER
 
@@ -89,7 +89,9 @@ def directors_report_filename(half: datetime.date, *, pdf: bool = False) -> str:
     return f"cct-directors-report-{half_name(half)}.{'pdf' if pdf else 'xlsx'}"
 
 
-def write_directors_report(half: datetime.date, output: BinaryIO, *, pdf: bool = False) -> None:
+def write_directors_report(
+    half: datetime.date, output: BinaryIO, *, pdf: bool = False, progress: Progress | None = None
+) -> None:
     """Write the directors' report of the half year containing `half` (any day of it) to `output`."""
     start, end = half_bounds(half)
     with report_reading():
@@ -104,7 +106,7 @@ def write_directors_report(half: datetime.date, output: BinaryIO, *, pdf: bool =
             orders=report_order_rows(caps, as_of=end),
             quotes=counted_quote_assessments(caps, as_of=end),
             breaches=report_breaches(start=start, end=end),
-            report=new_report(pdf=pdf, title=f"Directors' report {half_name(start)} · 董事報告"),
+            report=new_report(pdf=pdf, progress=progress, title=f"Directors' report {half_name(start)} · 董事報告"),
         )
     report.save(output)
 

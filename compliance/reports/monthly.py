@@ -33,7 +33,7 @@ from transactions.models import PurchaseOrder
 
 from .pdf import PdfReport
 from .sheets import alerts_sheet, order_rows, orders_sheet, quote_rows, quotes_sheet, summary_sheet
-from .workbook import ReportWorkbook, new_report
+from .workbook import Progress, ReportWorkbook, new_report
 
 
 def month_bounds(month: datetime.date) -> tuple[datetime.date, datetime.date]:
@@ -46,7 +46,9 @@ def monthly_report_filename(month: datetime.date, *, pdf: bool = False) -> str:
     return f"cct-monthly-report-{month:%Y-%m}.{'pdf' if pdf else 'xlsx'}"
 
 
-def write_monthly_report(month: datetime.date, output: BinaryIO, *, pdf: bool = False) -> None:
+def write_monthly_report(
+    month: datetime.date, output: BinaryIO, *, pdf: bool = False, progress: Progress | None = None
+) -> None:
     """Write the monthly cap report of the month containing `month` (any day of it) to `output`, a
     binary file open for writing: a workbook, or with `pdf` the printable pack of the same rows. Figures
     are as at the month's last day."""
@@ -59,7 +61,7 @@ def write_monthly_report(month: datetime.date, output: BinaryIO, *, pdf: bool = 
             orders=report_order_rows(caps, as_of=last),
             quotes=counted_quote_assessments(caps, as_of=last),
             alerts=report_alerts(start=first, end=last),
-            report=new_report(pdf=pdf, title=f"Monthly cap report {first:%Y-%m} · 每月年度上限報告"),
+            report=new_report(pdf=pdf, progress=progress, title=f"Monthly cap report {first:%Y-%m} · 每月年度上限報告"),
         )
     report.save(output)
 

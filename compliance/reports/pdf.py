@@ -46,7 +46,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from .workbook import Column, Kind, local_naive
+from .workbook import PROGRESS_EVERY, Column, Kind, Progress, local_naive
 
 PDF_CONTENT_TYPE = "application/pdf"
 
@@ -133,10 +133,12 @@ def _numeric(kind: Kind) -> bool:
 class PdfReport:
     """A report laid out for print; stands where a `ReportWorkbook` does."""
 
-    def __init__(self, *, title: str = "") -> None:
+    def __init__(self, *, title: str = "", progress: Progress | None = None) -> None:
         register_font()
         self.generated_at = timezone.localtime()
         self.title = title
+        self.progress = progress
+        self.rows_written = 0
         self.sections: list[PdfTable | PdfFreeSheet] = []
 
     def table(self, title: str, columns: Sequence[Column], *, heading: str, note: str = "") -> "PdfTable":
@@ -183,6 +185,16 @@ class PdfReport:
             title=title,
             author="Connected-transaction compliance tracker",
         )
+        if self.progress is not None:
+            progress, total = self.progress, [1]
+
+            def laid_out(kind: str, value: int) -> None:
+                if kind == "SIZE_EST":
+                    total[0] = max(value, 1)
+                elif kind == "PROGRESS":
+                    progress.layout(value / total[0])
+
+            doc.setProgressCallBack(laid_out)
         doc.build(self.flowables(), onFirstPage=page_furniture, onLaterPages=page_furniture)
 
 
@@ -237,6 +249,7 @@ class PdfTable(_Section):
 
     def __init__(self, report: PdfReport, title: str, columns: Sequence[Column], *, heading: str, note: str):
         super().__init__(report, title, heading=heading, note=note)
+        self.report = report
         self.columns = list(columns)
         self.rows: list[list[str]] = []
         self.raw: list[Sequence[Any]] = []
@@ -267,6 +280,10 @@ class PdfTable(_Section):
             row.append(text)
         self.rows.append(row)
         self.raw.append(values)
+        if self.report.progress is not None:
+            self.report.rows_written += 1
+            if not self.report.rows_written % PROGRESS_EVERY:
+                self.report.progress.rows(self.report.rows_written)
 
     def extend(self, rows: Iterable[Sequence[Any]]) -> None:
         for row in rows:

@@ -22,7 +22,7 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from django.utils import timezone
 from openpyxl import Workbook
@@ -173,12 +173,26 @@ def _filler(kind: Kind, style: _Style | None, guarded: _Style):
     return fill
 
 
+class Progress(Protocol):
+    """Told how far a report has got (compliance.report_jobs shows it): rows written so far, and for a PDF
+    the share of the layout done."""
+
+    def rows(self, written: int) -> None: ...
+
+    def layout(self, done: float) -> None: ...
+
+
+PROGRESS_EVERY = 500  # rows between two reports of progress
+
+
 class ReportWorkbook:
     """A write-only workbook with this product's styles; `save` streams it to a binary file."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, progress: Progress | None = None) -> None:
         self.book = Workbook(write_only=True)
         self.generated_at = timezone.localtime()
+        self.progress = progress
+        self.rows_written = 0
 
     def table(self, title: str, columns: Sequence[Column], *, heading: str, note: str = "") -> "TableSheet":
         return TableSheet(self, title, columns, heading=heading, note=note)
@@ -195,6 +209,7 @@ class _Sheet:
 
     def __init__(self, report: ReportWorkbook, title: str, widths: Sequence[float], *, heading: str, note: str):
         self.ws: WriteOnlyWorksheet = report.book.create_sheet(title[:31])
+        self.report = report
         self.rows_written = 0
         self._heading = heading
         self._note = " · ".join(
@@ -269,6 +284,11 @@ class _Sheet:
         self._fillers = fillers
         self.ws.append(values)
         self.rows_written += 1
+        if self.report.progress is not None:
+            report = self.report
+            report.rows_written += 1
+            if not report.rows_written % PROGRESS_EVERY:
+                report.progress.rows(report.rows_written)
 
     def _text_row(self, text: str, style: _Style) -> None:
         self._append([text], self.fillers([Kind.TEXT], [style]))
@@ -442,10 +462,10 @@ class FreeSheet(_Sheet):
         self._append(values, self.fillers(kinds, styles))
 
 
-def new_report(*, pdf: bool, title: str):
+def new_report(*, pdf: bool, title: str, progress: "Progress | None" = None):
     """An empty report to build: the workbook, or the printable PDF of the same rows."""
     if pdf:
         from .pdf import PdfReport  # pdf builds on this module
 
-        return PdfReport(title=title)
-    return ReportWorkbook()
+        return PdfReport(title=title, progress=progress)
+    return ReportWorkbook(progress=progress)
