@@ -106,8 +106,9 @@ def test_the_schema_documents_the_downloads_with_their_parameter_and_file(db, au
     assert monthly["responses"]["200"]["content"][XLSX]["schema"] == {"type": "string", "format": "binary"}
     assert monthly["responses"]["200"]["content"]["application/pdf"]["schema"] == {"type": "string", "format": "binary"}
     assert {"200", "202", "400", "403"} <= set(monthly["responses"])
-    assert [p["name"] for p in schema["paths"]["/api/reports/directors/"]["get"]["parameters"]] == ["format", "half"]
-    assert [p["name"] for p in schema["paths"]["/api/reports/annual-review/"]["get"]["parameters"]] == ["format", "year"]
+    paths = schema["paths"]
+    assert [p["name"] for p in paths["/api/reports/directors/"]["get"]["parameters"]] == ["format", "half"]
+    assert [p["name"] for p in paths["/api/reports/annual-review/"]["get"]["parameters"]] == ["format", "year"]
 
 
 def test_the_caps_resource_gives_figures_as_at_a_date(ledger, compliance_user):
