@@ -343,6 +343,9 @@ class PdfTable(_Section):
         story: list = []
         if self._chart is not None and self.rows:
             story.extend(self._chart_flowables(styles))
+        if not self.rows:
+            story.append(Paragraph("None · 沒有", styles["cell"]))
+            return story
         widths = _widths(self.columns, self._needed)
         bands = _bands(widths, self._key())
         fills = self._fills()
@@ -377,8 +380,6 @@ class PdfTable(_Section):
             ]
             for row in self.rows
         ]
-        if not cells:
-            cells = [[Paragraph("None · 沒有", body_style)] + [""] * (len(band) - 1)]
         position = {column: i for i, column in enumerate(band)}
         tables = []
         for first in range(0, len(cells), ROWS_PER_TABLE):
@@ -546,7 +547,8 @@ class PdfFreeSheet(_Section):
         self.items.append(("section", text))
 
     def header(self, columns: Sequence[Column]) -> None:
-        self.items.append(("header", [c.header for c in columns]))
+        # English and Chinese on one line where they fit (this page is meant to be read on one sheet).
+        self.items.append(("header", [f"{c.en} · {c.zh}" for c in columns]))
 
     def row(self, values: Sequence[Any], kinds: Sequence[Kind], *, bold_first: bool = False, wrap: bool = False):
         self.items.append(("row", ([format_value(v, k) for v, k in zip(values, kinds, strict=True)], list(kinds))))
@@ -568,8 +570,8 @@ class PdfFreeSheet(_Section):
                 ("LINEBELOW", (0, 0), (-1, -1), 0.25, GRID),
                 ("LEFTPADDING", (0, 0), (-1, -1), PADDING),
                 ("RIGHTPADDING", (0, 0), (-1, -1), PADDING),
-                ("TOPPADDING", (0, 0), (-1, -1), 2),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
                 *spans,
             ]
             for index in header_rows:
@@ -601,7 +603,7 @@ class PdfFreeSheet(_Section):
         for kind, value in self.items:
             if kind == "blank":
                 flush()
-                story.append(Spacer(1, 6))
+                story.append(Spacer(1, 3))
             elif kind == "section":
                 flush()
                 story.append(Paragraph(escape(value), styles["section"]))

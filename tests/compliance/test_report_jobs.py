@@ -41,6 +41,7 @@ def test_a_small_report_is_still_built_in_the_request(year_of_orders, auditor_us
     assert not ReportJob.objects.exists()
 
 
+@pytest.mark.pdf
 def test_a_pdf_weighs_more_than_a_workbook(year_of_orders, auditor_user, settings):
     settings.CCT_REPORT_SYNC_ORDERS, settings.CCT_REPORT_PDF_WEIGHT = 100, 10  # 13 x 10 > 100 >= 13
     api = client_for(auditor_user)
@@ -110,6 +111,7 @@ def redis_server(tmp_path):
 
 @pytest.mark.postgres
 @pytest.mark.redis
+@pytest.mark.pdf
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_large_report_goes_through_the_worker_with_progress_and_is_downloaded_when_built(
     ledger, auditor_user, redis_server, tmp_path, settings

@@ -18,6 +18,8 @@ from tests.compliance.workbooks import annual, approved_order, load, monthly, ro
 from tests.conftest import client_for
 from tests.factories import D, InvoiceFactory, QuoteFactory
 
+pytestmark = pytest.mark.pdf
+
 MARCH = D("2026-03-01")
 H1 = D("2026-01-01")
 PDF = "application/pdf"
