@@ -156,8 +156,11 @@ def test_the_annual_pack_s_ined_summary_and_figures_equal_the_workbook_s(busy):
     book = load(annual(2026))
     printed = text(pdf_of(write_annual_review, 2026))
 
-    first_page = page_texts(pdf_of(write_annual_review, 2026))[0]
-    assert "Caps of the year" in first_page and "本年度上限" in first_page
+    pages = page_texts(pdf_of(write_annual_review, 2026))
+    # The INED summary is the first page, whole: the next page opens the Summary.
+    assert "Caps of the year" in pages[0] and "本年度上限" in pages[0]
+    assert "(4) In the interests of the shareholders as a whole" in pages[0] and "alerts raised" in pages[0]
+    assert "Annual caps of the year" in pages[1]
     assert "What the auditors report on" in printed and "獨立非執行董事的確認" in printed
     for row in rows(book["Summary"]):
         assert f"{Decimal(repr(row['Actual'].value)):,.2f}" in printed
