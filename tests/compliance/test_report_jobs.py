@@ -10,6 +10,7 @@ from django.conf import settings
 
 from compliance.models import ReportJob
 from compliance.report_jobs import ReportRequest, report_job_build, report_order_count, sweep_report_jobs
+from compliance.reports.workbook import XLSX_CONTENT_TYPE
 from tests.compliance.pdfs import reader, text
 from tests.compliance.workbooks import approved_order, load, rows
 from tests.conftest import client_for
@@ -148,3 +149,25 @@ def test_a_large_report_goes_through_the_worker_with_progress_and_is_downloaded_
     assert "Annual review of continuing connected transactions" in printed and "持續關連交易年度審閱" in printed
     assert f"{Decimal('40000.00'):,.2f}" in printed  # 40 x 1,000.00 committed
     assert ReportJob.objects.get().requested_by == auditor_user
+
+
+def test_the_admin_s_report_box_follows_a_long_report_to_its_job_page_which_refreshes_until_it_is_built(
+    year_of_orders, client, management_user, settings
+):
+    settings.CCT_REPORT_SYNC_ORDERS = 1
+    client.force_login(management_user)
+
+    box = client.get("/admin/")
+    assert b'name="format"' in box.content and b'value="pdf"' in box.content
+    answer = client.get("/api/reports/annual-review/", {"year": "2026", "format": "xlsx", "ui": "admin"})
+    job = ReportJob.objects.get()
+    assert (answer.status_code, answer["Location"]) == (302, f"/admin/compliance/reportjob/{job.pk}/change/")
+    page = client.get(answer["Location"])
+    assert page.status_code == 200
+    assert b'http-equiv="refresh"' in page.content and b'<progress max="100" value="0"' in page.content
+
+    report_job_build(job.pk)
+    built = client.get(answer["Location"])
+    assert b'http-equiv="refresh"' not in built.content
+    download = client.get(f"/admin/compliance/reportjob/{job.pk}/download/")
+    assert (download.status_code, download["Content-Type"]) == (200, XLSX_CONTENT_TYPE)
