@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: run test lint format check-deploy clean services browser lock smoke bench bench-ledger bench-imports messages
+.PHONY: run test lint format check-deploy clean services browser pdf-tools lock smoke bench bench-ledger bench-imports bench-formats messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,10 @@ bench-ledger: $(DEV)
 bench-imports: $(DEV)
 	$(BIN)/python bench/imports.py $(BENCH_ARGS)
 
+## bench-formats: each PDF pack against its workbook on the same data (1,000 and 5,000 orders)
+bench-formats: $(DEV)
+	$(BIN)/python bench/report_formats.py $(BENCH_ARGS)
+
 ## services: start PostgreSQL and Redis on this machine when they are not running
 services:
 	scripts/start-services
@@ -80,6 +84,10 @@ services:
 ## browser: install Debian's chromium and chromium-driver for the browser tests
 browser:
 	scripts/install-browser
+
+## pdf-tools: install Debian's CJK font (fonts-wqy-zenhei) for the PDF packs and poppler-utils (pdftoppm)
+pdf-tools:
+	scripts/install-pdf-tools
 
 clean:
 	rm -rf $(VENV) $(VENV)-lock .pytest_cache .ruff_cache

@@ -976,5 +976,5 @@ class JobRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 
 # Breaches of caps, and sales (orders, price references, invoices), have their own modules; importing them
 # here puts them on the admin site.
-from . import breaches_admin, sales_admin  # noqa: E402, F401
+from . import breaches_admin, report_jobs_admin, sales_admin  # noqa: E402, F401
 from .imports import admin as imports_admin  # noqa: E402, F401

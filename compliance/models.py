@@ -54,6 +54,8 @@ Classification and the cap lifecycle
   orders touching its days are refused (`recompliance_pending`) and the category keeps its terms.
   Revisions, renewals and changes of terms record the board minutes' reference, the directors who
   abstained and the announcement's reference with their steps.
+- A *report job* is a report too long for a request, built by the worker (compliance.report_jobs)
+  with its progress; claimed once by a conditional update, its file kept for download.
 - A *quote-rule exception* lets one order through the quote rule where fewer independent quotes can
   exist: a reason, evidence, and a second person's approval. The approver is neither the requester
   (CheckConstraint) nor the order's creator (compliance.quote_exceptions); at most one open exception
@@ -1181,3 +1183,69 @@ class CompletenessCheck(models.Model):
     @property
     def complete(self) -> bool:
         return not self.missing_in_product and not self.missing_in_erp
+
+
+def _report_job_storage():
+    # Imported late: the storage follows the settings in force (tests use a temporary folder).
+    from transactions.documents import private_storage
+
+    return private_storage()
+
+
+class ReportJob(models.Model):
+    """A report built by the worker because it is too long for a request (compliance.report_jobs): who
+    asked for which report, its progress, and the file once built, kept under PRIVATE_MEDIA_ROOT and
+    served only to someone who reads reports. A job is claimed once (a conditional update from queued to
+    running), so a message delivered twice builds it once."""
+
+    class Report(models.TextChoices):
+        MONTHLY = "monthly", _("Monthly cap report")
+        DIRECTORS = "directors", _("Directors' report")
+        ANNUAL_REVIEW = "annual-review", _("Annual review pack")
+
+    class Format(models.TextChoices):
+        XLSX = "xlsx", _("Workbook (.xlsx)")
+        PDF = "pdf", _("Printable PDF")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Being built")
+        DONE = "done", _("Ready to download")
+        FAILED = "failed", _("Failed")
+
+    report = models.CharField(_("report"), max_length=16, choices=Report.choices)
+    period = models.CharField(
+        _("period"), max_length=10, help_text=_("The month (YYYY-MM), half year (YYYY-H1) or year (YYYY).")
+    )
+    format = models.CharField(_("format"), max_length=4, choices=Format.choices)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    stage = models.CharField(_("stage"), max_length=200, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    orders = models.PositiveIntegerField(
+        _("orders"), default=0, help_text=_("The orders the report reads, counted when it was requested.")
+    )
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    file = models.FileField(_("file"), storage=_report_job_storage, upload_to="reports/%Y/", max_length=200, blank=True)
+    filename = models.CharField(_("file name"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("report job")
+        verbose_name_plural = _("report jobs")
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="report_job_progress_at_most_100"),
+            models.CheckConstraint(
+                condition=~Q(status="done") | (Q(finished_at__isnull=False) & ~Q(file="")),
+                name="report_job_done_has_its_file",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_report_display()} {self.period} ({self.format})"

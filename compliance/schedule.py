@@ -21,6 +21,9 @@ JOBS = [
         "server refused), each no sooner than its backoff allows."),
     Job("imports-sweep", "compliance.tasks.sweep_imports", crontab(minute="*/5"), "every 5 minutes",
         "Runs any import still queued a few minutes after its upload (its task lost with the queue)."),
+    Job("report-jobs", "compliance.tasks.sweep_report_jobs", crontab(minute="*"), "every minute",
+        "Queues again any report job whose message was lost, and fails one whose worker stopped while building "
+        "it (it can then be asked for again)."),
     Job("threshold-sweep", "compliance.tasks.sweep_thresholds", crontab(minute="*/10"), "every 10 minutes",
         "Records any alert a live cap has reached without an approval or invoice noticing, such as after a "
         "corrected exchange rate."),

@@ -5,6 +5,7 @@ task whose worker dies is delivered again and does no harm.
 """
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from . import checks, outbox
@@ -92,3 +93,22 @@ def sweep_imports() -> int:
         ran = imports_run_queued()
         run.summary = f"{ran} queued imports run"
     return ran
+
+
+# Not acks_late: a report can outlast the broker's visibility timeout, and a second delivery would wait
+# for nothing (the job is claimed once). A job whose worker dies is failed by the sweep, to be asked again.
+@shared_task(ignore_result=True, time_limit=settings.CCT_REPORT_JOB_TIME_LIMIT, soft_time_limit=None)
+def build_report(pk: int) -> str:
+    from .report_jobs import report_job_build
+
+    return report_job_build(pk)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_report_jobs() -> dict[str, int]:
+    from .report_jobs import sweep_report_jobs as sweep
+
+    with checks.job_run("report-jobs") as run:
+        outcome = sweep()
+        run.summary = f"{outcome['requeued']} queued again, {outcome['failed']} failed"
+    return outcome

@@ -48,6 +48,7 @@ router.register("quote-rule-exceptions", lifecycle.QuoteRuleExceptionViewSet, ba
 router.register("breaches", breaches_api.BreachViewSet, basename="breach")
 router.register("reports", reports.ReportViewSet, basename="report")
 router.register("imports", imports.ImportViewSet, basename="import")
+router.register("report-jobs", reports.ReportJobViewSet, basename="reportjob")
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),

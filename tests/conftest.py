@@ -1,5 +1,6 @@
-"""Shared fixtures, and the rule about services: a test that needs PostgreSQL, Redis or Chromium is
-skipped with a message when the machine has none, except under CI=true, where it runs (and fails)."""
+"""Shared fixtures, and the rule about services: a test that needs PostgreSQL, Redis, Chromium or the PDF
+packs' font is skipped with a message when the machine has none, except under CI=true, where it runs
+(and fails)."""
 
 import os
 import shutil
@@ -24,6 +25,10 @@ def _missing_services() -> dict[str, str]:
         missing["redis"] = "redis-server is not installed (the delivery tests start Redis servers of their own)"
     if not (shutil.which("chromium") and shutil.which("chromedriver")):
         missing["browser"] = "Debian's chromium and chromium-driver are not installed (make browser)"
+    from compliance.reports.pdf import FONT_FILES
+
+    if not (any(os.path.exists(path) for path in FONT_FILES) and shutil.which("pdftoppm")):
+        missing["pdf"] = "Debian's fonts-wqy-zenhei and poppler-utils are not installed (make pdf-tools)"
     return missing
 
 

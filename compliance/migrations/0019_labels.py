@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("compliance", "0016_imports"),
+        ("compliance", "0017_report_jobs"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -70,6 +70,7 @@ from transactions.models import PurchaseOrder
 
 from .breaches import BREACH_STATUS, breaches_sheet
 from .lifecycle import TIER, classification_sheet, quote_rule_exceptions_sheet, ratio, revisions_sheet
+from .pdf import PdfReport
 from .sheets import (
     QuoteTally,
     alerts_sheet,
@@ -83,7 +84,7 @@ from .sheets import (
     quotes_sheet,
     summary_sheet,
 )
-from .workbook import Column, FreeSheet, Kind, ReportWorkbook, TableSheet, yes_no
+from .workbook import Column, FreeSheet, Kind, Progress, ReportWorkbook, TableSheet, new_report, yes_no
 
 T, M, P, N, DAY = Kind.TEXT, Kind.MONEY, Kind.PERCENT, Kind.INTEGER, Kind.DATE
 
@@ -148,8 +149,8 @@ def year_bounds(year: int) -> tuple[datetime.date, datetime.date]:
     return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
 
 
-def annual_review_filename(year: int) -> str:
-    return f"cct-annual-review-{year}.xlsx"
+def annual_review_filename(year: int, *, pdf: bool = False) -> str:
+    return f"cct-annual-review-{year}.{'pdf' if pdf else 'xlsx'}"
 
 
 COMPLETENESS_COLUMNS = [
@@ -193,7 +194,7 @@ def completeness_sheet(report: ReportWorkbook, checks: list[CompletenessCheck], 
     sheet.finish()
 
 
-def write_annual_review(year: int, output: BinaryIO) -> None:
+def write_annual_review(year: int, output: BinaryIO, *, pdf: bool = False, progress: Progress | None = None) -> None:
     """Write the annual review pack of the financial year `year` to `output`."""
     start, end = year_bounds(year)
     with report_reading():
@@ -212,6 +213,7 @@ def write_annual_review(year: int, output: BinaryIO) -> None:
             alerts=report_alerts(start=start, end=end),
             breaches=report_breaches(start=start, end=end),
             completeness=completeness_checks(start=start, end=end),
+            report=new_report(pdf=pdf, progress=progress, title=f"Annual review {year} · 年度審閱"),
         )
     report.save(output)
 
@@ -231,8 +233,9 @@ def build_annual_review(
     board: list[BoardRecord] | None = None,
     breaches: list[Breach] | None = None,
     completeness: list[CompletenessCheck] | None = None,
-) -> ReportWorkbook:
-    """The workbook, from selector output; runs no query of its own."""
+    report: ReportWorkbook | PdfReport | None = None,
+) -> ReportWorkbook | PdfReport:
+    """The workbook (or the PDF given as `report`), from selector output; runs no query of its own."""
     board = board or []
     breaches = breaches or []
     end = year_bounds(year)[1]
@@ -241,7 +244,7 @@ def build_annual_review(
         f"Figures as at {end:%-d %b %Y}: invoices and orders dated on or before it; statuses as they stand now · "
         f"數字截至{end:%Y-%m-%d}"
     )
-    report = ReportWorkbook()
+    report = report if report is not None else ReportWorkbook()
     # Created first so that they come first; filled once the orders and quotes have been through.
     ined = report.sheet(
         "INED summary",

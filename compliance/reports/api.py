@@ -1,8 +1,12 @@
 """The reports as downloads (API contract: `GET /api/reports/monthly/?month=YYYY-MM`), plus the
-semi-annual directors' report and the annual review pack.
+semi-annual directors' report and the annual review pack, each as a workbook or (`format=pdf`) as a
+printable PDF.
 
-Every role reads the reports; a user with no role reads nothing. A workbook is written to a temporary
-file and streamed from it, so a large report does not sit in the web worker's memory.
+Every role reads the reports; a user with no role reads nothing. A small report is written to a
+temporary file in the request and streamed from it, so it does not sit in the web worker's memory. A
+report too long for a request (compliance.report_jobs) is built by the worker: the answer is 202 with
+the job's address (`Location`), where its progress is read and, once built, the file downloaded
+(`/api/report-jobs/<id>/download/`).
 """
 
 import datetime
@@ -10,14 +14,20 @@ import tempfile
 from collections.abc import Callable
 from typing import BinaryIO
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponseRedirect
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import permissions, renderers, serializers, viewsets
+from rest_framework import mixins, permissions, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.response import Response
+
+from compliance.models import ReportJob
+from compliance.report_jobs import ReportRequest, in_background, report_job_request, report_order_count
 
 from . import annual_review, directors, monthly
+from .pdf import PDF_CONTENT_TYPE
 from .workbook import XLSX_CONTENT_TYPE
 
 # What the reports show: reading them needs the right to read each of these.
@@ -49,6 +59,7 @@ class JsonForErrors(BaseContentNegotiation):
 MONTH_HELP = "The month of the report, YYYY-MM. Figures are as at its last day."
 HALF_HELP = "The half year, YYYY-H1 (January to June) or YYYY-H2 (July to December)."
 YEAR_HELP = "The financial year, e.g. 2026 (1 January to 31 December)."
+FORMAT_HELP = "xlsx (the workbook, the default) or pdf (the printable A4 pack)."
 
 
 # Reports reach a day before and after their period; years outside these are no business period.
@@ -103,7 +114,21 @@ class YearQuery(serializers.Serializer):
     )
 
 
-def _xlsx(write: Callable[[BinaryIO], None], filename: str) -> FileResponse:
+class FormatQuery(serializers.Serializer):
+    format = serializers.ChoiceField(
+        choices=["xlsx", "pdf"],
+        default="xlsx",
+        required=False,
+        help_text=FORMAT_HELP,
+        error_messages={"invalid_choice": "Enter the format as xlsx (the workbook) or pdf (the printable pack)."},
+    )
+
+
+def _content_type(filename: str) -> str:
+    return PDF_CONTENT_TYPE if filename.endswith(".pdf") else XLSX_CONTENT_TYPE
+
+
+def _file(write: Callable[[BinaryIO], None], filename: str) -> FileResponse:
     file = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
     try:
         write(file)
@@ -111,17 +136,44 @@ def _xlsx(write: Callable[[BinaryIO], None], filename: str) -> FileResponse:
         file.close()
         raise
     file.seek(0)
-    response = FileResponse(file, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)
+    response = FileResponse(file, as_attachment=True, filename=filename, content_type=_content_type(filename))
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+class ReportJobSerializer(serializers.ModelSerializer):
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True)
+    download = serializers.SerializerMethodField(help_text="Where to download the file once the job is done.")
+
+    class Meta:
+        model = ReportJob
+        fields = [
+            "id", "report", "period", "format", "status", "progress", "stage", "orders", "requested_by",
+            "requested_at", "started_at", "finished_at", "filename", "size", "error", "download",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_download(self, job: ReportJob) -> str | None:
+        if job.status != ReportJob.Status.DONE:
+            return None
+        return reverse("reportjob-download", args=[job.pk])
 
 
 def _download(parameter: OpenApiParameter, summary: str, description: str):
     return extend_schema(
         summary=summary,
-        parameters=[parameter],
+        parameters=[
+            parameter,
+            OpenApiParameter("format", str, required=False, enum=["xlsx", "pdf"], description=FORMAT_HELP),
+        ],
         responses={
             (200, XLSX_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description=description),
+            (200, PDF_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="The same, as a printable PDF."),
+            (202, "application/json"): OpenApiResponse(
+                ReportJobSerializer,
+                description="Too long for a request: the worker builds it. `Location` is the job's address; "
+                "its `download` link appears once the job is done.",
+            ),
             (400, "application/json"): OpenApiResponse(
                 OpenApiTypes.OBJECT, description="The query parameter is missing or malformed (field-keyed errors)."
             ),
@@ -144,6 +196,19 @@ class ReportViewSet(viewsets.ViewSet):
         query.is_valid(raise_exception=True)
         return query.validated_data[name]
 
+    def _report(self, report: str, period: str, write: Callable[[BinaryIO, bool], None], filename) -> object:
+        """The report in the request, or (too long for one) a job for the worker: 202 with its address."""
+        pdf = self._query(FormatQuery, "format") == "pdf"
+        wanted = ReportRequest(report=report, period=period, pdf=pdf)
+        orders = report_order_count(wanted)
+        if not in_background(wanted, orders):
+            return _file(lambda out: write(out, pdf), filename(pdf))
+        job = report_job_request(request=wanted, user=self.request.user, orders=orders)
+        if self.request.query_params.get("ui") == "admin":  # the admin's report box: follow the job there
+            return HttpResponseRedirect(reverse("admin:compliance_reportjob_change", args=[job.pk]))
+        location = reverse("reportjob-detail", args=[job.pk])
+        return Response(ReportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
+
     @_download(
         OpenApiParameter("month", str, required=True, pattern=r"^\d{4}-\d{2}$", description=MONTH_HELP),
         "The monthly cap report",
@@ -152,7 +217,12 @@ class ReportViewSet(viewsets.ViewSet):
     @action(detail=False, methods=["get"])
     def monthly(self, request):
         month = self._query(MonthQuery, "month")
-        return _xlsx(lambda out: monthly.write_monthly_report(month, out), monthly.monthly_report_filename(month))
+        return self._report(
+            ReportJob.Report.MONTHLY,
+            f"{month:%Y-%m}",
+            lambda out, pdf: monthly.write_monthly_report(month, out, pdf=pdf),
+            lambda pdf: monthly.monthly_report_filename(month, pdf=pdf),
+        )
 
     @_download(
         OpenApiParameter("half", str, required=True, pattern=r"^\d{4}-H[12]$", description=HALF_HELP),
@@ -162,7 +232,12 @@ class ReportViewSet(viewsets.ViewSet):
     @action(detail=False, methods=["get"])
     def directors(self, request):
         half = self._query(HalfQuery, "half")
-        return _xlsx(lambda out: directors.write_directors_report(half, out), directors.directors_report_filename(half))
+        return self._report(
+            ReportJob.Report.DIRECTORS,
+            f"{half.year}-H{1 if half.month == 1 else 2}",
+            lambda out, pdf: directors.write_directors_report(half, out, pdf=pdf),
+            lambda pdf: directors.directors_report_filename(half, pdf=pdf),
+        )
 
     @_download(
         OpenApiParameter("year", int, required=True, description=YEAR_HELP),
@@ -172,6 +247,48 @@ class ReportViewSet(viewsets.ViewSet):
     @action(detail=False, methods=["get"], url_path="annual-review")
     def annual_review(self, request):
         year = self._query(YearQuery, "year")
-        return _xlsx(
-            lambda out: annual_review.write_annual_review(year, out), annual_review.annual_review_filename(year)
+        return self._report(
+            ReportJob.Report.ANNUAL_REVIEW,
+            str(year),
+            lambda out, pdf: annual_review.write_annual_review(year, out, pdf=pdf),
+            lambda pdf: annual_review.annual_review_filename(year, pdf=pdf),
         )
+
+
+class ReportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Reports built by the worker: their progress, and the file once built. Each user sees the jobs
+    they asked for; compliance and superusers see every job."""
+
+    serializer_class = ReportJobSerializer
+    permission_classes = [ReadsReports]
+    queryset = ReportJob.objects.none()
+
+    def get_queryset(self):
+        jobs = ReportJob.objects.select_related("requested_by").order_by("-requested_at", "-id")
+        user = self.request.user
+        if user.is_superuser or user.groups.filter(name="compliance").exists():
+            return jobs
+        return jobs.filter(requested_by=user)
+
+    @extend_schema(
+        summary="Download a built report",
+        responses={
+            (200, XLSX_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="The workbook."),
+            (200, PDF_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="The printable PDF."),
+            (404, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="No such job of yours."),
+            (409, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="Not built yet, or failed."),
+        },
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=JsonForErrors)
+    def download(self, request, pk=None):
+        job = self.get_object()
+        if job.status != ReportJob.Status.DONE:
+            return Response(
+                {"code": "report_not_ready", "detail": f"The report is not ready: {job.get_status_display()}."},
+                status=status.HTTP_409_CONFLICT,
+            )
+        response = FileResponse(
+            job.file.open("rb"), as_attachment=True, filename=job.filename, content_type=_content_type(job.filename)
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response

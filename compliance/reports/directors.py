@@ -40,6 +40,7 @@ from transactions.models import PurchaseOrder
 
 from .breaches import breaches_sheet
 from .lifecycle import quote_rule_exceptions_sheet, revisions_sheet
+from .pdf import PdfReport
 from .sheets import (
     DIRECTION,
     alerts_sheet,
@@ -51,7 +52,7 @@ from .sheets import (
     quotes_sheet,
     summary_sheet,
 )
-from .workbook import Column, Kind, ReportWorkbook, fraction
+from .workbook import Column, Kind, Progress, ReportWorkbook, fraction, new_report
 
 T, M, P, N = Kind.TEXT, Kind.MONEY, Kind.PERCENT, Kind.INTEGER
 
@@ -86,11 +87,13 @@ def half_name(half: datetime.date) -> str:
     return f"{half.year}-H{1 if half.month <= 6 else 2}"
 
 
-def directors_report_filename(half: datetime.date) -> str:
-    return f"cct-directors-report-{half_name(half)}.xlsx"
+def directors_report_filename(half: datetime.date, *, pdf: bool = False) -> str:
+    return f"cct-directors-report-{half_name(half)}.{'pdf' if pdf else 'xlsx'}"
 
 
-def write_directors_report(half: datetime.date, output: BinaryIO) -> None:
+def write_directors_report(
+    half: datetime.date, output: BinaryIO, *, pdf: bool = False, progress: Progress | None = None
+) -> None:
     """Write the directors' report of the half year containing `half` (any day of it) to `output`."""
     start, end = half_bounds(half)
     with report_reading():
@@ -105,6 +108,7 @@ def write_directors_report(half: datetime.date, output: BinaryIO) -> None:
             orders=report_order_rows(caps, as_of=end),
             quotes=counted_quote_assessments(caps, as_of=end),
             breaches=report_breaches(start=start, end=end),
+            report=new_report(pdf=pdf, progress=progress, title=f"Directors' report {half_name(start)} · 董事報告"),
         )
     report.save(output)
 
@@ -120,8 +124,9 @@ def build_directors_report(
     orders: Iterable[OrderRow],
     quotes: Iterable[tuple[PurchaseOrder, QuoteRuleResult]],
     breaches: list[Breach] | None = None,
-) -> ReportWorkbook:
-    """The workbook, from selector output; runs no query of its own."""
+    report: ReportWorkbook | PdfReport | None = None,
+) -> ReportWorkbook | PdfReport:
+    """The workbook (or the PDF given as `report`), from selector output; runs no query of its own."""
     start, end = half_bounds(half)
     half_label = "January to June" if start.month == 1 else "July to December"
     half_zh = "上半年" if start.month == 1 else "下半年"
@@ -130,7 +135,7 @@ def build_directors_report(
         f"Figures as at {end:%-d %b %Y}: invoices and orders dated on or before it; statuses as they stand now · "
         f"數字截至{end:%Y-%m-%d}"
     )
-    report = ReportWorkbook()
+    report = report if report is not None else ReportWorkbook()
 
     alerts_per_person = Counter(alert.cap.category.agreement.connected_person_id for alert in alerts)
     exceptions_per_person = Counter(row.order.category.agreement.connected_person_id for row in exceptions)

@@ -31,8 +31,9 @@ from compliance.report_selectors import (
 from compliance.selectors import QuoteRuleResult
 from transactions.models import PurchaseOrder
 
+from .pdf import PdfReport
 from .sheets import alerts_sheet, order_rows, orders_sheet, quote_rows, quotes_sheet, summary_sheet
-from .workbook import ReportWorkbook
+from .workbook import Progress, ReportWorkbook, new_report
 
 
 def month_bounds(month: datetime.date) -> tuple[datetime.date, datetime.date]:
@@ -41,13 +42,16 @@ def month_bounds(month: datetime.date) -> tuple[datetime.date, datetime.date]:
     return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
-def monthly_report_filename(month: datetime.date) -> str:
-    return f"cct-monthly-report-{month:%Y-%m}.xlsx"
+def monthly_report_filename(month: datetime.date, *, pdf: bool = False) -> str:
+    return f"cct-monthly-report-{month:%Y-%m}.{'pdf' if pdf else 'xlsx'}"
 
 
-def write_monthly_report(month: datetime.date, output: BinaryIO) -> None:
+def write_monthly_report(
+    month: datetime.date, output: BinaryIO, *, pdf: bool = False, progress: Progress | None = None
+) -> None:
     """Write the monthly cap report of the month containing `month` (any day of it) to `output`, a
-    binary file open for writing. Figures are as at the month's last day."""
+    binary file open for writing: a workbook, or with `pdf` the printable pack of the same rows. Figures
+    are as at the month's last day."""
     first, last = month_bounds(month)
     with report_reading():
         caps = report_caps(start=first, end=last, as_of=last)
@@ -57,6 +61,7 @@ def write_monthly_report(month: datetime.date, output: BinaryIO) -> None:
             orders=report_order_rows(caps, as_of=last),
             quotes=counted_quote_assessments(caps, as_of=last),
             alerts=report_alerts(start=first, end=last),
+            report=new_report(pdf=pdf, progress=progress, title=f"Monthly cap report {first:%Y-%m} · 每月年度上限報告"),
         )
     report.save(output)
 
@@ -68,15 +73,17 @@ def build_monthly_report(
     orders: Iterable[OrderRow],
     quotes: Iterable[tuple[PurchaseOrder, QuoteRuleResult]],
     alerts: list[Alert],
-) -> ReportWorkbook:
-    """The workbook, from selector output (compliance.report_selectors); runs no query of its own."""
+    report: ReportWorkbook | PdfReport | None = None,
+) -> ReportWorkbook | PdfReport:
+    """The workbook (or the PDF given as `report`), from selector output (compliance.report_selectors);
+    runs no query of its own."""
     first, last = month_bounds(month)
     name = f"{first:%B %Y} · {first.year}年{first.month}月"
     as_at = (
         f"Figures as at {last:%-d %b %Y}: invoices and orders dated on or before it; statuses as they stand "
         f"now · 數字截至{last:%Y-%m-%d}"
     )
-    report = ReportWorkbook()
+    report = report if report is not None else ReportWorkbook()
     summary_sheet(report, caps, as_of=last, heading=f"Monthly cap report · 每月年度上限報告 — {name}", note=as_at)
     orders_sheet(
         report,

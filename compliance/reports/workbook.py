@@ -19,10 +19,11 @@ tests that read the workbooks back check types, formats and text cells, and fail
 
 import datetime
 import enum
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from django.utils import timezone
 from openpyxl import Workbook
@@ -55,6 +56,31 @@ HEADER_FILL = PatternFill("solid", start_color="DCE6F1", end_color="DCE6F1")
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 YES, NO = "Yes · 是", "No · 否"
+
+
+# Printing: landscape A4 with 0.4" side margins leaves 10.9" (785 points). A column of width w (characters of
+# the 11-point default font) prints about 5.25w + 5 points wide. Below 73% the 11-point text would print under
+# 8 points: such sheets print at 75% across pages instead of one page wide.
+PRINTABLE_POINTS = 785
+MIN_PRINT_SCALE = 0.73
+WIDE_PRINT_SCALE = 75
+LINE_POINTS = 15  # the height of one line of 11-point text in a row
+
+
+def printed_scale(widths: Sequence[float]) -> float:
+    """The scale at which columns of these widths print one page wide."""
+    return min(1.0, PRINTABLE_POINTS / sum(5.25 * w + 5 for w in widths))
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines `text` takes wrapped in a column of `width` characters (a Chinese character is about
+    two wide, a Latin one about 1.1 on average); each explicit line break starts a line."""
+    lines = 0
+    room = max(width - 1, 1)
+    for line in text.split("\n"):
+        units = sum(2.0 if ord(ch) >= 0x2E80 else 1.1 for ch in line)
+        lines += max(1, math.ceil(units / room))
+    return lines
 
 
 class Kind(enum.Enum):
@@ -173,12 +199,26 @@ def _filler(kind: Kind, style: _Style | None, guarded: _Style):
     return fill
 
 
+class Progress(Protocol):
+    """Told how far a report has got (compliance.report_jobs shows it): rows written so far, and for a PDF
+    the share of the layout done."""
+
+    def rows(self, written: int) -> None: ...
+
+    def layout(self, done: float) -> None: ...
+
+
+PROGRESS_EVERY = 500  # rows between two reports of progress
+
+
 class ReportWorkbook:
     """A write-only workbook with this product's styles; `save` streams it to a binary file."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, progress: Progress | None = None) -> None:
         self.book = Workbook(write_only=True)
         self.generated_at = timezone.localtime()
+        self.progress = progress
+        self.rows_written = 0
 
     def table(self, title: str, columns: Sequence[Column], *, heading: str, note: str = "") -> "TableSheet":
         return TableSheet(self, title, columns, heading=heading, note=note)
@@ -195,6 +235,7 @@ class _Sheet:
 
     def __init__(self, report: ReportWorkbook, title: str, widths: Sequence[float], *, heading: str, note: str):
         self.ws: WriteOnlyWorksheet = report.book.create_sheet(title[:31])
+        self.report = report
         self.rows_written = 0
         self._heading = heading
         self._note = " · ".join(
@@ -204,14 +245,22 @@ class _Sheet:
         for index, width in enumerate(widths, 1):
             self.ws.column_dimensions[get_column_letter(index)].width = width
         self.width = len(widths)
+        self.widths = list(widths)
         setup = self.ws.page_setup
         setup.orientation = "landscape"
         setup.paperSize = Worksheet.PAPERSIZE_A4
-        setup.fitToWidth = 1
-        setup.fitToHeight = 0
-        self.ws.sheet_properties.pageSetUpPr.fitToPage = True
         self.ws.print_options.gridLines = False
         self.ws.page_margins.left = self.ws.page_margins.right = 0.4
+        if printed_scale(widths) >= MIN_PRINT_SCALE:
+            # One page wide, as many pages long as the rows need (never squeezed onto one).
+            setup.fitToWidth = 1
+            setup.fitToHeight = 0
+            self.ws.sheet_properties.pageSetUpPr.fitToPage = True
+        else:
+            # Too wide to fit legibly: printed at a fixed scale across pages, the first column repeated.
+            setup.scale = WIDE_PRINT_SCALE
+            self.ws.sheet_properties.pageSetUpPr.fitToPage = False
+            self.ws.print_title_cols = "A:A"
         # One shared style per kind of cell: building a style per cell would cost as much as writing it.
         self._styles = {kind: self._style_of(number_format=fmt) for kind, fmt in _FORMATS.items()}
         self._guarded = self._style_of(quote_prefix=True)
@@ -269,6 +318,11 @@ class _Sheet:
         self._fillers = fillers
         self.ws.append(values)
         self.rows_written += 1
+        if self.report.progress is not None:
+            report = self.report
+            report.rows_written += 1
+            if not report.rows_written % PROGRESS_EVERY:
+                report.progress.rows(report.rows_written)
 
     def _text_row(self, text: str, style: _Style) -> None:
         self._append([text], self.fillers([Kind.TEXT], [style]))
@@ -292,7 +346,9 @@ class TableSheet(_Sheet):
         self.columns = list(columns)
         self._row_fillers = self.fillers([c.kind for c in self.columns])
         self.ws.freeze_panes = f"A{self.HEADER_ROW + 1}"
-        self.ws.row_dimensions[self.HEADER_ROW].height = 32
+        # Tall enough for the header that wraps most, so no header is cut off on screen or paper.
+        lines = max(wrapped_lines(c.header, c.width) for c in self.columns)
+        self.ws.row_dimensions[self.HEADER_ROW].height = max(32, LINE_POINTS * lines + 2)
         self.ws.print_title_rows = f"{self.HEADER_ROW}:{self.HEADER_ROW}"
 
     def start(self) -> None:
@@ -409,9 +465,15 @@ class FreeSheet(_Sheet):
 
     def __init__(self, report: ReportWorkbook, title: str, widths: Sequence[float], *, heading: str, note: str):
         super().__init__(report, title, widths, heading=heading, note=note)
-        # Printed on one page: these sheets are what the directors read first.
-        self.ws.page_setup.fitToHeight = 1
+        # One page wide; as long as its rows need, each row as tall as its wrapped text, so that nothing is
+        # squeezed or printed over the row below.
         top = Alignment(wrap_text=True, vertical="top")
+        self._header_wrap_style = self._style_of(
+            font=Font(bold=True),
+            fill=HEADER_FILL,
+            alignment=Alignment(wrap_text=True, vertical="top"),
+            border=Border(bottom=Side(style="thin", color="7F7F7F")),
+        )
         self._wrap_style = self._style_of(alignment=top)
         self._bold_wrap_style = self._style_of(font=Font(bold=True), alignment=top)
 
@@ -426,17 +488,49 @@ class FreeSheet(_Sheet):
     def header(self, columns: Sequence[Column]) -> None:
         self.start()
         kinds = [Kind.TEXT] * len(columns)
-        self._append([c.header for c in columns], self.fillers(kinds, [self._header_style] * len(columns)))
+        values = [c.header for c in columns]
+        self._size_and_merge(values, wrap=True)
+        self._append(values, self.fillers(kinds, [self._header_wrap_style] * len(columns)))
+
+    def _size_and_merge(self, values: Sequence[Any], *, wrap: bool) -> None:
+        """Before a row is written: its last value spans the columns left (merged, so it wraps within the
+        page rather than running off it), and the row is as tall as its most wrapped cell."""
+        row = self.rows_written + 1
+        widths = self.widths[: len(values)]
+        if len(values) < self.width:
+            widths[-1] = sum(self.widths[len(values) - 1 :])
+            first, last = get_column_letter(len(values)), get_column_letter(self.width)
+            self.ws.merged_cells.add(f"{first}{row}:{last}{row}")
+        if not wrap:
+            return
+        lines = max(
+            (
+                wrapped_lines(value, width)
+                for value, width in zip(values, widths, strict=True)
+                if isinstance(value, str)
+            ),
+            default=1,
+        )
+        if lines > 1:
+            self.ws.row_dimensions[row].height = LINE_POINTS * lines
 
     def row(
         self, values: Sequence[Any], kinds: Sequence[Kind], *, bold_first: bool = False, wrap: bool = False
     ) -> None:
-        """One row. `wrap` wraps the text of every cell but the last, which may run on into the empty
-        cells to its right."""
+        """One row. `wrap` wraps the text of every cell, the last spanning the columns to its right."""
         self.start()
         styles: list[_Style | None] = [self._wrap_style if wrap else None] * len(kinds)
         if wrap:
-            styles[-1] = None
+            self._size_and_merge(values, wrap=True)
         if bold_first:
             styles[0] = self._bold_wrap_style if wrap else self._bold_style
         self._append(values, self.fillers(kinds, styles))
+
+
+def new_report(*, pdf: bool, title: str, progress: "Progress | None" = None):
+    """An empty report to build: the workbook, or the printable PDF of the same rows."""
+    if pdf:
+        from .pdf import PdfReport  # pdf builds on this module
+
+        return PdfReport(title=title, progress=progress)
+    return ReportWorkbook(progress=progress)

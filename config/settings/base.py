@@ -195,6 +195,13 @@ CCT_SEND_BACKOFF_MAX_SECONDS = env.int("CCT_SEND_BACKOFF_MAX_SECONDS", default=3
 CCT_FORECAST_MIN_DAYS = env.int("CCT_FORECAST_MIN_DAYS", default=14)
 # Term watch: how many days before a term ends compliance is warned.
 CCT_TERM_WARNING_DAYS = env.int("CCT_TERM_WARNING_DAYS", default=90)
+# Reports reading more orders than this (a PDF weighing CCT_REPORT_PDF_WEIGHT times a workbook) are built
+# by the worker as a ReportJob rather than in the request (compliance.report_jobs): about 2 s of work.
+CCT_REPORT_SYNC_ORDERS = env.int("CCT_REPORT_SYNC_ORDERS", default=2000)
+CCT_REPORT_PDF_WEIGHT = env.int("CCT_REPORT_PDF_WEIGHT", default=6)
+# A report job may take longer than the other tasks (a year of 100,000-order months as a PDF); it is
+# acknowledged on receipt, so the broker's visibility timeout does not bound it.
+CCT_REPORT_JOB_TIME_LIMIT = env.int("CCT_REPORT_JOB_TIME_LIMIT", default=3600)
 
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -40,10 +40,22 @@ def test_the_pack_opens_with_the_ined_summary_and_holds_the_evidence_sheets(clea
     ]  # fmt: skip
 
 
-def test_the_ined_summary_prints_on_one_page_with_each_cap_of_the_year_and_whether_it_stayed_within(clean_year):
+def test_the_ined_summary_s_wrapped_rows_are_as_tall_as_their_text_and_the_last_cell_spans_the_page(clean_year):
     ws = load(annual(YEAR))["INED summary"]
 
-    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 1)
+    row = next(r[0].row for r in ws.iter_rows() if str(r[0].value or "").startswith("(2) On normal"))
+    # "(2) On normal commercial terms or better · " (43 characters, 1.1 wide each) and 9 Chinese characters
+    # (2 each): 65.3 in a column of 42 (41 of room): two lines of 15 points at least.
+    assert ws.row_dimensions[row].height >= 30
+    # Its facts span columns B to G, merged, so they wrap within the page instead of running off it.
+    assert f"B{row}:G{row}" in {str(merged) for merged in ws.merged_cells.ranges}
+
+
+def test_the_ined_summary_prints_one_page_wide_with_each_cap_of_the_year_and_whether_it_stayed_within(clean_year):
+    ws = load(annual(YEAR))["INED summary"]
+
+    # One page wide and as long as it needs: squeezed onto one page, wrapped rows printed over each other.
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
     assert ws.page_setup.orientation == "landscape"
     lines = [[cell for cell in row if cell.value is not None] for row in ws.iter_rows()]
     caps = [line for line in lines if len(line) == 7 and str(line[0].value).startswith("IDC services")]

@@ -99,11 +99,16 @@ def test_the_schema_documents_the_downloads_with_their_parameter_and_file(db, au
     schema = reader.get("/api/schema/", {"format": "json"}).json()
 
     monthly = schema["paths"]["/api/reports/monthly/"]["get"]
-    assert [(p["name"], p["in"], p["required"]) for p in monthly["parameters"]] == [("month", "query", True)]
+    assert [(p["name"], p["in"], p.get("required", False)) for p in monthly["parameters"]] == [
+        ("format", "query", False),
+        ("month", "query", True),
+    ]
     assert monthly["responses"]["200"]["content"][XLSX]["schema"] == {"type": "string", "format": "binary"}
-    assert {"200", "400", "403"} <= set(monthly["responses"])
-    assert schema["paths"]["/api/reports/directors/"]["get"]["parameters"][0]["name"] == "half"
-    assert schema["paths"]["/api/reports/annual-review/"]["get"]["parameters"][0]["name"] == "year"
+    assert monthly["responses"]["200"]["content"]["application/pdf"]["schema"] == {"type": "string", "format": "binary"}
+    assert {"200", "202", "400", "403"} <= set(monthly["responses"])
+    paths = schema["paths"]
+    assert [p["name"] for p in paths["/api/reports/directors/"]["get"]["parameters"]] == ["format", "half"]
+    assert [p["name"] for p in paths["/api/reports/annual-review/"]["get"]["parameters"]] == ["format", "year"]
 
 
 def test_the_caps_resource_gives_figures_as_at_a_date(ledger, compliance_user):
