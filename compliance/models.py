@@ -369,6 +369,12 @@ class DistributionList(models.Model):
     breaches = models.BooleanField(
         default=False, help_text="Receives a breach of an annual cap the moment it is recorded."
     )
+    signoff_reminders = models.BooleanField(
+        default=False, help_text=_("Receives the reminder when last month's figures are not yet signed off.")
+    )
+    auditor_timetable = models.BooleanField(
+        default=False, help_text=_("Receives the reminders of the auditors' letter deadline (Rule 14A.57).")
+    )
     objects = AuditedManager()
     history = HistoricalRecords(m2m_fields=[thresholds])
 
@@ -469,6 +475,8 @@ class Mailing(Outbox):
         MONTHLY_REPORT = "monthly_report", "Monthly cap report"
         QUOTE_RULE_REPORT = "quote_rule_report", "Weekly quote-rule exceptions"
         RECONCILIATION = "reconciliation", "Differences in the caps' figures"
+        SIGNOFF_REMINDER = "signoff_reminder", "Monthly sign-off reminder"
+        AUDITOR_LETTER_REMINDER = "auditor_letter", "Auditors' letter deadline reminder"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     period = models.CharField(max_length=16, help_text="2026-10 for a month, 2026-W47 for a week, 2026-11-21 a day.")
@@ -921,3 +929,7 @@ class QuoteRuleException(models.Model):
             and order.currency == self.order_currency
             and order.counterparty_id == self.order_counterparty_id
         )
+
+
+# Board and auditor deliverables (monitoring evidence, issued reports, the auditors' timetable).
+from .evidence_models import *  # noqa: E402, F403

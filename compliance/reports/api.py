@@ -10,14 +10,20 @@ import tempfile
 from collections.abc import Callable
 from typing import BinaryIO
 
+from django.conf import settings
 from django.http import FileResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, renderers, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.response import Response
 
-from . import annual_review, directors, monthly
+from compliance.models import IssuedReport
+
+from . import annual_review, directors, disclosure, evidence, monthly
+from .issued import issued_report_record
 from .workbook import XLSX_CONTENT_TYPE
 
 # What the reports show: reading them needs the right to read each of these.
@@ -103,15 +109,28 @@ class YearQuery(serializers.Serializer):
     )
 
 
-def _xlsx(write: Callable[[BinaryIO], None], filename: str) -> FileResponse:
+def _xlsx(
+    write: Callable[[BinaryIO], None],
+    filename: str,
+    *,
+    content_type: str = XLSX_CONTENT_TYPE,
+    issued: dict | None = None,
+) -> FileResponse:
+    """Write the report to a temporary file and send it; `issued` (kind, period, user) keeps the copy sent."""
     file = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
     try:
         write(file)
+        if issued:
+            user = issued["user"]
+            issued_report_record(
+                filename=filename, content=file, how=IssuedReport.How.DOWNLOAD, issued_to=user.get_username(),
+                kind=issued["kind"], period=issued["period"], user=user,
+            )  # fmt: skip
     except BaseException:
         file.close()
         raise
     file.seek(0)
-    response = FileResponse(file, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)
+    response = FileResponse(file, as_attachment=True, filename=filename, content_type=content_type)
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -130,6 +149,10 @@ def _download(parameter: OpenApiParameter, summary: str, description: str):
             ),
         },
     )
+
+
+def _half_label(half: datetime.date) -> str:
+    return f"{half.year}-H{1 if half.month == 1 else 2}"
 
 
 class ReportViewSet(viewsets.ViewSet):
@@ -152,7 +175,11 @@ class ReportViewSet(viewsets.ViewSet):
     @action(detail=False, methods=["get"])
     def monthly(self, request):
         month = self._query(MonthQuery, "month")
-        return _xlsx(lambda out: monthly.write_monthly_report(month, out), monthly.monthly_report_filename(month))
+        return _xlsx(
+            lambda out: monthly.write_monthly_report(month, out),
+            monthly.monthly_report_filename(month),
+            issued={"kind": IssuedReport.Kind.MONTHLY, "period": f"{month:%Y-%m}", "user": request.user},
+        )
 
     @_download(
         OpenApiParameter("half", str, required=True, pattern=r"^\d{4}-H[12]$", description=HALF_HELP),
@@ -162,7 +189,11 @@ class ReportViewSet(viewsets.ViewSet):
     @action(detail=False, methods=["get"])
     def directors(self, request):
         half = self._query(HalfQuery, "half")
-        return _xlsx(lambda out: directors.write_directors_report(half, out), directors.directors_report_filename(half))
+        return _xlsx(
+            lambda out: directors.write_directors_report(half, out),
+            directors.directors_report_filename(half),
+            issued={"kind": IssuedReport.Kind.DIRECTORS, "period": _half_label(half), "user": request.user},
+        )
 
     @_download(
         OpenApiParameter("year", int, required=True, description=YEAR_HELP),
@@ -173,5 +204,64 @@ class ReportViewSet(viewsets.ViewSet):
     def annual_review(self, request):
         year = self._query(YearQuery, "year")
         return _xlsx(
-            lambda out: annual_review.write_annual_review(year, out), annual_review.annual_review_filename(year)
+            lambda out: annual_review.write_annual_review(year, out),
+            annual_review.annual_review_filename(year),
+            issued={"kind": IssuedReport.Kind.ANNUAL_REVIEW, "period": str(year), "user": request.user},
+        )
+
+    @extend_schema(
+        summary="The annual-report disclosure (Rule 14A.71)",
+        parameters=[OpenApiParameter("year", int, required=True, description=YEAR_HELP)],
+        responses={
+            (200, disclosure.DOCX_CONTENT_TYPE): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="A Word document, English then Chinese: each agreement's date, parties and connected "
+                "relationship, description, terms, the caps against the actual amounts (as in the annual review "
+                "pack), and the INEDs' and auditors' confirmations as placeholders for them to complete.",
+            ),
+            (400, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="The year is missing or malformed."
+            ),
+        },
+    )
+    @action(detail=False, methods=["get"])
+    def disclosure(self, request):
+        year = self._query(YearQuery, "year")
+        return _xlsx(
+            lambda out: disclosure.write_disclosure(year, out),
+            disclosure.disclosure_filename(year),
+            content_type=disclosure.DOCX_CONTENT_TYPE,
+            issued={"kind": IssuedReport.Kind.DISCLOSURE, "period": str(year), "user": request.user},
+        )
+
+    @extend_schema(
+        summary="The auditors' evidence binder (.zip)",
+        parameters=[OpenApiParameter("year", int, required=True, description=YEAR_HELP)],
+        responses={
+            (200, "application/zip"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="index.xlsx, every quote document and quote-rule exception evidence of the year's "
+                "orders, the reports issued for the year, and MANIFEST.txt with each file's SHA-256.",
+            ),
+            (202, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="A large year: the binder is built in the background; follow `Location` "
+                "(/api/evidence-binders/{id}/) for its progress and download.",
+            ),
+        },
+    )
+    @action(detail=False, methods=["get"])
+    def evidence(self, request):
+        from compliance.binders import evidence_binder_request
+        from compliance.monitoring_api import EvidenceBinderSerializer
+
+        year = self._query(YearQuery, "year")
+        if evidence.binder_size(year) > settings.CCT_EVIDENCE_INLINE_MAX_FILES:
+            binder = evidence_binder_request(year=year, user=request.user)
+            location = reverse("evidencebinder-detail", args=[binder.pk])
+            return Response(EvidenceBinderSerializer(binder).data, status=202, headers={"Location": location})
+        return _xlsx(
+            lambda out: evidence.write_evidence_binder(year, out),
+            f"cct-evidence-{year}.zip",
+            content_type="application/zip",
         )
