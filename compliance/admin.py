@@ -860,9 +860,38 @@ class OutboxAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 @admin.register(Alert)
 class AlertAdmin(OutboxAdmin):
     outbox_kind = "alert"
-    list_display = ["cap", "basis", "threshold", "utilisation_pct", "reached_on", "created_at", "delivery"]
+    list_display = [
+        "cap", "basis", "threshold", "utilisation_pct", "reached_on", "created_at", "delivery", "acknowledged",
+    ]  # fmt: skip
     list_filter = ["basis", "threshold", ("sent_at", admin.EmptyFieldListFilter)]
-    list_select_related = ["cap__category"]
+    list_select_related = ["cap__category", "acknowledgement__acknowledged_by"]
+    actions = ["send_now", "acknowledge"]
+
+    @admin.display(description=gettext_lazy("acknowledged by senior management"))
+    def acknowledged(self, alert: Alert) -> str:
+        acknowledgement = getattr(alert, "acknowledgement", None)
+        if acknowledgement is None:
+            return format_html('<span style="color:#e65100">{}</span>', gettext("not yet"))
+        return f"{acknowledgement.acknowledged_by} {timezone.localtime(acknowledgement.acknowledged_at):%Y-%m-%d %H:%M}"
+
+    def has_acknowledge_permission(self, request) -> bool:
+        from .monitoring import may_acknowledge
+
+        return may_acknowledge(request.user)
+
+    @admin.action(
+        description=gettext_lazy("Acknowledge the selected alerts (senior management)"), permissions=["acknowledge"]
+    )
+    def acknowledge(self, request: HttpRequest, queryset: QuerySet) -> None:
+        from .monitoring import alert_acknowledge
+
+        outcomes = [alert_acknowledge(alert=alert, user=request.user, via="admin")[1] for alert in queryset]
+        messages.info(
+            request,
+            gettext("%(new)s acknowledged, %(old)s already acknowledged before.")
+            % {"new": outcomes.count(True), "old": outcomes.count(False)},
+        )
+
     date_hierarchy = "reached_on"
 
 
@@ -964,4 +993,4 @@ class JobRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 
 
 # Breaches of caps have their own module; registering them here puts them on the admin site.
-from . import breaches_admin  # noqa: E402, F401
+from . import breaches_admin, monitoring_admin  # noqa: E402, F401

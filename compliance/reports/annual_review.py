@@ -34,7 +34,10 @@ last day. Sheets:
   would be refused (a refused approval leaves the order a draft);
 - Quote-rule exceptions: every exception requested in the year or for an order dated in it, pending,
   approved or rejected, with who requested and decided it, when, why and its evidence;
-- Alerts raised in the year.
+- Alerts raised in the year;
+- Monitoring: each month's sign-off (or Missing), each alert's acknowledgement by senior management, the
+  directors' reports sent to the board, the auditors' timetable and access undertakings
+  (compliance.reports.monitoring).
 """
 
 import datetime
@@ -69,6 +72,7 @@ from transactions.models import PurchaseOrder
 
 from .breaches import BREACH_STATUS, breaches_sheet
 from .lifecycle import TIER, classification_sheet, quote_rule_exceptions_sheet, ratio, revisions_sheet
+from .monitoring import monitoring_facts, monitoring_sheet
 from .sheets import (
     QuoteTally,
     alerts_sheet,
@@ -170,6 +174,7 @@ def write_annual_review(year: int, output: BinaryIO) -> None:
             alerts=report_alerts(start=start, end=end),
             breaches=report_breaches(start=start, end=end),
         )
+        monitoring_sheet(report, year, monitoring_facts(year))
     report.save(output)
 
 
