@@ -1,11 +1,13 @@
 """The auditors' evidence binder of a financial year (contract v2): a .zip holding
 
 - `index.xlsx`: one row per order of the year and each of its documents (quotes, quote-rule exception
-  evidence), with the document's place in the archive and its SHA-256, plus the reports issued for the
-  year; an order without a document still has its row;
+  evidence, invoices), with the supplier's independence basis, the governing agreement's board approval,
+  the document's place in the archive and its SHA-256; an order without a document still has its row;
+  the reports issued for the year; the agreements with their board approval and access undertakings;
 - `quotes/<order>/…` and `exceptions/<order>/…`: every quote document and every quote-rule exception's
   evidence of the year's orders, as stored;
 - `issued/<kind>/…`: the reports issued for the year as they were sent or downloaded (IssuedReport);
+- `undertakings/…`: the counterparties' access undertakings (Rule 14A.58) of the orders' agreements;
 - `MANIFEST.txt`: `<sha256>  <path>` for every other file of the archive.
 
 The year's orders are those dated in it and those counted in a cap period overlapping it. Documents are
@@ -23,8 +25,8 @@ from typing import BinaryIO
 
 from django.db.models import Prefetch, Q
 
-from compliance.models import AnnualCap, IssuedReport, QuoteRuleException
-from transactions.models import PurchaseOrder, Quote
+from compliance.models import AccessUndertaking, AnnualCap, IssuedReport, QuoteRuleException
+from transactions.models import Counterparty, FrameworkAgreement, Invoice, PurchaseOrder, Quote
 
 from .annual_review import year_bounds
 from .workbook import Column, Kind, ReportWorkbook
@@ -41,9 +43,12 @@ INDEX_COLUMNS = [
     Column("Document", "文件", T, 22),
     Column("Supplier or detail", "供應商或詳情", T, 28),
     Column("Reference", "參考編號", T, 18),
+    Column("Independence of the supplier", "供應商獨立性依據", T, 34),
+    Column("Agreement and board approval", "框架協議及董事會批准", T, 40),
     Column("File in the binder", "檔案位置", T, 48),
     Column("SHA-256", "SHA-256", T, 66),
 ]
+FILE, SHA = 12, 13  # the columns of the file and its hash, counted from 0
 CHUNK = 1 << 20
 Progress = Callable[[int], None]
 
@@ -71,9 +76,10 @@ def binder_orders(year: int) -> list[PurchaseOrder]:
     """The year's orders with their quotes and quote-rule exceptions (three queries)."""
     return list(
         PurchaseOrder.objects.filter(pk__in=_year_order_ids(year))
-        .select_related("category", "counterparty")
+        .select_related("category__agreement", "counterparty")
         .prefetch_related(
             Prefetch("quotes", queryset=Quote.objects.select_related("supplier").order_by("quoted_on", "pk")),
+            Prefetch("invoices", queryset=Invoice.objects.order_by("invoice_date", "pk")),
             Prefetch("quote_rule_exceptions", queryset=QuoteRuleException.objects.order_by("requested_at", "pk")),
         )
         .order_by("order_date", "number")
@@ -121,6 +127,8 @@ def write_evidence_binder(year: int, output: BinaryIO, progress: Progress | None
     manifest: list[tuple[str, str]] = []
     index_rows: list[list] = []
     issued_rows: list[list] = []
+    agreement_rows: list[list] = []
+    agreements: dict[int, FrameworkAgreement] = {}
 
     def advance() -> None:
         nonlocal done
@@ -132,18 +140,22 @@ def write_evidence_binder(year: int, output: BinaryIO, progress: Progress | None
         for order in orders:
             base = [order.number, order.order_date, str(order.category), str(order.counterparty), order.currency,
                     order.amount, order.status]  # fmt: skip
+            approval = _board_approval(order.category.agreement)
+            agreements.setdefault(order.category.agreement_id, order.category.agreement)
             folder = _safe(order.number)
             rows_before = len(index_rows)
             for quote in order.quotes.all():
                 if not quote.document:
                     index_rows.append([*base, "Quote · 報價 (no document · 沒有文件)", str(quote.supplier),
-                                       quote.reference or None, None, None])  # fmt: skip
+                                       quote.reference or None, _independence(quote.supplier), approval,
+                                       None, None])  # fmt: skip
                     continue
                 name = _safe(quote.document_name or quote.document.name.rsplit("/", 1)[-1])
                 path = f"quotes/{folder}/{quote.pk}-{name}"
                 sha = _copy(archive, Entry(path, quote.document))
                 manifest.append((sha, path))
-                index_rows.append([*base, "Quote · 報價", str(quote.supplier), quote.reference or None, path, sha])
+                index_rows.append([*base, "Quote · 報價", str(quote.supplier), quote.reference or None,
+                                   _independence(quote.supplier), approval, path, sha])  # fmt: skip
                 advance()
             for exception in order.quote_rule_exceptions.all():
                 name = _safe(exception.evidence_name or exception.evidence.name.rsplit("/", 1)[-1])
@@ -151,10 +163,31 @@ def write_evidence_binder(year: int, output: BinaryIO, progress: Progress | None
                 sha = _copy(archive, Entry(path, exception.evidence))
                 manifest.append((sha, path))
                 detail = f"{exception.get_status_display()}: {exception.reason}"[:300]
-                index_rows.append([*base, "Quote-rule exception evidence · 報價規則例外證據", detail, None, path, sha])
+                index_rows.append([*base, "Quote-rule exception evidence · 報價規則例外證據", detail, None, None,
+                                   approval, path, sha])  # fmt: skip
                 advance()
+            for invoice in order.invoices.all():
+                index_rows.append([*base, "Invoice · 發票 (no file kept · 系統不存檔)",
+                                   f"{invoice.invoice_date:%Y-%m-%d}: {invoice.currency} {invoice.amount:,.2f}",
+                                   invoice.number, None, approval, None, None])  # fmt: skip
             if len(index_rows) == rows_before:
-                index_rows.append([*base, "No document · 沒有文件", None, None, None, None])
+                index_rows.append([*base, "No document · 沒有文件", None, None, None, approval, None, None])
+        undertakings = list(
+            AccessUndertaking.objects.filter(agreement_id__in=agreements).order_by("agreement_id", "given_on", "pk")
+        )
+        for undertaking in undertakings:
+            path, sha = None, None
+            if undertaking.document:
+                name = _safe(undertaking.document.name.rsplit("/", 1)[-1])
+                path = f"undertakings/{undertaking.agreement_id}-{undertaking.pk}-{name}"
+                sha = _copy(archive, Entry(path, undertaking.document))
+                manifest.append((sha, path))
+            agreement_rows.append([str(agreements[undertaking.agreement_id]),
+                                   "Access undertaking (Rule 14A.58) · 查閱承諾",
+                                   f"{undertaking.given_on:%Y-%m-%d}", undertaking.reference, path, sha])  # fmt: skip
+        for agreement in agreements.values():
+            agreement_rows.append([str(agreement), "Board approval · 董事會批准", _board_approval(agreement),
+                                   agreement.abstaining_directors or None, None, None])  # fmt: skip
         for report in issued:
             stamp = f"{report.issued_at:%Y%m%dT%H%M%S}"
             path = f"issued/{report.kind}/{report.period}/{stamp}-{report.pk}-{_safe(report.filename)}"
@@ -166,7 +199,7 @@ def write_evidence_binder(year: int, output: BinaryIO, progress: Progress | None
             advance()
 
         index = io.BytesIO()
-        _index_workbook(year, index_rows, issued_rows).save(index)
+        _index_workbook(year, index_rows, issued_rows, agreement_rows).save(index)
         manifest.append((_write_bytes(archive, "index.xlsx", index.getvalue()), "index.xlsx"))
         lines = [f"{sha}  {path}" for sha, path in sorted(manifest, key=lambda item: item[1])]
         archive.writestr("MANIFEST.txt", "\n".join(lines) + "\n")
@@ -186,7 +219,32 @@ ISSUED_COLUMNS = [
 ]
 
 
-def _index_workbook(year: int, rows: list[list], issued: list[list]) -> ReportWorkbook:
+AGREEMENT_COLUMNS = [
+    Column("Agreement", "框架協議", T, 40),
+    Column("Record", "記錄", T, 34),
+    Column("Date and reference", "日期及參考", T, 50),
+    Column("Detail", "詳情", T, 34),
+    Column("File in the binder", "檔案位置", T, 48),
+    Column("SHA-256", "SHA-256", T, 66),
+]
+
+
+def _board_approval(agreement: FrameworkAgreement) -> str:
+    minutes = f", minutes {agreement.board_minutes_ref}" if agreement.board_minutes_ref else ""
+    return f"{agreement.title}: board approved {agreement.board_approved_on:%Y-%m-%d}{minutes}"
+
+
+def _independence(supplier: Counterparty) -> str:
+    if supplier.connected_person_id:
+        return "Connected: not independent · 關連人士"
+    if not supplier.independence_basis:
+        return "Not recorded · 未有記錄"
+    checked = f" on {supplier.independence_checked_on:%Y-%m-%d}" if supplier.independence_checked_on else ""
+    reference = f" ({supplier.independence_reference})" if supplier.independence_reference else ""
+    return f"{supplier.get_independence_basis_display()}{checked}{reference}"
+
+
+def _index_workbook(year: int, rows: list[list], issued: list[list], agreements: list[list]) -> ReportWorkbook:
     report = ReportWorkbook()
     sheet = report.table(
         "Index",
@@ -204,4 +262,13 @@ def _index_workbook(year: int, rows: list[list], issued: list[list]) -> ReportWo
     )
     issued_sheet.extend(issued)
     issued_sheet.finish()
+    agreement_sheet = report.table(
+        "Agreements",
+        AGREEMENT_COLUMNS,
+        heading=f"The governing agreements · 規管協議 — {year}",
+        note="The board's approval of each agreement of the year's orders and the counterparty's undertaking to give "
+        "the auditors access to its records (Rule 14A.58)",
+    )
+    agreement_sheet.extend(agreements)
+    agreement_sheet.finish()
     return report

@@ -12,10 +12,10 @@ from django.core.files.base import ContentFile
 
 from compliance.binders import evidence_binder_build
 from compliance.models import EvidenceBinder, IssuedReport, QuoteRuleException
-from compliance.reports.evidence import write_evidence_binder
+from compliance.reports.evidence import FILE, SHA, write_evidence_binder
 from tests.compliance.workbooks import approved_order, quoted
 from tests.factories import PDF, D, UserFactory
-from transactions.models import Quote
+from transactions.models import PurchaseOrder, Quote
 
 
 @pytest.fixture
@@ -79,9 +79,11 @@ def test_the_index_has_a_row_per_order_and_document_with_its_hash(year_of_orders
     # PO-1: two quotes and the exception's evidence; PO-2/B: two quotes; PO-NO-DOCS: its own row.
     assert sorted(row[0] for row in rows) == ["PO-1", "PO-1", "PO-1", "PO-2/B", "PO-2/B", "PO-NO-DOCS"]
     for row in rows:
-        if row[10]:
-            assert listed[row[10]] == row[11]
+        if row[FILE]:
+            assert listed[row[FILE]] == row[SHA]
     assert [row[7] for row in rows if row[0] == "PO-NO-DOCS"] == ["No document · 沒有文件"]
+    # Each row names the governing agreement's board approval.
+    assert all("board approved 2025-07-29" in row[11] for row in rows)
 
 
 def test_the_reports_issued_for_the_year_are_in_the_binder_as_they_were_sent(year_of_orders, finance_api):
@@ -132,4 +134,27 @@ def test_the_binder_lists_a_quote_without_its_document(year_of_orders):
     index = openpyxl.load_workbook(io.BytesIO(binder(2026).read("index.xlsx")))["Index"]
 
     rows = [[cell.value for cell in row] for row in index.iter_rows(min_row=4) if row[0].value == "PO-PAPER"]
-    assert [(row[7], row[10]) for row in rows] == [("Quote · 報價 (no document · 沒有文件)", None)]
+    assert [(row[7], row[FILE]) for row in rows] == [("Quote · 報價 (no document · 沒有文件)", None)]
+
+
+def test_the_binder_holds_invoices_the_suppliers_independence_and_the_access_undertaking(year_of_orders):
+    from compliance.models import AccessUndertaking
+    from tests.factories import InvoiceFactory
+
+    supplier = year_of_orders.independents[0]
+    supplier.independence_basis, supplier.independence_reference = "declaration", "Declaration of 2026-01-05"
+    supplier.save()
+    order = PurchaseOrder.objects.get(number="PO-2/B")
+    InvoiceFactory(purchase_order=order, number="INV-77", invoice_date=D("2026-09-30"), amount=Decimal("1234.50"))
+    undertaking = AccessUndertaking(agreement=year_of_orders.agreement, given_on=D("2026-01-10"), reference="cl. 9")
+    undertaking.document.save("access.pdf", ContentFile(PDF), save=False)
+    undertaking.save()
+
+    archive = binder(2026)
+    book = openpyxl.load_workbook(io.BytesIO(archive.read("index.xlsx")))
+    rows = [[cell.value for cell in row] for row in book["Index"].iter_rows(min_row=4)]
+    assert [row[8] for row in rows if row[9] == "INV-77"] == ["2026-09-30: CNY 1,234.50"]
+    assert "The supplier's written declaration (Declaration of 2026-01-05)" in [row[10] for row in rows]
+    agreements = [[cell.value for cell in row] for row in book["Agreements"].iter_rows(min_row=4)]
+    undertaking_row = next(row for row in agreements if row[3] == "cl. 9")
+    assert manifest(archive)[undertaking_row[4]] == undertaking_row[5]
