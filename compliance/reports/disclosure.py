@@ -218,7 +218,11 @@ def _chinese(writer: _Writer, year: int, facts: list[AgreementFacts]) -> None:
         writer.heading(_zh(agreement.title_zh, agreement.title), 2)
         writer.para(_date_zh(agreement.signed_on), bold_label="協議日期：")
         writer.para(f"本公司與{person_name}", bold_label="訂約方：")
-        writer.para(f"{person_name}為本公司的關連人士：{person.basis}", bold_label="關連關係：")
+        # The product keeps the basis of the connection in English only: quoted, for the secretary to translate.
+        writer.para(
+            f"{person_name}為本公司的關連人士：{person.basis}［英文原文，中文譯文由公司秘書填寫］",
+            bold_label="關連關係：",
+        )
         announced = _date_zh(agreement.announced_on)
         if agreement.announcement_ref:
             announced += f"（{agreement.announcement_ref}）"
