@@ -158,3 +158,23 @@ def test_the_binder_holds_invoices_the_suppliers_independence_and_the_access_und
     agreements = [[cell.value for cell in row] for row in book["Agreements"].iter_rows(min_row=4)]
     undertaking_row = next(row for row in agreements if row[3] == "cl. 9")
     assert manifest(archive)[undertaking_row[4]] == undertaking_row[5]
+
+
+def test_the_binder_and_the_disclosure_read_a_constant_number_of_queries_whatever_the_orders(year_of_orders):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from compliance.reports.disclosure import write_disclosure
+
+    def counts() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as binder_queries:
+            write_evidence_binder(2026, io.BytesIO())
+        with CaptureQueriesContext(connection) as disclosure_queries:
+            write_disclosure(2026, io.BytesIO())
+        return len(binder_queries), len(disclosure_queries)
+
+    before = counts()
+    for number in range(5):
+        quoted(year_of_orders, approved_order(year_of_orders, "10.00", number=f"PO-MORE-{number}",
+                                              order_date=D("2026-05-05")))  # fmt: skip
+    assert counts() == before

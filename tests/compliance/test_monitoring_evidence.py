@@ -155,3 +155,25 @@ def test_the_annual_pack_lists_sign_offs_acknowledgements_and_board_submissions(
     assert any("mary.manager" in line for line in flat)
     assert any(line.startswith("2026-H1 | 2026-07-20") for line in flat)
     assert any(line.startswith("2026-H2 | Not recorded") for line in flat)
+
+
+def test_senior_management_acknowledges_from_the_admin_once(ledger, client):
+    alert = an_alert(ledger)
+    boss = make_user("mary.manager", "management")
+    client.force_login(boss)
+    selected = {"action": "acknowledge", "_selected_action": [alert.pk]}
+
+    client.post("/admin/compliance/alert/", selected)
+    client.post("/admin/compliance/alert/", selected, follow=True)
+
+    acknowledgement = AlertAcknowledgement.objects.get()
+    assert (acknowledgement.acknowledged_by, acknowledgement.via) == (boss, "admin")
+    assert "mary.manager" in client.get("/admin/compliance/alert/").content.decode()
+
+
+def test_a_month_not_yet_begun_cannot_be_signed_off(ledger, finance_api):
+    response = finance_api.post("/api/monthly-signoffs/", {"month": "2999-01"}, format="json")
+
+    assert response.status_code == 400
+    assert "has not" in str(response.data["month"])
+    assert MonthlySignoff.objects.count() == 0
