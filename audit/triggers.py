@@ -25,6 +25,12 @@ TRACKED = [
     "compliance.CapRevision",
     "compliance.QuoteRuleException",
     "compliance.Breach",
+    # The evidence that the monitoring controls ran, and the auditors' timetable and access.
+    "compliance.MonthlySignoff",
+    "compliance.AlertAcknowledgement",
+    "compliance.BoardSubmission",
+    "compliance.AuditorTimetable",
+    "compliance.AccessUndertaking",
 ]
 
 

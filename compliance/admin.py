@@ -871,9 +871,38 @@ class AnnualCapAdmin(UtilisationColumns, AuditedAdmin):
 @admin.register(Alert)
 class AlertAdmin(OutboxAdmin):
     outbox_kind = "alert"
-    list_display = ["cap", "basis", "threshold", "utilisation_pct", "reached_on", "created_at", "delivery"]
+    list_display = [
+        "cap", "basis", "threshold", "utilisation_pct", "reached_on", "created_at", "delivery", "acknowledged",
+    ]  # fmt: skip
     list_filter = ["basis", "threshold", ("sent_at", admin.EmptyFieldListFilter)]
-    list_select_related = ["cap__category"]
+    list_select_related = ["cap__category", "acknowledgement__acknowledged_by"]
+    actions = ["send_now", "acknowledge"]
+
+    @admin.display(description=gettext_lazy("acknowledged by senior management"))
+    def acknowledged(self, alert: Alert) -> str:
+        acknowledgement = getattr(alert, "acknowledgement", None)
+        if acknowledgement is None:
+            return format_html('<span style="color:#e65100">{}</span>', gettext("not yet"))
+        return f"{acknowledgement.acknowledged_by} {timezone.localtime(acknowledgement.acknowledged_at):%Y-%m-%d %H:%M}"
+
+    def has_acknowledge_permission(self, request) -> bool:
+        from .monitoring import may_acknowledge
+
+        return may_acknowledge(request.user)
+
+    @admin.action(
+        description=gettext_lazy("Acknowledge the selected alerts (senior management)"), permissions=["acknowledge"]
+    )
+    def acknowledge(self, request: HttpRequest, queryset: QuerySet) -> None:
+        from .monitoring import alert_acknowledge
+
+        outcomes = [alert_acknowledge(alert=alert, user=request.user, via="admin")[1] for alert in queryset]
+        messages.info(
+            request,
+            gettext("%(new)s acknowledged, %(old)s already acknowledged before.")
+            % {"new": outcomes.count(True), "old": outcomes.count(False)},
+        )
+
     date_hierarchy = "reached_on"
 
 
@@ -974,7 +1003,7 @@ class JobRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
         return super().changelist_view(request, {"schedule": schedule, **(extra_context or {})})
 
 
-# Breaches of caps, and sales (orders, price references, invoices), have their own modules; importing them
-# here puts them on the admin site.
-from . import breaches_admin, report_jobs_admin, sales_admin  # noqa: E402, F401
+# Breaches of caps, sales (orders, price references, invoices), monitoring evidence, report jobs and imports
+# have their own modules; importing them here puts them on the admin site.
+from . import breaches_admin, monitoring_admin, report_jobs_admin, sales_admin  # noqa: E402, F401
 from .imports import admin as imports_admin  # noqa: E402, F401

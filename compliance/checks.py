@@ -41,6 +41,7 @@ from .models import (
     AnnualCap,
     Breach,
     HeadroomWarning,
+    IssuedReport,
     JobRun,
     LedgerEntry,
     Mailing,
@@ -49,6 +50,7 @@ from .models import (
     TermWarning,
 )
 from .quote_exceptions import quote_rule_exception_list
+from .reports.issued import issued_report_record
 from .reports.monthly import monthly_report_filename, write_monthly_report
 from .selectors import (
     assess_quote_rule,
@@ -240,6 +242,12 @@ def monthly_mailing(*, month: datetime.date) -> tuple[Mailing, bool]:
             mailing.body = render_to_string("compliance/mail/monthly.txt", context).strip() + "\n"
             mailing.body_html = render_to_string("compliance/mail/monthly.html", context)
             mailing.save()
+            # Kept as issued, for the auditors' binder.
+            issued_report_record(
+                kind=IssuedReport.Kind.MONTHLY, period=f"{month:%Y-%m}", filename=mailing.attachment_name,
+                content=io.BytesIO(workbook.getvalue()), how=IssuedReport.How.EMAIL,
+                issued_to="The lists that receive the monthly cap report", mailing=mailing,
+            )  # fmt: skip
             transaction.on_commit(lambda: outbox.enqueue("mailing", [mailing.pk]))
     return mailing, created
 

@@ -424,6 +424,12 @@ class DistributionList(models.Model):
     breaches = models.BooleanField(
         _("breaches"), default=False, help_text=_("Receives a breach of an annual cap the moment it is recorded.")
     )
+    signoff_reminders = models.BooleanField(
+        default=False, help_text=_("Receives the reminder when last month's figures are not yet signed off.")
+    )
+    auditor_timetable = models.BooleanField(
+        default=False, help_text=_("Receives the reminders of the auditors' letter deadline (Rule 14A.57).")
+    )
     objects = AuditedManager()
     history = HistoricalRecords(m2m_fields=[thresholds])
 
@@ -545,6 +551,8 @@ class Mailing(Outbox):
         MONTHLY_REPORT = "monthly_report", _("Monthly cap report")
         QUOTE_RULE_REPORT = "quote_rule_report", _("Weekly quote-rule exceptions")
         RECONCILIATION = "reconciliation", _("Differences in the caps' figures")
+        SIGNOFF_REMINDER = "signoff_reminder", _("Monthly sign-off reminder")
+        AUDITOR_LETTER_REMINDER = "auditor_letter", _("Auditors' letter deadline reminder")
 
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     period = models.CharField(
@@ -1249,3 +1257,7 @@ class ReportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_report_display()} {self.period} ({self.format})"
+
+
+# Board and auditor deliverables (monitoring evidence, issued reports, the auditors' timetable).
+from .evidence_models import *  # noqa: E402, F403

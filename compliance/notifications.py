@@ -59,6 +59,13 @@ def admin_url(name: str, *args) -> str:
     return settings.CCT_SITE_URL.rstrip("/") + reverse(name, args=args)
 
 
+def acknowledge_url(alert: Alert) -> str:
+    """The signed link senior management follows to acknowledge the alert (compliance.monitoring)."""
+    from .monitoring import alert_ack_token
+
+    return settings.CCT_SITE_URL.rstrip("/") + reverse("alert-acknowledge", args=[alert_ack_token(alert)])
+
+
 def _members(lists) -> set[str]:
     return {member.email for distribution_list in lists for member in distribution_list.members.all()}
 
@@ -141,6 +148,7 @@ def alert_message(alert: Alert) -> Message:
         "alert": alert,
         "basis_zh": "實際交易金額" if alert.basis == Alert.Basis.ACTUAL else "承諾金額",
         "orders": orders,
+        "acknowledge_url": acknowledge_url(alert),
     }
     text, html = _render("alert", context)
     subject = _("Cap alert: %(category)s %(start)s–%(end)s %(basis)s reached %(threshold)s%% · 年度上限警示") % {
@@ -223,6 +231,8 @@ def mailing_message(mailing: Mailing) -> Message:
         Mailing.Kind.MONTHLY_REPORT: "monthly_report",
         Mailing.Kind.QUOTE_RULE_REPORT: "quote_rule_report",
         Mailing.Kind.RECONCILIATION: "reconciliation",
+        Mailing.Kind.SIGNOFF_REMINDER: "signoff_reminders",
+        Mailing.Kind.AUDITOR_LETTER_REMINDER: "auditor_timetable",
     }
     recipients = _require(list_recipients(**{flag[mailing.kind]: True}), mailing.get_kind_display().lower())
     attachments = []

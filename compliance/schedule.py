@@ -42,6 +42,10 @@ JOBS = [
     Job("monthly-report", "compliance.tasks.mail_monthly_report", crontab(day_of_month=1, hour=7, minute=0),
         "on the 1st of each month at 07:00", "E-mails the previous month's cap report to the finance and "
         "management lists."),
+    Job("monitoring-reminders", "compliance.tasks.monitoring_reminders", crontab(hour=9, minute=0), "daily at 09:00",
+        "On the 5th Hong Kong business day, reminds finance once if last month is not signed off; reminds the "
+        "auditors' timetable lists ten and three business days before the auditors' letter is due (Rule 14A.57); "
+        "builds any evidence binder whose task was lost."),
 ]  # fmt: skip
 
 

@@ -112,3 +112,26 @@ def sweep_report_jobs() -> dict[str, int]:
         outcome = sweep()
         run.summary = f"{outcome['requeued']} queued again, {outcome['failed']} failed"
     return outcome
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def build_evidence_binder(pk: int) -> str:
+    from .binders import evidence_binder_build
+
+    return evidence_binder_build(binder_id=pk)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def monitoring_reminders() -> str:
+    from .binders import stale_binders_build
+    from .monitoring import auditor_letter_reminders, signoff_reminder
+
+    with checks.job_run("monitoring-reminders") as run:
+        _mailing, signoff = signoff_reminder()
+        letters = auditor_letter_reminders()
+        binders = stale_binders_build()
+        run.summary = (
+            f"sign-off reminder {'queued' if signoff else 'not due'}; {len(letters)} auditors' letter reminders; "
+            f"{binders} stale evidence binders built"
+        )
+    return run.summary

@@ -12,7 +12,9 @@ from accounts.language import set_language
 from compliance import api as policy
 from compliance import breaches_api
 from compliance import lifecycle_api as lifecycle
+from compliance import monitoring_api as monitoring
 from compliance.access import two_factor
+from compliance.acknowledge import acknowledge_alert
 from compliance.imports import api as imports
 from compliance.reports import api as reports
 from compliance.views import exception_evidence
@@ -49,6 +51,8 @@ router.register("breaches", breaches_api.BreachViewSet, basename="breach")
 router.register("reports", reports.ReportViewSet, basename="report")
 router.register("imports", imports.ImportViewSet, basename="import")
 router.register("report-jobs", reports.ReportJobViewSet, basename="reportjob")
+router.register("monthly-signoffs", monitoring.MonthlySignoffViewSet, basename="monthlysignoff")
+router.register("evidence-binders", monitoring.EvidenceBinderViewSet, basename="evidencebinder")
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
@@ -66,6 +70,7 @@ urlpatterns = [
     path("api/", include(router.urls)),
     path("documents/<path:name>", quote_document, name="quote-document"),
     path("evidence/<path:name>", exception_evidence, name="exception-evidence"),
+    path("alerts/acknowledge/<str:token>/", acknowledge_alert, name="alert-acknowledge"),
 ]
 
 handler404 = "transactions.api_errors.not_found"

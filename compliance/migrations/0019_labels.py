@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("compliance", "0017_report_jobs"),
+        ("compliance", "0018_evidence"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -1780,6 +1780,8 @@ class Migration(migrations.Migration):
                     ("monthly_report", "Monthly cap report"),
                     ("quote_rule_report", "Weekly quote-rule exceptions"),
                     ("reconciliation", "Differences in the caps' figures"),
+                    ("signoff_reminder", "Monthly sign-off reminder"),
+                    ("auditor_letter", "Auditors' letter deadline reminder"),
                 ],
                 max_length=32,
                 verbose_name="kind",

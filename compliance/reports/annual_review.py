@@ -34,7 +34,10 @@ last day. Sheets:
   would be refused (a refused approval leaves the order a draft);
 - Quote-rule exceptions: every exception requested in the year or for an order dated in it, pending,
   approved or rejected, with who requested and decided it, when, why and its evidence;
-- Alerts raised in the year.
+- Alerts raised in the year;
+- Monitoring: each month's sign-off (or Missing), each alert's acknowledgement by senior management, the
+  directors' reports sent to the board, the auditors' timetable and access undertakings
+  (compliance.reports.monitoring).
 """
 
 import datetime
@@ -70,6 +73,7 @@ from transactions.models import PurchaseOrder
 
 from .breaches import BREACH_STATUS, breaches_sheet
 from .lifecycle import TIER, classification_sheet, quote_rule_exceptions_sheet, ratio, revisions_sheet
+from .monitoring import monitoring_facts, monitoring_sheet
 from .pdf import PdfReport
 from .sheets import (
     QuoteTally,
@@ -215,6 +219,7 @@ def write_annual_review(year: int, output: BinaryIO, *, pdf: bool = False, progr
             completeness=completeness_checks(start=start, end=end),
             report=new_report(pdf=pdf, progress=progress, title=f"Annual review {year} · 年度審閱"),
         )
+        monitoring_sheet(report, year, monitoring_facts(year))
     report.save(output)
 
 

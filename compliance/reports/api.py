@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable
 from typing import BinaryIO
 
+from django.conf import settings
 from django.http import FileResponse, HttpResponseRedirect
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -23,10 +24,11 @@ from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 
-from compliance.models import ReportJob
+from compliance.models import IssuedReport, ReportJob
 from compliance.report_jobs import ReportRequest, in_background, report_job_request, report_order_count
 
-from . import annual_review, directors, monthly
+from . import annual_review, directors, disclosure, evidence, monthly
+from .issued import issued_report_record
 from .pdf import PDF_CONTENT_TYPE
 from .workbook import XLSX_CONTENT_TYPE
 
@@ -128,15 +130,39 @@ def _content_type(filename: str) -> str:
     return PDF_CONTENT_TYPE if filename.endswith(".pdf") else XLSX_CONTENT_TYPE
 
 
-def _file(write: Callable[[BinaryIO], None], filename: str) -> FileResponse:
+# The kind of issued report each report job's report is kept as.
+ISSUED_KIND = {
+    ReportJob.Report.MONTHLY: IssuedReport.Kind.MONTHLY,
+    ReportJob.Report.DIRECTORS: IssuedReport.Kind.DIRECTORS,
+    ReportJob.Report.ANNUAL_REVIEW: IssuedReport.Kind.ANNUAL_REVIEW,
+}
+
+
+def _keep_issued(file: BinaryIO, filename: str, issued: dict) -> None:
+    """Keep the copy sent (kind, period, user in `issued`), so the evidence binder holds what was issued."""
+    user = issued["user"]
+    issued_report_record(
+        filename=filename, content=file, how=IssuedReport.How.DOWNLOAD, issued_to=user.get_username(),
+        kind=issued["kind"], period=issued["period"], user=user,
+    )  # fmt: skip
+
+
+def _file(
+    write: Callable[[BinaryIO], None], filename: str, *, content_type: str | None = None, issued: dict | None = None
+) -> FileResponse:
+    """Write the report to a temporary file and send it; `issued` (kind, period, user) keeps the copy sent."""
     file = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
     try:
         write(file)
+        if issued:
+            _keep_issued(file, filename, issued)
     except BaseException:
         file.close()
         raise
     file.seek(0)
-    response = FileResponse(file, as_attachment=True, filename=filename, content_type=_content_type(filename))
+    response = FileResponse(
+        file, as_attachment=True, filename=filename, content_type=content_type or _content_type(filename)
+    )
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -202,7 +228,8 @@ class ReportViewSet(viewsets.ViewSet):
         wanted = ReportRequest(report=report, period=period, pdf=pdf)
         orders = report_order_count(wanted)
         if not in_background(wanted, orders):
-            return _file(lambda out: write(out, pdf), filename(pdf))
+            issued = {"kind": ISSUED_KIND[report], "period": period, "user": self.request.user}
+            return _file(lambda out: write(out, pdf), filename(pdf), issued=issued)
         job = report_job_request(request=wanted, user=self.request.user, orders=orders)
         if self.request.query_params.get("ui") == "admin":  # the admin's report box: follow the job there
             return HttpResponseRedirect(reverse("admin:compliance_reportjob_change", args=[job.pk]))
@@ -254,6 +281,63 @@ class ReportViewSet(viewsets.ViewSet):
             lambda pdf: annual_review.annual_review_filename(year, pdf=pdf),
         )
 
+    @extend_schema(
+        summary="The annual-report disclosure (Rule 14A.71)",
+        parameters=[OpenApiParameter("year", int, required=True, description=YEAR_HELP)],
+        responses={
+            (200, disclosure.DOCX_CONTENT_TYPE): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="A Word document, English then Chinese: each agreement's date, parties and connected "
+                "relationship, description, terms, the caps against the actual amounts (as in the annual review "
+                "pack), and the INEDs' and auditors' confirmations as placeholders for them to complete.",
+            ),
+            (400, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="The year is missing or malformed."
+            ),
+        },
+    )
+    @action(detail=False, methods=["get"])
+    def disclosure(self, request):
+        year = self._query(YearQuery, "year")
+        return _file(
+            lambda out: disclosure.write_disclosure(year, out),
+            disclosure.disclosure_filename(year),
+            content_type=disclosure.DOCX_CONTENT_TYPE,
+            issued={"kind": IssuedReport.Kind.DISCLOSURE, "period": str(year), "user": request.user},
+        )
+
+    @extend_schema(
+        summary="The auditors' evidence binder (.zip)",
+        parameters=[OpenApiParameter("year", int, required=True, description=YEAR_HELP)],
+        responses={
+            (200, "application/zip"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="index.xlsx, every quote document and quote-rule exception evidence of the year's "
+                "orders, the reports issued for the year, and MANIFEST.txt with each file's SHA-256.",
+            ),
+            (202, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="A large year: the binder is built in the background; follow `Location` "
+                "(/api/evidence-binders/{id}/) for its progress and download.",
+            ),
+        },
+    )
+    @action(detail=False, methods=["get"])
+    def evidence(self, request):
+        from compliance.binders import evidence_binder_request
+        from compliance.monitoring_api import EvidenceBinderSerializer
+
+        year = self._query(YearQuery, "year")
+        if evidence.binder_size(year) > settings.CCT_EVIDENCE_INLINE_MAX_FILES:
+            binder = evidence_binder_request(year=year, user=request.user)
+            location = reverse("evidencebinder-detail", args=[binder.pk])
+            return Response(EvidenceBinderSerializer(binder).data, status=202, headers={"Location": location})
+        return _file(
+            lambda out: evidence.write_evidence_binder(year, out),
+            f"cct-evidence-{year}.zip",
+            content_type="application/zip",
+        )
+
 
 class ReportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Reports built by the worker: their progress, and the file once built. Each user sees the jobs
@@ -287,8 +371,11 @@ class ReportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
                 {"code": "report_not_ready", "detail": f"The report is not ready: {job.get_status_display()}."},
                 status=status.HTTP_409_CONFLICT,
             )
+        file = job.file.open("rb")
+        issued = {"kind": ISSUED_KIND[job.report], "period": job.period, "user": request.user}
+        _keep_issued(file, job.filename, issued)
         response = FileResponse(
-            job.file.open("rb"), as_attachment=True, filename=job.filename, content_type=_content_type(job.filename)
+            file, as_attachment=True, filename=job.filename, content_type=_content_type(job.filename)
         )
         response["Cache-Control"] = "private, no-store"
         return response

@@ -194,6 +194,9 @@ CCT_SEND_BACKOFF_MAX_SECONDS = env.int("CCT_SEND_BACKOFF_MAX_SECONDS", default=3
 # Headroom forecast: days of a period that must have passed before its run rate is extrapolated.
 CCT_FORECAST_MIN_DAYS = env.int("CCT_FORECAST_MIN_DAYS", default=14)
 # Term watch: how many days before a term ends compliance is warned.
+# An evidence binder with more files than this is built by the worker (202 with its progress) rather than
+# in the request.
+CCT_EVIDENCE_INLINE_MAX_FILES = env.int("CCT_EVIDENCE_INLINE_MAX_FILES", default=200)
 CCT_TERM_WARNING_DAYS = env.int("CCT_TERM_WARNING_DAYS", default=90)
 # Reports reading more orders than this (a PDF weighing CCT_REPORT_PDF_WEIGHT times a workbook) are built
 # by the worker as a ReportJob rather than in the request (compliance.report_jobs): about 2 s of work.

@@ -37,6 +37,7 @@ def test_the_pack_opens_with_the_ined_summary_and_holds_the_evidence_sheets(clea
         "INED summary", "Summary", "Cap revisions", "Breaches", "Classification", "Auditor matters",
         "Matter exceptions", "Board approvals", "Orders", "Quotes", "Exceptions", "Quote-rule exceptions", "Alerts",
         "Completeness",
+        "Monitoring",
     ]  # fmt: skip
 
 

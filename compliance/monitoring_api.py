@@ -1,0 +1,90 @@
+"""REST resources of the monitoring evidence and the auditors' binders (contract v2, "Board and auditor
+deliverables"):
+
+- `/api/monthly-signoffs/`: `id`, `month` (YYYY-MM), `signed_by` and `signed_at` (read-only), `note`; one
+  per month; finance or compliance sign (the add permission of their role);
+- `/api/evidence-binders/{id}/`: a binder being built in the background (`status`, `progress` 0-100) and,
+  once done, `download` (`/api/evidence-binders/{id}/download/`).
+"""
+
+import datetime
+
+from django.http import FileResponse
+from django.urls import reverse
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from transactions import api as facts
+
+from . import monitoring
+from .models import EvidenceBinder, MonthlySignoff
+
+
+class MonthField(serializers.Field):
+    default_error_messages = {"invalid": "Enter the month as YYYY-MM, e.g. 2026-03."}
+
+    def to_internal_value(self, data) -> datetime.date:
+        try:
+            return datetime.datetime.strptime(str(data), "%Y-%m").date()
+        except ValueError:
+            self.fail("invalid")
+
+    def to_representation(self, value: datetime.date) -> str:
+        return f"{value:%Y-%m}"
+
+
+class MonthlySignoffSerializer(facts.Serializer):
+    month = MonthField(help_text="The month reviewed, YYYY-MM.")
+
+    class Meta:
+        model = MonthlySignoff
+        fields = ["id", "month", "signed_by", "signed_at", "note"]
+        read_only_fields = ["signed_by", "signed_at"]
+
+
+class MonthlySignoffViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """The designated finance staff's confirmation that they reviewed a month's figures: one per month."""
+
+    queryset = MonthlySignoff.objects.select_related("signed_by")
+    serializer_class = MonthlySignoffSerializer
+    ordering_fields = ["month"]
+
+    def perform_create(self, serializer):
+        serializer.instance = monitoring.monthly_signoff_create(user=self.request.user, **serializer.validated_data)
+
+
+class EvidenceBinderSerializer(facts.Serializer):
+    download = serializers.SerializerMethodField(help_text="Where to fetch the .zip once `status` is `done`.")
+
+    class Meta:
+        model = EvidenceBinder
+        fields = ["id", "year", "status", "progress", "sha256", "error", "requested_at", "finished_at", "download"]
+        read_only_fields = fields
+
+    def get_download(self, binder: EvidenceBinder) -> str | None:
+        if binder.status != EvidenceBinder.Status.DONE:
+            return None
+        return reverse("evidencebinder-download", args=[binder.pk])
+
+
+class EvidenceBinderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The auditors' evidence binders built in the background (`GET /api/reports/evidence/?year=` starts one)."""
+
+    queryset = EvidenceBinder.objects.all()
+    serializer_class = EvidenceBinderSerializer
+    filterset_fields = ["year", "status"]
+
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        binder = self.get_object()
+        if binder.status != EvidenceBinder.Status.DONE:
+            return Response(
+                {"code": "not_ready", "detail": f"The binder is {binder.status} ({binder.progress}%)."},
+                status=status.HTTP_409_CONFLICT,
+            )
+        response = FileResponse(binder.file.open("rb"), as_attachment=True, filename=binder.filename)
+        response["Cache-Control"] = "private, no-store"
+        return response
