@@ -11,6 +11,7 @@ import datetime
 
 from django.http import FileResponse
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -21,6 +22,7 @@ from . import monitoring
 from .models import EvidenceBinder, MonthlySignoff
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-03"})
 class MonthField(serializers.Field):
     default_error_messages = {"invalid": "Enter the month as YYYY-MM, e.g. 2026-03."}
 
