@@ -349,12 +349,19 @@ def role_check(user: User, permission: str, refusal: str) -> None:
 @transaction.atomic
 def purchase_order_approve(*, order_id: int, user: User) -> PurchaseOrder:
     """Approve a draft order if every gate passes, and record any alert its approval raises."""
-    role_check(
-        user,
-        "transactions.approve_purchaseorder",
-        _("Only a user with the compliance role can approve purchase orders."),
-    )
     order, category = _lock_order_and_category(order_id)
+    if category.direction == TransactionCategory.Direction.SALE:
+        role_check(
+            user,
+            "transactions.approve_salesorder",
+            _("Only a user with the compliance role can approve sales orders."),
+        )
+    else:
+        role_check(
+            user,
+            "transactions.approve_purchaseorder",
+            _("Only a user with the compliance role can approve purchase orders."),
+        )
     if not order.is_draft:
         raise Refusal(
             "order_not_draft",
@@ -419,12 +426,19 @@ def purchase_order_cancel(
 ) -> PurchaseOrder:
     """Cancel a draft or approved order: its commitment is withdrawn from `effective_on` (today by
     default); its invoices still count (only credit notes reduce actual)."""
-    role_check(
-        user,
-        "transactions.cancel_purchaseorder",
-        _("Only a user with the compliance role can cancel purchase orders."),
-    )
-    order, _category = _lock_order_and_category(order_id)
+    order, category = _lock_order_and_category(order_id)
+    if category.direction == TransactionCategory.Direction.SALE:
+        role_check(
+            user,
+            "transactions.cancel_salesorder",
+            _("Only a user with the compliance role can cancel sales orders."),
+        )
+    else:
+        role_check(
+            user,
+            "transactions.cancel_purchaseorder",
+            _("Only a user with the compliance role can cancel purchase orders."),
+        )
     if order.status == PurchaseOrder.Status.CANCELLED:
         raise Refusal("order_not_cancellable", _("Order %(order)s is already cancelled.") % {"order": order.number})
     effective_on = effective_on or timezone.localdate()

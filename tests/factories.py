@@ -264,13 +264,15 @@ class Ledger:
 
 
 def grant_approval(user) -> None:
-    """Let a user without the compliance role approve (the approval service checks the permission)."""
+    """Let a user without the compliance role approve purchase and sales orders (the approval service checks
+    the permission)."""
     from django.contrib.auth.models import Permission
 
-    if not user.has_perm("transactions.approve_purchaseorder"):
-        user.user_permissions.add(Permission.objects.get(codename="approve_purchaseorder"))
-        for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
-            user.__dict__.pop(cache, None)
+    for codename in ("approve_purchaseorder", "approve_salesorder"):
+        if not user.has_perm(f"transactions.{codename}"):
+            user.user_permissions.add(Permission.objects.get(codename=codename))
+            for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+                user.__dict__.pop(cache, None)
 
 
 def _blank_pdf() -> bytes:

@@ -18,7 +18,7 @@ from compliance.models import (
 )
 from compliance.services import purchase_order_approve
 from tests.conftest import client_for
-from tests.factories import CategoryFactory, D, FinancialYearFactory, RateFactory, UserFactory
+from tests.factories import CategoryFactory, D, FinancialYearFactory, RateFactory, UserFactory, grant_approval
 from transactions.models import CategoryRenewal
 
 ROLES = ("finance", "compliance", "management", "auditor", "none")
@@ -38,7 +38,9 @@ def sale_draft(ledger):
 
 
 def sale_approved(ledger):
-    return purchase_order_approve(order_id=sale_draft(ledger).pk, user=UserFactory(username="sales-approver"))
+    approver = UserFactory(username="sales-approver")
+    grant_approval(approver)
+    return purchase_order_approve(order_id=sale_draft(ledger).pk, user=approver)
 
 
 def free_category(ledger):
