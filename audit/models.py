@@ -21,7 +21,8 @@ from django.utils.translation import gettext_lazy as _
 
 @functools.cache
 def _models_by_table() -> dict:
-    return {model._meta.db_table: model for model in apps.get_models()}
+    # A proxy (e.g. SalesInvoice) shares its concrete model's table; the row is named after the concrete model.
+    return {model._meta.db_table: model for model in apps.get_models() if not model._meta.proxy}
 
 
 class RowChange(models.Model):

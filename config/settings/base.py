@@ -251,6 +251,8 @@ SPECTACULAR_SETTINGS = {
         "CurrencyEnum": "transactions.currencies.CURRENCY_CHOICES",
         # Renewals and changes of terms share their statuses (pending, effective).
         "RecomplianceStatusEnum": "transactions.models.CategoryRenewal.Status",
+        # Purchase and sales orders share their statuses (draft, approved, cancelled).
+        "OrderStatusEnum": "transactions.models.PurchaseOrder.Status",
     },
 }
 
