@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from tests import factories
@@ -51,6 +52,15 @@ def pytest_report_header(config) -> list[str]:
     lines = [f"database: {connection.vendor}; redis-server: {shutil.which('redis-server') or 'none'}"]
     lines += [f"skipping {marker} tests: {reason}" for marker, reason in missing.items()]
     return lines
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_asked():
+    """Each test starts in English: a request in Chinese (Accept-Language, a user's choice) activates its
+    language in the thread, which would otherwise carry into the next test's sentences."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 # --- Users and clients -----------------------------------------------------------------------------
