@@ -207,7 +207,7 @@ class _Section:
         )
 
 
-def _cell(text: str, width: float, style: ParagraphStyle, numeric: bool = False) -> Any:
+def _cell(text: str, width: float, style: ParagraphStyle) -> Any:
     """A plain string when it fits on one line (cheap to draw), else a paragraph that wraps."""
     if "\n" not in text and text_width(text) <= width - 2 * PADDING:
         return text
@@ -240,7 +240,6 @@ def _bands(widths: list[float], key: int) -> list[list[int]]:
         used += width
     if current:
         bands.append(current)
-    # Stretch each band to the frame's width, so that text columns get the room left over.
     return bands
 
 
@@ -375,7 +374,7 @@ class PdfTable(_Section):
         body_style, right = styles["cell"], styles["right"]
         cells = [
             [
-                _cell(row[c], width, right if self._numeric[c] else body_style, self._numeric[c])
+                _cell(row[c], width, right if self._numeric[c] else body_style)
                 for c, width in zip(band, band_widths, strict=True)
             ]
             for row in self.rows
@@ -558,7 +557,6 @@ class PdfFreeSheet(_Section):
         block: list[list] = []
         spans: list[tuple] = []
         header_rows: list[int] = []
-        numeric_cells: list[tuple[int, int]] = []
         count = len(self.widths)
 
         def flush() -> None:
@@ -582,21 +580,17 @@ class PdfFreeSheet(_Section):
             block.clear()
             spans.clear()
             header_rows.clear()
-            numeric_cells.clear()
 
         def add(texts: list[str], kinds: list[Kind] | None) -> None:
             index = len(block)
             cells: list[Any] = []
             for i, text in enumerate(texts):
-                # The last value runs on over the columns left, as in the workbook.
-                last = i == len(texts) - 1
-                width = sum(self.widths[i:]) if last else self.widths[i]
                 numeric = kinds is not None and _numeric(kinds[i])
                 style = styles["right"] if numeric else styles["cell"]
                 cells.append(Paragraph(escape(text).replace("\n", "<br/>"), style) if text else "")
-                if last and i < count - 1:
+                # The last value spans the columns left, as in the workbook.
+                if i == len(texts) - 1 and i < count - 1:
                     spans.append(("SPAN", (i, index), (count - 1, index)))
-                del width
             cells += [""] * (count - len(cells))
             block.append(cells)
 
