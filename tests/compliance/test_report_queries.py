@@ -26,7 +26,8 @@ REPORTS = {
 # The most each report may run here, three of them the transaction's own (a savepoint inside the test's
 # transaction, its release, and `SET LOCAL jit = off`). The annual review's classification takes three
 # per connected person and three per category (their caps, the financial year, a rate), none per order.
-MOST_QUERIES = {"monthly": 11, "directors": 22, "annual review": 33}  # one each for the breaches; the completeness checks
+# One each for the breaches; the annual review one more for its completeness checks.
+MOST_QUERIES = {"monthly": 11, "directors": 22, "annual review": 33}
 
 
 def bulk_orders(ledger, count: int, prefix: str) -> None:
