@@ -82,6 +82,10 @@ def document_error_responses(result: dict, generator, request, public) -> dict:
                 responses.setdefault("404", response("No such record (or, for a list, no such page).", "ErrorDetail"))
             if method in {"post", "put", "patch", "delete"}:
                 responses.setdefault("409", response("A compliance rule refused the action.", "Refusal"))
+            if "requestBody" in operation:
+                # DRF's answer to a body it cannot take as any accepted media type (e.g. a multipart body
+                # whose parts do not parse).
+                responses.setdefault("415", response("The body's media type is not one accepted here.", "ErrorDetail"))
     return result
 
 

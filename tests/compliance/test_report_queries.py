@@ -26,9 +26,10 @@ REPORTS = {
 # The most each report may run here, three of them the transaction's own (a savepoint inside the test's
 # transaction, its release, and `SET LOCAL jit = off`). The annual review's classification takes three
 # per connected person and three per category (their caps, the financial year, a rate), none per order.
-# One each for the breaches; the annual review's Monitoring sheet reads five more (sign-offs, alerts with their
-# acknowledgements, board submissions, the auditors' timetable, access undertakings).
-MOST_QUERIES = {"monthly": 11, "directors": 22, "annual review": 37}
+# One each for the breaches; the annual review one more for its completeness checks, and five for its
+# Monitoring sheet (sign-offs, alerts with their acknowledgements, board submissions, the auditors'
+# timetable, access undertakings).
+MOST_QUERIES = {"monthly": 11, "directors": 22, "annual review": 38}
 
 
 def bulk_orders(ledger, count: int, prefix: str) -> None:
