@@ -18,7 +18,8 @@ Domain words
 - An *access undertaking* is the counterparty's agreement to give the auditors access to its records
   for the transactions under a framework agreement (Rule 14A.58).
 
-Imported at the end of compliance.models, so the models keep the app label `compliance`.
+Imported at the end of compliance.models, so the models keep the app label `compliance`; the models of
+compliance.models they refer to are named by label, so this module imports nothing of compliance.
 """
 
 from django.conf import settings
@@ -28,8 +29,6 @@ from django.utils.translation import gettext_lazy as _
 
 from transactions.documents import RandomName, evidence_storage, private_storage, validate_evidence_document
 from transactions.models import FrameworkAgreement
-
-from .models import Alert, Mailing
 
 
 class MonthlySignoff(models.Model):
@@ -55,7 +54,7 @@ class AlertAcknowledgement(models.Model):
         LINK = "link", _("Link in the alert e-mail")
         ADMIN = "admin", _("Admin")
 
-    alert = models.OneToOneField(Alert, on_delete=models.PROTECT, related_name="acknowledgement")
+    alert = models.OneToOneField("compliance.Alert", on_delete=models.PROTECT, related_name="acknowledgement")
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     acknowledged_at = models.DateTimeField(auto_now_add=True)
     via = models.CharField(max_length=8, choices=Via.choices)
@@ -116,7 +115,7 @@ class IssuedReport(models.Model):
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    mailing = models.ForeignKey(Mailing, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    mailing = models.ForeignKey("compliance.Mailing", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["-issued_at", "-id"]

@@ -12,7 +12,6 @@
 
 import datetime
 
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Min
@@ -27,6 +26,7 @@ from .business_days import (
     letter_deadline,
     nth_business_day,
 )
+from .links import ACK_MAX_AGE, ACK_SALT, alert_ack_token, alert_from_token  # noqa: F401 - re-exported
 from .models import (
     Alert,
     AlertAcknowledgement,
@@ -36,9 +36,6 @@ from .models import (
     MonthlySignoff,
 )
 
-ACK_SALT = "compliance.alert-acknowledgement"
-# An alert's acknowledgement link works for this long after the e-mail.
-ACK_MAX_AGE = datetime.timedelta(days=120)
 MANAGEMENT_ROLE = "management"
 
 
@@ -127,16 +124,6 @@ def signoff_reminder(*, today: datetime.date | None = None) -> tuple[Mailing | N
 
 
 # --- Alert acknowledgements --------------------------------------------------------------------------
-
-
-def alert_ack_token(alert: Alert) -> str:
-    return signing.TimestampSigner(salt=ACK_SALT).sign(str(alert.pk))
-
-
-def alert_from_token(token: str) -> Alert:
-    """The alert a link names; BadSignature (or SignatureExpired) for a forged, altered or stale link."""
-    pk = signing.TimestampSigner(salt=ACK_SALT).unsign(token, max_age=ACK_MAX_AGE)
-    return Alert.objects.select_related("cap__category").get(pk=int(pk))
 
 
 def may_acknowledge(user) -> bool:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from transactions.models import PurchaseOrder
 from transactions.money import format_money
 
-from .links import revision_start_url
+from .links import alert_ack_token, revision_start_url
 from .models import (
     Alert,
     AlertRecipient,
@@ -61,8 +61,6 @@ def admin_url(name: str, *args) -> str:
 
 def acknowledge_url(alert: Alert) -> str:
     """The signed link senior management follows to acknowledge the alert (compliance.monitoring)."""
-    from .monitoring import alert_ack_token
-
     return settings.CCT_SITE_URL.rstrip("/") + reverse("alert-acknowledge", args=[alert_ack_token(alert)])
 
 
