@@ -21,6 +21,7 @@ import re
 from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext as _
 
+from transactions.api import direction_message
 from transactions.currencies import CURRENCIES
 from transactions.models import SALE, Invoice, PurchaseOrder
 
@@ -165,8 +166,6 @@ def _typed(cursor, kind: Kind) -> None:
 def _errors(cursor, outcome: Outcome, kind: Kind) -> None:
     """Every row's errors in one statement: the cells first; then, for a row whose cells are good, the
     first of: the same number earlier in the file, a stored invoice with other values, no exchange rate."""
-    from transactions.api import direction_message
-
     other_direction = direction_message(kind.direction).replace("%", "%%").replace("%%(category)s", "%s")
     order_column = kind.column_of("purchase_order")
     missing_order = (

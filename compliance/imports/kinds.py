@@ -18,6 +18,7 @@ from typing import Any
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
+from transactions.api import direction_mismatch
 from transactions.currencies import CURRENCIES
 from transactions.models import (
     PURCHASE,
@@ -148,8 +149,6 @@ class References:
 
 
 def _direction_check(category: TransactionCategory, direction: str) -> None:
-    from transactions.api import direction_mismatch
-
     message = direction_mismatch(category, direction)
     if message is not None:
         raise CellError(message)
