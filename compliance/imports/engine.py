@@ -110,7 +110,9 @@ def parse_row(kind: Kind, header: list[str], number: int, cells: list[str], refs
             if column.required:
                 outcome.error(number, column.name, _("This column is required."))
                 failed = True
-            elif column.name in given:
+            else:
+                # An optional column left out or blank takes its default, so that the row compares with
+                # the stored document as recorded (a second import of the same file is `unchanged`).
                 values[column.target] = column.parse("", refs)
             continue
         try:
