@@ -259,3 +259,27 @@ def test_the_completeness_check_lists_a_sales_invoice_the_product_lacks_and_one_
     assert [(d["number"], d["amount"], d["counterparty"]) for d in check.missing_in_erp] == [
         ("SI-2", "500.00", "C-1001")
     ]
+
+
+# --- Through the API -----------------------------------------------------------------------------------
+
+
+def test_the_api_imports_sales_invoices_and_refuses_a_role_that_may_not_record_them(
+    ledger, sale, finance_user, management_user
+):
+    from compliance.imports.engine import import_run
+    from tests.conftest import client_for
+
+    upload = csv_of(SALES_INVOICE_HEADER, "SO-2026-001,SI-1,2026-03-10,1.00,CNY")
+    response = client_for(finance_user).post(
+        "/api/imports/", {"kind": "sales_invoices", "file": upload}, format="multipart"
+    )
+    refused = client_for(management_user).post(
+        "/api/imports/", {"kind": "sales_orders", "file": csv_of(ORDER_HEADER)}, format="multipart"
+    )
+
+    assert response.status_code == 202, response.content
+    imported = import_run(response.json()["id"])
+    assert (imported.status, imported.created) == ("done", 1)
+    assert SalesInvoice.objects.get().number == "SI-1"
+    assert refused.status_code == 403
