@@ -130,19 +130,30 @@ class ExchangeRateSerializer(ModelRulesMixin, Serializer):
         fields = ["id", "currency", "target_currency", "rate_date", "rate", "source"]
 
 
+def direction_message(direction: str) -> str:
+    """The sentence refusing a category of the other direction where documents of `direction` are entered
+    (with %(category)s for its name)."""
+    if direction == SALE:
+        return _(
+            "“%(category)s” is a category of purchases from the connected person; enter its orders under "
+            "purchase orders."
+        )
+    return _("“%(category)s” is a category of sales to the connected person; enter its orders under sales orders.")
+
+
+def direction_mismatch(category, direction: str) -> str | None:
+    """Why `category` does not fit where documents of `direction` are entered, or None when it fits (the
+    API's resources and the imports say the same)."""
+    if category is None or category.direction == direction:
+        return None
+    return direction_message(direction) % {"category": category.name}
+
+
 def direction_check(category, direction: str, field: str = "category") -> None:
     """Purchases and sales are kept apart: a purchase resource refuses a sales category and vice versa."""
-    if category is not None and category.direction != direction:
-        if direction == SALE:
-            message = _(
-                "“%(category)s” is a category of purchases from the connected person; enter its orders under "
-                "purchase orders."
-            )
-        else:
-            message = _(
-                "“%(category)s” is a category of sales to the connected person; enter its orders under sales orders."
-            )
-        raise serializers.ValidationError({field: message % {"category": category.name}})
+    message = direction_mismatch(category, direction)
+    if message is not None:
+        raise serializers.ValidationError({field: message})
 
 
 class PurchaseOrderSerializer(Serializer):

@@ -1,5 +1,6 @@
-"""Invoices on PostgreSQL, set-based: the same rules as recording invoices one by one
-(compliance.services.invoice_save), as a few statements over the whole file.
+"""Invoices and sales invoices on PostgreSQL, set-based: the same rules as recording invoices one by one
+(compliance.services.invoice_save), as a few statements over the whole file. The two kinds share the
+invoices table; a kind takes only orders of its own direction (a sales invoice names a sales order).
 
 1. The rows go into a temporary staging table with COPY, as text: a CSV file is handed to COPY as it is
    (PostgreSQL parses it; no Python per row), a workbook's rows are streamed from openpyxl.
@@ -20,15 +21,16 @@ import re
 from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext as _
 
+from transactions.api import direction_message
 from transactions.currencies import CURRENCIES
-from transactions.models import Invoice, PurchaseOrder
+from transactions.models import SALE, Invoice, PurchaseOrder
 
 from ..ledger import cap_figures_changed, totals_lock
 from ..models import Import
 from .engine import MAX_ERRORS, Outcome, Progress
+from .kinds import KINDS, Kind
 from .reading import FileRefused, Rows
 
-COLUMNS = ("purchase_order", "number", "invoice_date", "amount", "currency")
 DATE_RE = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 AMOUNT_RE = r"^[0-9]{1,16}(\.[0-9]{1,2})?$"
 ID_RE = r"^[0-9]{1,18}$"
@@ -86,8 +88,9 @@ def _stage(rows: Rows, progress: Progress, cursor) -> int:
     return count
 
 
-def _typed(cursor, user_id: int) -> None:
-    selects = {name: f"coalesce(trim(s.{name}), '')" for name in COLUMNS}
+def _typed(cursor, kind: Kind) -> None:
+    # The file's columns by the model field they set (a sales invoice's `sales_order` is `purchase_order`).
+    selects = {column.target: f"coalesce(trim(s.{column.name}), '')" for column in kind.columns}
     cursor.execute("DROP TABLE IF EXISTS import_typed")
     cursor.execute(
         f"""
@@ -114,12 +117,17 @@ def _typed(cursor, user_id: int) -> None:
             SELECT c.*,
                    COALESCE(by_number.id, by_id.id) AS order_id,
                    COALESCE(by_number.category_id, by_id.category_id) AS category_id,
-                   c.po_ref <> '' AND COALESCE(by_number.id, by_id.id) IS NOT NULL AND c.number <> ''
+                   order_category.name AS order_category_name,
+                   order_category.direction = %(direction)s AS direction_ok,
+                   c.po_ref <> '' AND COALESCE(by_number.id, by_id.id) IS NOT NULL
+                   AND order_category.direction = %(direction)s AND c.number <> ''
                    AND length(c.number) <= 64 AND c.invoice_date IS NOT NULL AND c.amount > 0
                    AND c.currency_ok AS cells_ok
             FROM cells c
             LEFT JOIN transactions_purchaseorder by_number ON by_number.number = c.po_ref
             LEFT JOIN transactions_purchaseorder by_id ON by_id.id = c.po_id
+            LEFT JOIN transactions_transactioncategory order_category
+                   ON order_category.id = COALESCE(by_number.category_id, by_id.category_id)
         ), repeated AS (
             -- Numbers given more than once in the file, with the first row that gave them.
             SELECT number, min(row_no) AS first_row FROM checked WHERE cells_ok GROUP BY number HAVING count(*) > 1
@@ -148,20 +156,32 @@ def _typed(cursor, user_id: int) -> None:
                ON cap.category_id = k.category_id AND cap.period_start <= k.invoice_date
               AND cap.period_end >= k.invoice_date
         """,  # noqa: S608 (the column names are the kind's, fixed above)
-        {"date_re": DATE_RE, "amount_re": AMOUNT_RE, "id_re": ID_RE, "currencies": list(CURRENCIES)},
-    )
+        {
+            "date_re": DATE_RE, "amount_re": AMOUNT_RE, "id_re": ID_RE, "currencies": list(CURRENCIES),
+            "direction": kind.direction,
+        },
+    )  # fmt: skip
 
 
-def _errors(cursor, outcome: Outcome) -> None:
+def _errors(cursor, outcome: Outcome, kind: Kind) -> None:
     """Every row's errors in one statement: the cells first; then, for a row whose cells are good, the
     first of: the same number earlier in the file, a stored invoice with other values, no exchange rate."""
+    other_direction = direction_message(kind.direction).replace("%", "%%").replace("%%(category)s", "%s")
+    order_column = kind.column_of("purchase_order")
+    missing_order = (
+        _("No sales order has the number or id “%(value)s”.")
+        if kind.direction == SALE
+        else _("No purchase order has the number or id “%(value)s”.")
+    )
     messages = {
+        "order_column": order_column,
+        "other_direction": other_direction,
         "required": _("This column is required."),
         "date": _sql_message(_("“%(value)s” is not a date: write YYYY-MM-DD.")),
         "amount": _sql_message(_("“%(value)s” is not an amount (at most two decimals).")),
         "positive": _("The amount must be greater than zero."),
         "currency": _sql_message(_("“%(value)s” is not an ISO 4217 currency code (e.g. CNY, HKD, USD).")),
-        "order": _sql_message(_("No purchase order has the number or id “%(value)s”.")),
+        "order": _sql_message(missing_order),
         "long": _("At most %(count)s characters.") % {"count": 64},
         "twice": _sql_message(_("The same document is on row %(row)s.")),
         "stored": _("%(document)s is already recorded with other values (%(fields)s).")
@@ -177,8 +197,10 @@ def _errors(cursor, outcome: Outcome) -> None:
             SELECT t.row_no, e.ord, e.col, e.message
             FROM import_typed t
             CROSS JOIN LATERAL (VALUES
-                (1, 'purchase_order', CASE WHEN t.po_ref = '' THEN %(required)s
-                                           WHEN t.order_id IS NULL THEN format(%(order)s, left(t.po_ref, 64)) END),
+                (1, %(order_column)s, CASE WHEN t.po_ref = '' THEN %(required)s
+                                           WHEN t.order_id IS NULL THEN format(%(order)s, left(t.po_ref, 64))
+                                           WHEN NOT t.direction_ok
+                                           THEN format(%(other_direction)s, t.order_category_name) END),
                 (2, 'number', CASE WHEN t.number = '' THEN %(required)s WHEN length(t.number) > 64 THEN %(long)s END),
                 (3, 'invoice_date', CASE WHEN t.day_text = '' THEN %(required)s
                                          WHEN t.invoice_date IS NULL THEN format(%(date)s, left(t.day_text, 40)) END),
@@ -192,7 +214,7 @@ def _errors(cursor, outcome: Outcome) -> None:
                                         t.stored_order, t.stored_date, t.stored_amount, t.stored_currency)
                                         IS DISTINCT FROM (t.order_id, t.invoice_date, t.amount, t.currency)
                                    THEN format(%(stored)s, t.number, concat_ws(', ',
-                                        CASE WHEN t.stored_order <> t.order_id THEN 'purchase_order' END,
+                                        CASE WHEN t.stored_order <> t.order_id THEN %(order_column)s END,
                                         CASE WHEN t.stored_date <> t.invoice_date THEN 'invoice_date' END,
                                         CASE WHEN t.stored_amount <> t.amount THEN 'amount' END,
                                         CASE WHEN t.stored_currency <> t.currency THEN 'currency' END)) END),
@@ -227,9 +249,9 @@ def _history(cursor, model, where: str, params: dict, *, kind: str, user_id: int
     )
 
 
-def _write(cursor, imp: Import, progress: Progress, outcome: Outcome) -> None:
+def _write(cursor, imp: Import, progress: Progress, outcome: Outcome, kind: Kind) -> None:
     user_id = imp.created_by_id
-    reason = f"import {imp.pk} (invoices)"
+    reason = f"import {imp.pk} ({kind.name})"
     new = "FROM import_typed t WHERE t.stored_id IS NULL"
     # The same lock order as an invoice recorded on its own: its order, its category, the caps' totals.
     cursor.execute(
@@ -290,7 +312,7 @@ def _write(cursor, imp: Import, progress: Progress, outcome: Outcome) -> None:
     cap_figures_changed(cap_ids=cap_ids)
 
 
-def invoices_run(imp: Import, rows: Rows, progress: Progress) -> Outcome:
+def invoices_run(imp: Import, rows: Rows, progress: Progress, kind: Kind = KINDS["invoices"]) -> Outcome:
     outcome = Outcome()
     with connection.cursor() as cursor:
         try:
@@ -299,9 +321,9 @@ def invoices_run(imp: Import, rows: Rows, progress: Progress) -> Outcome:
             # Temporary tables have no statistics until analysed: without them the planner joins a
             # million rows by nested loops.
             cursor.execute("ANALYZE import_staging")
-            _typed(cursor, imp.created_by_id)
+            _typed(cursor, kind)
             cursor.execute("ANALYZE import_typed")
-            _errors(cursor, outcome)
+            _errors(cursor, outcome, kind)
             if outcome.error_count:
                 return outcome
             cursor.execute("SELECT count(*) FROM import_typed WHERE stored_id IS NOT NULL")
@@ -310,7 +332,7 @@ def invoices_run(imp: Import, rows: Rows, progress: Progress) -> Outcome:
                 outcome.created = outcome.rows - outcome.unchanged
                 return outcome
             with transaction.atomic():
-                _write(cursor, imp, progress, outcome)
+                _write(cursor, imp, progress, outcome, kind)
         finally:
             cursor.execute("DROP TABLE IF EXISTS import_staging")
             cursor.execute("DROP TABLE IF EXISTS import_typed")

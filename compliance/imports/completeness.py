@@ -1,6 +1,8 @@
-"""The completeness check: the ERP's postings to a connected person's companies for a period (counterparty
-code, document number, date, amount, currency) compared with the invoices and credit notes the product
-holds for them, both ways, and kept as evidence for the annual pack (CompletenessCheck)."""
+"""The completeness check: the ERP's postings to and from a connected person's companies for a period
+(counterparty code, document number, date, amount, currency) compared with the invoices and credit notes the
+product holds for them, both ways, and kept as evidence for the annual pack (CompletenessCheck). Payables
+(the group's purchases) and receivables (its sales invoices) are both compared: sales invoices are rows of
+the invoices table under orders of a sales category, so one query finds both."""
 
 import datetime
 from decimal import Decimal
@@ -30,8 +32,8 @@ def _signed_amount(value: str) -> Decimal:
 
 
 def _product_documents(person: ConnectedPerson, start: datetime.date, end: datetime.date) -> dict[str, dict]:
-    """The product's invoices and credit notes with the person's companies dated in the period (credit notes
-    negative, as the ERP posts them), by document number. Two queries."""
+    """The product's invoices and credit notes with the person's companies dated in the period, purchases
+    and sales alike (credit notes negative, as the ERP posts them), by document number. Two queries."""
     documents = {}
     for number, day_, amount, cur, code, name in Invoice.objects.filter(
         purchase_order__counterparty__connected_person=person, invoice_date__range=(start, end)

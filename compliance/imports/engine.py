@@ -2,8 +2,9 @@
 
 The generic path checks each row and records it through its kind's service (the admin's and the API's
 rules, alerts and breaches included) inside one transaction, rolled back when any row is refused or
-when the import is a dry run. Invoices on PostgreSQL take the set-based path (compliance.imports.bulk):
-the work per row is done by a handful of statements over the whole file, not by statements per row.
+when the import is a dry run. Invoices and sales invoices on PostgreSQL take the set-based path
+(compliance.imports.bulk): the work per row is done by a handful of statements over the whole file, not by
+statements per row.
 """
 
 import concurrent.futures
@@ -96,7 +97,7 @@ def header_check(kind: Kind, header: list[str]) -> None:
 
 
 def parse_row(kind: Kind, header: list[str], number: int, cells: list[str], refs: References, outcome: Outcome):
-    """The row's values, or None after recording its errors."""
+    """The row's values by model field, or None after recording its errors (by column)."""
     if len(cells) > len(header) and any(cell.strip() for cell in cells[len(header) :]):
         outcome.error(number, "", _("The row has more cells than the first row has columns."))
         return None
@@ -109,11 +110,13 @@ def parse_row(kind: Kind, header: list[str], number: int, cells: list[str], refs
             if column.required:
                 outcome.error(number, column.name, _("This column is required."))
                 failed = True
-            elif column.name in given:
-                values[column.name] = column.parse("", refs)
+            else:
+                # An optional column left out or blank takes its default, so that the row compares with
+                # the stored document as recorded (a second import of the same file is `unchanged`).
+                values[column.target] = column.parse("", refs)
             continue
         try:
-            values[column.name] = column.parse(raw, refs)
+            values[column.target] = column.parse(raw, refs)
         except CellError as error:
             outcome.error(number, column.name, str(error))
             failed = True
@@ -149,7 +152,8 @@ def generic_run(imp: Import, kind: Kind, rows: Rows, progress: Progress) -> Outc
             values.setdefault("reference", "") if "reference" in kind.names else None
             key = tuple(getattr(values.get(name), "pk", values.get(name)) for name in kind.key)
             if key in seen:
-                outcome.error(number, kind.key[-1], _("The same document is on row %(row)s.") % {"row": seen[key]})
+                repeated = _("The same document is on row %(row)s.") % {"row": seen[key]}
+                outcome.error(number, kind.column_of(kind.key[-1]), repeated)
                 continue
             seen[key] = number
             stored = kind.stored(values)
@@ -169,7 +173,7 @@ def generic_run(imp: Import, kind: Kind, rows: Rows, progress: Progress) -> Outc
                 kind.record(user=user, **values)
             except ValidationError as error:
                 for column, message in _messages(error):
-                    outcome.error(number, column, message)
+                    outcome.error(number, kind.column_of(column) if column else column, message)
                 continue
             except Refusal as refusal:
                 outcome.error(number, REFUSAL_COLUMNS.get(refusal.code, ""), refusal.detail)
@@ -200,13 +204,13 @@ def import_run(import_id: int) -> Import | None:
             rows = Rows(fileobj, imp.file_name or imp.file.name)
             header_check(kind, rows.header)
             if (
-                kind.name == "invoices"
+                kind.name in ("invoices", "sales_invoices")
                 and connection.vendor == "postgresql"
                 and getattr(settings, "CCT_IMPORTS_BULK", True)
             ):
                 from .bulk import invoices_run
 
-                outcome = invoices_run(imp, rows, progress)
+                outcome = invoices_run(imp, rows, progress, kind)
             else:
                 outcome = generic_run(imp, kind, rows, progress)
     except FileRefused as refused:

@@ -1,9 +1,11 @@
 """The registry of import kinds: the columns of each, how a cell becomes a value, how a row is matched
 with a stored document, and the service that records it.
 
-Adding a kind (sales orders, price references, sales invoices) is one more `Kind` in KINDS: its columns
-(the API's field names), its key (the document number, or the fields that identify it), the fields
-compared to call a row `unchanged`, and the service of its own app that records one document.
+Adding a kind is one more `Kind` in KINDS: its columns (the API's field names, each with the model field it
+sets), its key (the document number, or the fields that identify it), the fields compared to call a row
+`unchanged`, and the service of its own app that records one document. Sales are stored in the tables of
+purchases (transactions.models.SalesOrder and its kin are proxies): a kind has a direction, and an order or
+a category of the other direction is a row error, as the API refuses it.
 """
 
 import datetime
@@ -16,8 +18,21 @@ from typing import Any
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
+from transactions.api import direction_mismatch
 from transactions.currencies import CURRENCIES
-from transactions.models import Counterparty, CreditNote, Invoice, PurchaseOrder, Quote, TransactionCategory
+from transactions.models import (
+    PURCHASE,
+    SALE,
+    Counterparty,
+    CreditNote,
+    Invoice,
+    PriceReference,
+    PurchaseOrder,
+    Quote,
+    SalesInvoice,
+    SalesOrder,
+    TransactionCategory,
+)
 
 
 class CellError(ValueError):
@@ -103,20 +118,25 @@ class References:
 
         return self._find("counterparty", value.strip(), lookup)
 
-    def category(self, value: str) -> TransactionCategory:
+    def category(self, value: str, direction: str = PURCHASE) -> TransactionCategory:
         v = value.strip()
-        return self._find(
+        found = self._find(
             "category", v, lambda v: TransactionCategory.objects.filter(pk=int(v)).first() if v.isdigit() else None
         )
+        _direction_check(found, direction)
+        return found
 
-    def purchase_order(self, value: str) -> PurchaseOrder:
+    def purchase_order(self, value: str, direction: str = PURCHASE) -> PurchaseOrder:
         def lookup(v: str) -> PurchaseOrder | None:
-            found = PurchaseOrder.objects.filter(number=v).first()
+            orders = PurchaseOrder.objects.select_related("category")
+            found = orders.filter(number=v).first()
             if found is None and v.isdigit():
-                found = PurchaseOrder.objects.filter(pk=int(v)).first()
+                found = orders.filter(pk=int(v)).first()
             return found
 
-        return self._find("purchase_order", value.strip(), lookup)
+        found = self._find("purchase_order" if direction == PURCHASE else "sales_order", value.strip(), lookup)
+        _direction_check(found.category, direction)
+        return found
 
     def invoice(self, value: str) -> Invoice:
         def lookup(v: str) -> Invoice | None:
@@ -128,10 +148,17 @@ class References:
         return self._find("invoice", value.strip(), lookup)
 
 
+def _direction_check(category: TransactionCategory, direction: str) -> None:
+    message = direction_mismatch(category, direction)
+    if message is not None:
+        raise CellError(message)
+
+
 MISSING = {
     "counterparty": lambda: _("No counterparty has the ERP code, name or id “%(value)s”."),
     "category": lambda: _("No transaction category has the id “%(value)s”."),
     "purchase_order": lambda: _("No purchase order has the number or id “%(value)s”."),
+    "sales_order": lambda: _("No sales order has the number or id “%(value)s”."),
     "invoice": lambda: _("No invoice has the number or id “%(value)s”."),
 }
 
@@ -144,6 +171,12 @@ class Column:
     name: str
     parse: Callable[[str, References], Any]
     required: bool = True
+    # The model field the column sets, when the API names it otherwise (a sales order is `purchase_order`).
+    field: str = ""
+
+    @property
+    def target(self) -> str:
+        return self.field or self.name
 
 
 def _plain(parse: Callable[[str], Any]) -> Callable[[str, References], Any]:
@@ -161,17 +194,27 @@ class Kind:
     record: Callable[..., Model]
     # Fields identifying a row within the file: two rows with the same key are an error.
     extra: dict[str, Any] = field(default_factory=dict)
+    direction: str = PURCHASE
 
     @property
     def names(self) -> list[str]:
         return [column.name for column in self.columns]
+
+    def column_of(self, model_field: str) -> str:
+        """The file's name for a model field (a service's error names the field)."""
+        return next((column.name for column in self.columns if column.target == model_field), model_field)
 
     def stored(self, values: dict[str, Any]) -> Model | None:
         lookup = {name: values[name] for name in self.key}
         return self.model.objects.filter(**lookup).first()
 
     def differences(self, stored: Model, values: dict[str, Any]) -> list[str]:
-        return [name for name in self.compared if _comparable(getattr(stored, name)) != _comparable(values.get(name))]
+        """The columns whose values differ from the stored document's."""
+        return [
+            self.column_of(name)
+            for name in self.compared
+            if _comparable(getattr(stored, name)) != _comparable(values.get(name))
+        ]
 
 
 def _comparable(value: Any) -> Any:
@@ -282,7 +325,48 @@ KINDS: dict[str, Kind] = {
     ),
 }
 
-# The kinds of the contract not yet importable here: sales orders, price references and sales invoices
-# are added to KINDS with their services once those documents exist.
+# Sales: the same services as purchases (the gates tell the directions apart by the category), the API's
+# column names.
+KINDS["sales_orders"] = Kind(
+    name="sales_orders",
+    model=SalesOrder,
+    columns=tuple(
+        Column("category", lambda v, refs: refs.category(v, SALE)) if column.name == "category" else column
+        for column in KINDS["purchase_orders"].columns
+    ),
+    key=KINDS["purchase_orders"].key,
+    compared=KINDS["purchase_orders"].compared,
+    record=_record_purchase_order,
+    direction=SALE,
+)
+KINDS["price_references"] = Kind(
+    name="price_references",
+    model=PriceReference,
+    columns=(
+        Column("sales_order", lambda v, refs: refs.purchase_order(v, SALE), field="purchase_order"),
+        Column("customer", lambda v, refs: refs.counterparty(v), field="supplier"),
+        Column("dated", _plain(day), field="quoted_on"),
+        Column("amount", _plain(money)),
+        Column("currency", _plain(currency)),
+        Column("reference", _plain(lambda v: text(v, max_length=100)), required=False),
+    ),
+    key=KINDS["quotes"].key,
+    compared=KINDS["quotes"].compared,
+    record=_record_quote,
+    direction=SALE,
+)
+KINDS["sales_invoices"] = Kind(
+    name="sales_invoices",
+    model=SalesInvoice,
+    columns=(
+        Column("sales_order", lambda v, refs: refs.purchase_order(v, SALE), field="purchase_order"),
+        *KINDS["invoices"].columns[1:],
+    ),
+    key=KINDS["invoices"].key,
+    compared=KINDS["invoices"].compared,
+    record=_record_invoice,
+    direction=SALE,
+)
+
 CONTRACT_KINDS = ("purchase_orders", "quotes", "invoices", "credit_notes", "sales_orders", "price_references",
                   "sales_invoices")  # fmt: skip
