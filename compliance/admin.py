@@ -1003,7 +1003,8 @@ class JobRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
         return super().changelist_view(request, {"schedule": schedule, **(extra_context or {})})
 
 
-# Breaches of caps, sales (orders, price references, invoices), monitoring evidence, report jobs and imports
-# have their own modules; importing them here puts them on the admin site.
-from . import breaches_admin, monitoring_admin, report_jobs_admin, sales_admin  # noqa: E402, F401
+# Breaches of caps, monitoring evidence, report jobs and imports have their own modules; importing them here
+# puts them on the admin site. The sales pages build on this module's order pages: the admin's app config
+# (compliance.apps) registers them once this module is loaded.
+from . import breaches_admin, monitoring_admin, report_jobs_admin  # noqa: E402, F401
 from .imports import admin as imports_admin  # noqa: E402, F401

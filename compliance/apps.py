@@ -1,3 +1,5 @@
+import sys
+
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
@@ -18,3 +20,10 @@ class ComplianceAdminConfig(admin_apps.AdminConfig):
 
     default = False
     default_site = "compliance.admin_site.ComplianceAdminSite"
+
+    def ready(self) -> None:
+        super().ready()  # imports every app's admin module (autodiscovery), compliance.admin included
+        # The sales pages build on compliance.admin's order pages, so they are registered after it rather than
+        # imported by it (an import each way would be a circle); not at all when autodiscovery is off.
+        if "compliance.admin" in sys.modules:
+            from . import sales_admin  # noqa: F401

@@ -9,6 +9,7 @@ import datetime
 import logging
 import tempfile
 
+from celery import current_app
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
@@ -29,10 +30,10 @@ def evidence_binder_request(*, year: int, user) -> EvidenceBinder:
 
 
 def _enqueue(pk: int) -> None:
-    from .tasks import build_evidence_binder
-
     try:
-        build_evidence_binder.apply_async((pk,), retry=False)
+        current_app.send_task(
+            "compliance.tasks.build_evidence_binder", args=(pk,), retry=False
+        )  # by name: tasks imports this module
     except Exception as error:
         log.warning("Could not queue evidence binder %s (%s); the daily sweep will build it.", pk, error)
 

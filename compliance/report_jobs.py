@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from celery import current_app
 from django.conf import settings
 from django.core.files import File
 from django.db import connection, connections, transaction
@@ -115,10 +116,10 @@ def report_job_request(*, request: ReportRequest, user, orders: int) -> ReportJo
 
 def enqueue(pk: int) -> None:
     """Queue the build; never fails the caller (the sweep queues it again if the broker is down)."""
-    from .tasks import build_report
-
     try:
-        build_report.apply_async((pk,), retry=False)
+        current_app.send_task(
+            "compliance.tasks.build_report", args=(pk,), retry=False
+        )  # by name: tasks imports this module
     except Exception as error:
         log.warning("Could not queue report job %s (%s); the sweep will queue it again.", pk, error)
 

@@ -27,8 +27,8 @@ from transactions.models import SALE, Invoice, PurchaseOrder
 
 from ..ledger import cap_figures_changed, totals_lock
 from ..models import Import
-from .engine import MAX_ERRORS, Outcome, Progress
 from .kinds import KINDS, Kind
+from .outcome import MAX_ERRORS, Outcome, Progress
 from .reading import FileRefused, Rows
 
 DATE_RE = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"

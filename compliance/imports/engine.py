@@ -7,14 +7,12 @@ when the import is a dry run. Invoices and sales invoices on PostgreSQL take the
 statements per row.
 """
 
-import concurrent.futures
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,62 +21,12 @@ from transactions.errors import Refusal
 
 from ..models import Import
 from .kinds import KINDS, CellError, Kind, References
+from .outcome import MAX_ERRORS, Outcome, Progress  # noqa: F401 - MAX_ERRORS re-exported
 from .reading import FileRefused, Rows
 
 log = logging.getLogger(__name__)
 
-MAX_ERRORS = 1000  # kept on the import; the count says how many there were in all
 PROGRESS_EVERY = 2000  # rows
-
-
-@dataclass
-class Outcome:
-    rows: int = 0
-    created: int = 0
-    unchanged: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    error_count: int = 0
-
-    def error(self, row: int, column: str, message: str) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_ERRORS:
-            self.errors.append({"row": row, "column": column, "message": str(message)})
-
-
-class Progress:
-    """Writes the import's progress from another connection (its own thread), so that it is visible
-    while the import's transaction is still open. SQLite allows one writer at a time: there the
-    progress is only written between phases."""
-
-    def __init__(self, import_id: int) -> None:
-        self.import_id = import_id
-        self.last = -1
-        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=1) if connection.vendor == "postgresql" else None
-        self.pending: concurrent.futures.Future | None = None
-
-    def _write(self, percent: int) -> None:
-        try:
-            Import.objects.filter(pk=self.import_id).update(progress=percent)
-        finally:
-            connections.close_all()
-
-    def __call__(self, percent: float, *, outside_transaction: bool = False) -> None:
-        percent = max(0, min(99, int(percent)))
-        if percent == self.last:
-            return
-        if self.pool is None:
-            if outside_transaction:
-                Import.objects.filter(pk=self.import_id).update(progress=percent)
-                self.last = percent
-            return
-        if self.pending is not None and not self.pending.done():
-            return  # never queue behind a slow write: the next call will catch up
-        self.last = percent
-        self.pending = self.pool.submit(self._write, percent)
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
 
 
 def header_check(kind: Kind, header: list[str]) -> None:

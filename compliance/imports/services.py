@@ -4,6 +4,7 @@ hostile or wrong file is refused in the upload's answer; the rows are read by th
 import datetime
 import logging
 
+from celery import current_app
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -53,10 +54,10 @@ def import_create(*, user, kind: str, file: UploadedFile, dry_run: bool = False)
 
 def import_enqueue(import_id: int) -> None:
     """Queue the run. Never fails the caller: an import left queued is picked up by the imports sweep."""
-    from ..tasks import run_import
-
     try:
-        run_import.apply_async((import_id,), retry=False)
+        current_app.send_task(
+            "compliance.tasks.run_import", args=(import_id,), retry=False
+        )  # by name: tasks imports this module
     except Exception as error:
         log.warning("Could not queue import %s (%s); the imports sweep will run it.", import_id, error)
 

@@ -74,7 +74,7 @@ from transactions.models import PurchaseOrder
 from .breaches import BREACH_STATUS, breaches_sheet
 from .lifecycle import TIER, classification_sheet, quote_rule_exceptions_sheet, ratio, revisions_sheet
 from .monitoring import monitoring_facts, monitoring_sheet
-from .pdf import PdfReport
+from .pdf import PdfReport, new_report
 from .sheets import (
     QuoteTally,
     alerts_sheet,
@@ -88,7 +88,7 @@ from .sheets import (
     quotes_sheet,
     summary_sheet,
 )
-from .workbook import Column, FreeSheet, Kind, Progress, ReportWorkbook, TableSheet, new_report, yes_no
+from .workbook import Column, FreeSheet, Kind, Progress, ReportWorkbook, TableSheet, yes_no
 
 T, M, P, N, DAY = Kind.TEXT, Kind.MONEY, Kind.PERCENT, Kind.INTEGER, Kind.DATE
 

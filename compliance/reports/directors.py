@@ -40,7 +40,7 @@ from transactions.models import PurchaseOrder
 
 from .breaches import breaches_sheet
 from .lifecycle import quote_rule_exceptions_sheet, revisions_sheet
-from .pdf import PdfReport
+from .pdf import PdfReport, new_report
 from .sheets import (
     DIRECTION,
     alerts_sheet,
@@ -52,7 +52,7 @@ from .sheets import (
     quotes_sheet,
     summary_sheet,
 )
-from .workbook import Column, Kind, Progress, ReportWorkbook, fraction, new_report
+from .workbook import Column, Kind, Progress, ReportWorkbook, fraction
 
 T, M, P, N = Kind.TEXT, Kind.MONEY, Kind.PERCENT, Kind.INTEGER
 

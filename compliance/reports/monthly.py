@@ -31,9 +31,9 @@ from compliance.report_selectors import (
 from compliance.selectors import QuoteRuleResult
 from transactions.models import PurchaseOrder
 
-from .pdf import PdfReport
+from .pdf import PdfReport, new_report
 from .sheets import alerts_sheet, order_rows, orders_sheet, quote_rows, quotes_sheet, summary_sheet
-from .workbook import Progress, ReportWorkbook, new_report
+from .workbook import Progress, ReportWorkbook
 
 
 def month_bounds(month: datetime.date) -> tuple[datetime.date, datetime.date]:

@@ -46,7 +46,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from .workbook import PROGRESS_EVERY, Column, Kind, Progress, local_naive
+from .workbook import PROGRESS_EVERY, Column, Kind, Progress, ReportWorkbook, local_naive
 
 PDF_CONTENT_TYPE = "application/pdf"
 
@@ -610,3 +610,10 @@ class PdfFreeSheet(_Section):
                 add(texts, kinds)
         flush()
         return story
+
+
+def new_report(*, pdf: bool, title: str, progress: Progress | None = None) -> "ReportWorkbook | PdfReport":
+    """An empty report to build: the workbook, or the printable PDF of the same rows."""
+    if pdf:
+        return PdfReport(title=title, progress=progress)
+    return ReportWorkbook(progress=progress)

@@ -525,12 +525,3 @@ class FreeSheet(_Sheet):
         if bold_first:
             styles[0] = self._bold_wrap_style if wrap else self._bold_style
         self._append(values, self.fillers(kinds, styles))
-
-
-def new_report(*, pdf: bool, title: str, progress: "Progress | None" = None):
-    """An empty report to build: the workbook, or the printable PDF of the same rows."""
-    if pdf:
-        from .pdf import PdfReport  # pdf builds on this module
-
-        return PdfReport(title=title, progress=progress)
-    return ReportWorkbook(progress=progress)

@@ -253,6 +253,8 @@ SPECTACULAR_SETTINGS = {
         "RecomplianceStatusEnum": "transactions.models.CategoryRenewal.Status",
         # Purchase and sales orders share their statuses (draft, approved, cancelled).
         "OrderStatusEnum": "transactions.models.PurchaseOrder.Status",
+        # Imports, report jobs and evidence binders share their statuses (queued, running, done, failed).
+        "BackgroundStatusEnum": "compliance.models.Import.Status",
     },
 }
 
