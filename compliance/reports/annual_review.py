@@ -512,6 +512,7 @@ def _write_ined_summary(
                 [str(cap.category), period, cap.category.currency, cap.amount, cap.actual, cap.committed,
                  _within(cap, breached)],
                 kinds,
+                wrap=True,  # a long bilingual category name wraps in its cell rather than being cut off
             )  # fmt: skip
         if len(category_caps) > 1:
             sheet.row(
@@ -522,6 +523,7 @@ def _write_ined_summary(
                  yes_no(all(c.used <= c.amount and c not in breached for c in category_caps))],
                 kinds,
                 bold_first=True,
+                wrap=True,
             )  # fmt: skip
     if not caps:
         sheet.row(["No cap period falls in this year · 本年度沒有年度上限", None], [T, T])

@@ -52,6 +52,22 @@ def test_the_ined_summary_s_wrapped_rows_are_as_tall_as_their_text_and_the_last_
     assert f"B{row}:G{row}" in {str(merged) for merged in ws.merged_cells.ranges}
 
 
+def test_a_long_category_name_wraps_in_the_ined_summary_instead_of_being_cut_off(clean_year):
+    clean_year.category.name = "IDC services and content delivery for the group's cloud"
+    clean_year.category.name_zh = "集團雲服務的數據中心及內容分發服務"
+    clean_year.category.save()
+    ws = load(annual(YEAR))["INED summary"]
+
+    [row] = [  # the cap's line of "Caps of the year" (the classification names the category too)
+        r[0].row for r in ws.iter_rows()
+        if str(r[0].value or "").startswith("IDC services and content") and r[1].value == "1 Jan 2026 to 31 Dec 2026"
+    ]  # fmt: skip
+    # 56 Latin characters and the " (" and ")" around the Chinese (59 at 1.1: 64.9) and 17 Chinese characters
+    # (34): 98.9 in a column of 42 (41 of room): three lines of 15 points.
+    assert ws.row_dimensions[row].height >= 45
+    assert ws[f"A{row}"].alignment.wrap_text
+
+
 def test_the_ined_summary_prints_one_page_wide_with_each_cap_of_the_year_and_whether_it_stayed_within(clean_year):
     ws = load(annual(YEAR))["INED summary"]
 
