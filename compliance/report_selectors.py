@@ -356,13 +356,21 @@ def report_order_rows(caps: list[AnnualCap], *, as_of: datetime.date) -> Iterato
 
 def counted_orders(caps: list[AnnualCap], *, as_of: datetime.date) -> QuerySet[PurchaseOrder]:
     """The orders of counted_order_periods, each once: those with a cap ledger entry in one of the caps
-    dated on or before `as_of`. Decided without summing, so it is cheap to use as a subquery."""
+    dated on or before `as_of`, less those voided (cancelled with effect from their order date) that no
+    invoice counts for: a voided order is in no view. Decided without summing, so it is cheap to use as a
+    subquery."""
     if not caps:
         return PurchaseOrder.objects.none()
     entries = LedgerEntry.objects.filter(
         purchase_order=OuterRef("pk"), cap__in=[cap.pk for cap in caps], entry_date__lte=as_of
     )
-    return PurchaseOrder.objects.alias(in_ledger=Exists(entries)).filter(in_ledger=True)
+    return (
+        PurchaseOrder.objects.alias(
+            in_ledger=Exists(entries), invoiced=Exists(entries.filter(basis=LedgerEntry.Basis.ACTUAL))
+        )
+        .filter(in_ledger=True)
+        .exclude(cancellation_effective_on=F("order_date"), invoiced=False)
+    )
 
 
 class MatterException(NamedTuple):
