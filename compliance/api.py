@@ -5,6 +5,7 @@ alerts and their recipients, and the aggregated classification of connected pers
 compliance.lifecycle_api."""
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
@@ -80,8 +81,11 @@ class TransactionCategorySerializer(facts.Serializer):
             return attrs
         raise serializers.ValidationError(
             {
-                "term_end": f"The term in force is that of renewal {renewal.pk} ({renewal.term_start} to "
-                f"{renewal.term_end}); change it at /api/renewals/{renewal.pk}/."
+                "term_end": _(
+                    "The term in force is that of renewal %(renewal)s (%(start)s to %(end)s); change it at "
+                    "/api/renewals/%(renewal)s/."
+                )
+                % {"renewal": renewal.pk, "start": renewal.term_start, "end": renewal.term_end}
             }
         )
 
@@ -191,7 +195,9 @@ class DistributionListSerializer(facts.Serializer):
     thresholds = serializers.SlugRelatedField(
         many=True, slug_field="percent", queryset=AlertThreshold.objects.all(), required=False,
         help_text="Thresholds (e.g. \"80.00\") whose cap alerts go to this list.",
-        error_messages={"does_not_exist": "There is no {value}% alert threshold; add it under alert thresholds first."},
+        error_messages={
+            "does_not_exist": _("There is no {value}% alert threshold; add it under alert thresholds first.")
+        },
     )  # fmt: skip
 
     class Meta:

@@ -6,6 +6,7 @@ Plain reads are declarative; every write calls one service (compliance.classific
 .revisions, .quote_exceptions), so the API refuses exactly what the admin refuses.
 """
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -43,7 +44,10 @@ class FinancialYearSerializer(facts.Serializer):
             computed = classification.to_cents(attrs["share_price"] * attrs["shares_in_issue"])
             if computed != given:
                 raise serializers.ValidationError(
-                    {"market_cap": f"The price times the shares in issue is {computed}; leave market_cap out."}
+                    {
+                        "market_cap": _("The price times the shares in issue is %(computed)s; leave market_cap out.")
+                        % {"computed": computed}
+                    }
                 )
         return attrs
 
@@ -133,7 +137,7 @@ class CategoryRenewalViewSet(facts.NoDeleteMixin, viewsets.ModelViewSet):
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         if data.pop("caps", None):
-            raise serializers.ValidationError({"caps": "Caps of a recorded renewal are entered at /api/caps/."})
+            raise serializers.ValidationError({"caps": _("Caps of a recorded renewal are entered at /api/caps/.")})
         serializer.instance = renewals.category_renewal_update(
             renewal=serializer.instance, user=self.request.user, **data
         )

@@ -11,6 +11,7 @@ import datetime
 
 from django.http import FileResponse
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -24,7 +25,7 @@ from .models import EvidenceBinder, MonthlySignoff
 
 @extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-03"})
 class MonthField(serializers.Field):
-    default_error_messages = {"invalid": "Enter the month as YYYY-MM, e.g. 2026-03."}
+    default_error_messages = {"invalid": _("Enter the month as YYYY-MM, e.g. 2026-03.")}
 
     def to_internal_value(self, data) -> datetime.date:
         try:
@@ -84,7 +85,11 @@ class EvidenceBinderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         binder = self.get_object()
         if binder.status != EvidenceBinder.Status.DONE:
             return Response(
-                {"code": "not_ready", "detail": f"The binder is {binder.status} ({binder.progress}%)."},
+                {
+                    "code": "not_ready",
+                    "detail": _("The binder is %(status)s (%(progress)s%%).")
+                    % {"status": binder.get_status_display(), "progress": binder.progress},
+                },
                 status=status.HTTP_409_CONFLICT,
             )
         response = FileResponse(binder.file.open("rb"), as_attachment=True, filename=binder.filename)

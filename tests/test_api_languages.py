@@ -59,3 +59,19 @@ def test_a_quote_rule_refusal_names_the_quotes_not_counted_in_simplified_chinese
         "detail": f"订单 {order.number} 须有至少 2 个独立第三方的报价，且报价日期须在订单前 90 日内；现有 1 个。"
         "不予计算：来自 Xiaomi Corporation 的报价（报价来自订单本身的交易对手）。",
     }
+
+
+@pytest.mark.parametrize(
+    ("accept", "message"),
+    [
+        ("en", "Enter the month as YYYY-MM, e.g. 2026-03."),
+        ("zh-hk", "請以 YYYY-MM 格式輸入月份，例如 2026-03。"),
+        ("zh-cn", "请以 YYYY-MM 格式输入月份，例如 2026-03。"),
+    ],
+)
+def test_a_validation_message_of_the_api_speaks_the_requests_language(finance_api, accept, message):
+    response = finance_api.post("/api/monthly-signoffs/", {"month": "March 2026"}, format="json",
+                                HTTP_ACCEPT_LANGUAGE=accept)  # fmt: skip
+
+    assert response.status_code == 400
+    assert response.json()["month"] == [message]
