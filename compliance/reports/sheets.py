@@ -220,9 +220,10 @@ class QuoteTally:
         self.orders += 1
         if result.passes:
             self.passed += 1
-            lowest = result.lowest_counted
-            if lowest is not None and result.margin is not None:
-                pct = mul_div_round(result.margin, 100, lowest.compared)
+            # The binding price: a purchase's lowest quote, a sale's highest reference.
+            binding = result.highest_counted if result.sale else result.lowest_counted
+            if binding is not None and result.margin is not None:
+                pct = mul_div_round(result.margin, 100, binding.compared)
                 if self.smallest_margin_pct is None or pct < self.smallest_margin_pct:
                     self.smallest_margin_pct = pct
         elif documented:
@@ -268,7 +269,8 @@ def quote_rows(assessments: Iterable[tuple[PurchaseOrder, QuoteRuleResult]], tal
             quote = assessment.quote
             margin = margin_pct = None
             if assessment.counted and assessment.compared is not None:
-                margin = assessment.compared - price
+                # To the group's benefit: a purchase cheaper than the quote, a sale dearer than the reference.
+                margin = price - assessment.compared if result.sale else assessment.compared - price
                 margin_pct = fraction(mul_div_round(margin, 100, assessment.compared))
             middle = [
                 quote.supplier.name, quote.quoted_on, quote.amount, quote.currency, quote.reference or None,

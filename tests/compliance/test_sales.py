@@ -407,3 +407,19 @@ def test_the_directors_report_lists_a_draft_sale_the_pricing_rule_would_refuse_a
     assert (
         row["Detail"].value == "Priced CNY 0.01 below the price charged to Independent B Ltd., an independent customer."
     )
+
+
+def test_the_quotes_sheet_shows_a_sale_dearer_than_its_references_as_more_favourable(ledger, approve):
+    # Sold for 100,000.00 against references of 90,000.00 and 95,000.00: 10,000.00 (11.11% of 90,000.00) and
+    # 5,000.00 (5.26% of 95,000.00) more favourable to the group; a purchase's sign would be the reverse.
+    from tests.compliance.workbooks import load, money, monthly, rows
+
+    sale = approve(ledger.sale("100000.00", references=("90000.00", "95000.00"), order_date=D("2026-03-02")))
+    quotes = [row for row in rows(load(monthly(D("2026-03-01")))["Quotes"]) if row["Order"].value == sale.number]
+
+    favourable = sorted((money(row["More favourable by"]), round(row["More favourable by %"].value, 4)) for row in
+                        quotes)  # fmt: skip
+    assert favourable == [
+        (Decimal("5000.00"), 0.0526),
+        (Decimal("10000.00"), 0.1111),
+    ]
