@@ -8,6 +8,7 @@ deliverables"):
 """
 
 import datetime
+import re
 
 from django.http import FileResponse
 from django.urls import reverse
@@ -22,19 +23,27 @@ from transactions import api as facts
 from . import monitoring
 from .models import EvidenceBinder, MonthlySignoff
 
+FIRST_SIGNOFF_YEAR = 2000  # no month before it is signed off in this product
+
 
 @extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-03"})
 class MonthField(serializers.Field):
     default_error_messages = {"invalid": _("Enter the month as YYYY-MM, e.g. 2026-03.")}
 
     def to_internal_value(self, data) -> datetime.date:
+        # Four digits, a dash, two digits, in the product's era: strptime alone takes "2026-3" and "0641-06".
+        if not isinstance(data, str) or not re.fullmatch(r"\d{4}-\d{2}", data):
+            self.fail("invalid")
         try:
-            return datetime.datetime.strptime(str(data), "%Y-%m").date()
+            month = datetime.datetime.strptime(data, "%Y-%m").date()
         except ValueError:
             self.fail("invalid")
+        if month.year < FIRST_SIGNOFF_YEAR:
+            self.fail("invalid")
+        return month
 
     def to_representation(self, value: datetime.date) -> str:
-        return f"{value:%Y-%m}"
+        return f"{value.year:04d}-{value.month:02d}"
 
 
 class MonthlySignoffSerializer(facts.Serializer):

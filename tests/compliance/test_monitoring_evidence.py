@@ -4,6 +4,8 @@ report sent to the board; the annual pack lists them."""
 
 from decimal import Decimal
 
+import pytest
+
 from compliance.models import Alert, AlertAcknowledgement, DistributionList, Mailing, MonthlySignoff
 from compliance.monitoring import (
     alert_ack_token,
@@ -177,3 +179,18 @@ def test_a_month_not_yet_begun_cannot_be_signed_off(ledger, finance_api):
     assert response.status_code == 400
     assert "has not" in str(response.data["month"])
     assert MonthlySignoff.objects.count() == 0
+
+
+@pytest.mark.parametrize("month", ["0641-06", "2026-3", "2026-03-01", "1999-12"])
+def test_a_month_not_written_yyyy_mm_or_before_2000_is_refused(ledger, finance_api, month):
+    response = finance_api.post("/api/monthly-signoffs/", {"month": month}, format="json")
+
+    assert response.status_code == 400
+    assert response.data["month"] == ["Enter the month as YYYY-MM, e.g. 2026-03."]
+    assert MonthlySignoff.objects.count() == 0
+
+
+def test_a_month_reads_back_as_it_was_written(ledger, finance_api):
+    response = finance_api.post("/api/monthly-signoffs/", {"month": "2026-03"}, format="json")
+
+    assert (response.status_code, response.json()["month"]) == (201, "2026-03")
