@@ -23,22 +23,15 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
-from django.utils import timezone, translation
-from django.utils.formats import date_format
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from transactions.errors import Refusal
 from transactions.money import ZERO
 
 from . import outbox
+from .dates import day_in_words as _day
 from .models import AnnualCap, Breach, CapRevision, LedgerEntry
-
-
-def _day(value: datetime.date) -> str:
-    if translation.get_language() in ("zh-hant", "zh-hans"):
-        return date_format(value, "DATE_FORMAT")
-    return value.strftime("%-d %b %Y")
-
 
 STEPS = ("announced_on", "recomplied_on")
 REFERENCES = ("announcement_ref",)

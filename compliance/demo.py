@@ -306,53 +306,16 @@ def load_demo() -> dict[str, int]:
     for number, key, party, day, amount, currency, service, quotes, approve, invoices in ORDERS:
         if PurchaseOrder.objects.filter(number=number).exists():
             continue
-        service_fields = (
-            {"recognition": "over_service_period", "service_start": D(service[0]), "service_end": D(service[1])}
-            if service
-            else {"recognition": "on_order_date"}
-        )
-        order = purchase_order_create(
-            user=finance,
-            number=number,
-            category=categories[key],
-            counterparty=counterparties[party],
-            description="Demo order",
-            order_date=D(day),
-            amount=Decimal(amount),
-            currency=currency,
-            **service_fields,
-        )
-        for number_of_quote, (supplier, quoted_on, quote_amount, quote_currency) in enumerate(quotes, start=1):
-            reference = f"Q-{number}-{number_of_quote}"
-            quote_create(
-                user=finance,
-                purchase_order=order,
-                supplier=counterparties[supplier],
-                quoted_on=D(quoted_on),
-                amount=Decimal(quote_amount),
-                currency=quote_currency,
-                reference=reference,
-                document=ContentFile(
-                    simple_pdf(
-                        f"Quotation {reference} (demo)",
-                        f"Supplier: {COUNTERPARTIES[supplier][0]}",
-                        f"Date: {quoted_on}",
-                        f"Price: {quote_currency} {Decimal(quote_amount):,.2f}",
-                    ),
-                    name=f"{reference}.pdf",
-                ),
-            )
-        if approve:
-            purchase_order_approve(order_id=order.pk, user=compliance)
-        for invoice_number, invoice_date, invoice_amount, invoice_currency in invoices:
-            invoice_record(
-                user=finance,
-                purchase_order=order,
-                number=invoice_number,
-                invoice_date=D(invoice_date),
-                amount=Decimal(invoice_amount),
-                currency=invoice_currency,
-            )
+        documents = [
+            (counterparties[supplier], quoted_on, quote_amount, quote_currency, f"Q-{number}-{index}",
+             ("Quotation {reference} (demo)", f"Supplier: {COUNTERPARTIES[supplier][0]}", "Price"))
+            for index, (supplier, quoted_on, quote_amount, quote_currency) in enumerate(quotes, start=1)
+        ]  # fmt: skip
+        _enter_order(
+            finance=finance, compliance=compliance, number=number, category=categories[key],
+            counterparty=counterparties[party], description="Demo order", day=day, amount=amount, currency=currency,
+            service=service, quotes=documents, approve=approve, invoices=invoices,
+        )  # fmt: skip
         created["orders"] += 1
 
     _load_illustrative_sales(person, counterparties, finance=finance, compliance=compliance, created=created)
@@ -394,51 +357,60 @@ def _load_illustrative_sales(person, counterparties, *, finance, compliance, cre
     for number, party, day, amount, currency, service, references, approve, invoices in SALES_ORDERS:
         if PurchaseOrder.objects.filter(number=number).exists():
             continue
-        service_fields = (
-            {"recognition": "over_service_period", "service_start": D(service[0]), "service_end": D(service[1])}
-            if service
-            else {"recognition": "on_order_date"}
-        )
-        order = purchase_order_create(
-            user=finance,
-            number=number,
-            category=category,
-            counterparty=counterparties[party],
-            description="Illustrative sale of cloud services",
-            order_date=D(day),
-            amount=Decimal(amount),
-            currency=currency,
-            **service_fields,
-        )
-        for index, (customer, dated, reference_amount, reference_currency) in enumerate(references, start=1):
-            reference = f"REF-{number}-{index}"
-            quote_create(
-                user=finance,
-                purchase_order=order,
-                supplier=customers[customer],
-                quoted_on=D(dated),
-                amount=Decimal(reference_amount),
-                currency=reference_currency,
-                reference=reference,
-                document=ContentFile(
-                    simple_pdf(
-                        f"Price reference {reference} (illustrative)",
-                        f"Customer: {CUSTOMERS[customer][0]}",
-                        f"Date: {dated}",
-                        f"Price charged: {reference_currency} {Decimal(reference_amount):,.2f}",
-                    ),
-                    name=f"{reference}.pdf",
-                ),
-            )
-        if approve:
-            purchase_order_approve(order_id=order.pk, user=compliance)
-        for invoice_number, invoice_date, invoice_amount, invoice_currency in invoices:
-            invoice_record(
-                user=finance,
-                purchase_order=order,
-                number=invoice_number,
-                invoice_date=D(invoice_date),
-                amount=Decimal(invoice_amount),
-                currency=invoice_currency,
-            )
+        documents = [
+            (customers[customer], dated, reference_amount, reference_currency, f"REF-{number}-{index}",
+             ("Price reference {reference} (illustrative)", f"Customer: {CUSTOMERS[customer][0]}", "Price charged"))
+            for index, (customer, dated, reference_amount, reference_currency) in enumerate(references, start=1)
+        ]  # fmt: skip
+        _enter_order(
+            finance=finance, compliance=compliance, number=number, category=category,
+            counterparty=counterparties[party], description="Illustrative sale of cloud services", day=day,
+            amount=amount, currency=currency, service=service, quotes=documents, approve=approve, invoices=invoices,
+        )  # fmt: skip
         created["orders"] += 1
+
+
+def _enter_order(
+    *,
+    finance,
+    compliance,
+    number,
+    category,
+    counterparty,
+    description,
+    day,
+    amount,
+    currency,
+    service,
+    quotes,
+    approve,
+    invoices,
+) -> None:
+    """One demo order through the services, purchase or sale alike: the order, its quotes (or price
+    references) each with a PDF, its approval when asked, and its invoices. Each of `quotes` is (counterparty,
+    date, amount, currency, reference, (title with {reference}, counterparty line, price label))."""
+    service_fields = (
+        {"recognition": "over_service_period", "service_start": D(service[0]), "service_end": D(service[1])}
+        if service
+        else {"recognition": "on_order_date"}
+    )
+    order = purchase_order_create(
+        user=finance, number=number, category=category, counterparty=counterparty, description=description,
+        order_date=D(day), amount=Decimal(amount), currency=currency, **service_fields,
+    )  # fmt: skip
+    for party, dated, quote_amount, quote_currency, reference, (title, party_line, price_label) in quotes:
+        pdf = simple_pdf(
+            title.format(reference=reference), party_line, f"Date: {dated}",
+            f"{price_label}: {quote_currency} {Decimal(quote_amount):,.2f}",
+        )  # fmt: skip
+        quote_create(
+            user=finance, purchase_order=order, supplier=party, quoted_on=D(dated), amount=Decimal(quote_amount),
+            currency=quote_currency, reference=reference, document=ContentFile(pdf, name=f"{reference}.pdf"),
+        )  # fmt: skip
+    if approve:
+        purchase_order_approve(order_id=order.pk, user=compliance)
+    for invoice_number, invoice_date, invoice_amount, invoice_currency in invoices:
+        invoice_record(
+            user=finance, purchase_order=order, number=invoice_number, invoice_date=D(invoice_date),
+            amount=Decimal(invoice_amount), currency=invoice_currency,
+        )  # fmt: skip

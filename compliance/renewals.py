@@ -16,14 +16,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from transactions.errors import Refusal
 from transactions.models import CategoryRenewal, TransactionCategory
 from transactions.services import assign_fields
 
+from .dates import day_in_words as _day
 from .models import AnnualCap, TermsChange
 from .recompliance import RECOMPLIANCE_PENDING as RECOMPLIANCE_PENDING  # re-exported: the gate's code
 from .recompliance import REFERENCES, STEPS, recompliance_settle, steps_check
@@ -35,12 +34,6 @@ from .terms import Term, category_terms, term_length_check, terms_check
 RENEWAL_FIELDS = (
     "category", "term_start", "term_end", "term_explanation", "reference", *STEPS, *REFERENCES,
 )  # fmt: skip
-
-
-def _day(value: datetime.date) -> str:
-    if translation.get_language() in ("zh-hant", "zh-hans"):
-        return date_format(value, "DATE_FORMAT")
-    return value.strftime("%-d %b %Y")
 
 
 def category_renewal_check(renewal: CategoryRenewal) -> None:

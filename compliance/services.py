@@ -16,8 +16,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone, translation
-from django.utils.formats import date_format
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from transactions.errors import Refusal
@@ -26,6 +25,7 @@ from transactions.money import format_money, mul_div_round
 from transactions.selectors import RateBook, amount_converted
 from transactions.services import assign_fields
 
+from .dates import day_in_words as _day
 from .ledger import alerts_record as alerts_record  # re-exported: checks and callers record alerts here
 from .ledger import (
     commitment_entries,
@@ -55,13 +55,6 @@ QUOTE_RULE = "quote_rule"
 PRICING_RULE = "pricing_rule"  # the quote rule of a sale: not priced lower than independent customers
 CAP_EXCEEDED = "cap_exceeded"
 NO_EXCHANGE_RATE = "no_exchange_rate"
-CHINESE = ("zh-hant", "zh-hans")  # days read 2026年12月1日 there, 1 Dec 2026 in English
-
-
-def _day(value: datetime.date) -> str:
-    if translation.get_language() in CHINESE:
-        return date_format(value, "DATE_FORMAT")
-    return value.strftime("%-d %b %Y")
 
 
 def _period(cap: AnnualCap) -> str:

@@ -16,19 +16,12 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.utils import translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from transactions.models import CategoryRenewal, PurchaseOrder, TransactionCategory
 
+from .dates import day_in_words as _day
 from .models import AnnualCap
-
-
-def _day(value: datetime.date) -> str:
-    if translation.get_language() in ("zh-hant", "zh-hans"):
-        return date_format(value, "DATE_FORMAT")
-    return value.strftime("%-d %b %Y")
 
 
 @dataclass(frozen=True)
