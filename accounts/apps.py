@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from . import language  # noqa: F401 (connects the sign-in signal)
+        from . import access, language  # noqa: F401 (each connects a sign-in signal)

@@ -185,7 +185,7 @@ def main() -> None:
 
 
 def check_ledger() -> None:
-    """The ledger's actual equals what the documents say (compliance.ledger.expected_entries's rule)."""
+    """The ledger's actual equals what the documents say (compliance.caps.ledger.expected_entries's rule)."""
     from django.db import connection
 
     with connection.cursor() as cursor:

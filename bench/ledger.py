@@ -9,9 +9,9 @@ server DATABASE_URL names, and grows it to each size with set-based SQL (generat
 orders in USD, a third spread over a service period of 30 to 360 days, seven in ten invoiced), posting
 their ledger entries and totals with INSERT ... SELECT, then VACUUM ANALYZE and CHECKPOINT. At each size it measures:
 - approval: 20 fresh orders (two independent quotes each) approved one after another through
-  compliance.services.purchase_order_approve, after one warm-up approval; p50 and p95 of the 20, in the
+  compliance.caps.approval.purchase_order_approve, after one warm-up approval; p50 and p95 of the 20, in the
   round (of --repeat, default 3) with the lowest p95, as the machine may be busy;
-- utilisation: compliance.selectors.caps_with_utilisation() for every cap, against a hand-written
+- utilisation: compliance.rules.selectors.caps_with_utilisation() for every cap, against a hand-written
   `SELECT category_id, SUM(amount) ... GROUP BY category_id` over the same approved orders (the least
   work any design that sums orders at request time must do); best of 5 each;
 - the monthly report for December 2026 (write_monthly_report), once, in-process.
@@ -61,7 +61,7 @@ FROM transactions_purchaseorder o
 WHERE o.number >= %(first)s AND o.number < %(last)s AND substring(o.number FROM 7)::int %% 10 < 7
 """
 
-# The commitments of the new orders, cent-exact as compliance.selectors.annotate_allocation splits them:
+# The commitments of the new orders, cent-exact as compliance.rules.selectors.annotate_allocation splits them:
 # each period takes round(C x days through its end / N) - round(C x days before it / N).
 COMMITMENTS_SQL = """
 INSERT INTO compliance_ledgerentry (cap_id, entry_date, basis, kind, amount, purchase_order_id, recorded_at)
@@ -168,10 +168,10 @@ def settle() -> None:
 
 
 def check_entries_match_the_documents() -> None:
-    """The SQL above must post what the product would: compare with compliance.ledger.expected_entries."""
+    """The SQL above must post what the product would: compare with compliance.caps.ledger.expected_entries."""
     from django.db.models import Sum
 
-    from compliance.ledger import expected_entries
+    from compliance.caps.ledger import expected_entries
     from compliance.models import LedgerEntry
 
     posted = {
@@ -203,9 +203,9 @@ def best_of(times: int, work) -> float:
 def measure(reference: dict, size: int, *, report: bool, repeat: int) -> dict:
     from django.db import connection
 
+    from compliance.caps.approval import purchase_order_approve
     from compliance.reports.monthly import write_monthly_report
-    from compliance.selectors import caps_with_utilisation
-    from compliance.services import purchase_order_approve
+    from compliance.rules.selectors import caps_with_utilisation
 
     rounds = []
     for run in range(repeat):

@@ -81,14 +81,14 @@ def measure_baseline(database: str) -> dict:
     setup_child(database)
     from openpyxl import Workbook
 
-    from compliance.report_selectors import (
+    from compliance.reports.monthly import month_bounds
+    from compliance.reports.selectors import (
         counted_quote_assessments,
         report_alerts,
         report_caps,
         report_order_rows,
         report_reading,
     )
-    from compliance.reports.monthly import month_bounds
     from compliance.reports.sheets import (
         ALERT_COLUMNS,
         ORDER_COLUMNS,

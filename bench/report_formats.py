@@ -8,7 +8,7 @@ In a throw-away database of its own (cct_formats_bench), filled as bench/monthly
 spread over a service period), it times, each in a fresh process, the monthly report for December 2026
 and the annual review pack for 2026, as a workbook and as a PDF, and prints the PDF's time divided by the
 workbook's: the weight a PDF carries when deciding whether a report is built in the request or by the
-worker (CCT_REPORT_PDF_WEIGHT, compliance.report_jobs).
+worker (CCT_REPORT_PDF_WEIGHT, compliance.jobs.report_jobs).
 """
 
 import argparse

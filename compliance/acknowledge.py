@@ -1,6 +1,6 @@
 """Senior management acknowledges a cap alert from the signed link in the alert's e-mail.
 
-The link names the alert with a signature (compliance.monitoring), so nobody can acknowledge an alert
+The link names the alert with a signature (compliance.evidence.monitoring), so nobody can acknowledge an alert
 by guessing a number; who acknowledges is the signed-in user (the link leads through the sign-in page).
 Following the link shows the alert; only pressing the button records the acknowledgement, so a mail
 scanner that opens links records nothing."""
@@ -14,8 +14,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .models import Alert, AlertAcknowledgement
-from .monitoring import alert_acknowledge, alert_from_token, may_acknowledge
+from compliance.evidence.monitoring import alert_acknowledge, alert_from_token, may_acknowledge
+from compliance.models import Alert, AlertAcknowledgement
 
 
 @require_http_methods(["GET", "POST"])

@@ -22,6 +22,11 @@ from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from compliance.caps.approval import purchase_order_approve
+from compliance.caps.documents import invoice_record
+from compliance.caps.setup import annual_cap_create
+from compliance.models import AlertThreshold, DistributionList, FinancialYear
+from compliance.rules.classification import financial_year_create
 from transactions.documents import simple_pdf
 from transactions.models import (
     ConnectedPerson,
@@ -32,10 +37,6 @@ from transactions.models import (
     TransactionCategory,
 )
 from transactions.services import purchase_order_create, quote_create
-
-from .classification import financial_year_create
-from .models import AlertThreshold, DistributionList, FinancialYear
-from .services import annual_cap_create, invoice_record, purchase_order_approve
 
 D = datetime.date.fromisoformat
 

@@ -8,13 +8,13 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from . import checks, outbox
-from .outbox import send_outbox_item as send_outbox_item  # registered as compliance.tasks.send_outbox_item
+from compliance.delivery import outbox
+from compliance.jobs import mailings, reconciliation, runs, sweeps
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def send_pending() -> dict[str, int]:
-    with checks.job_run("send-pending") as run:
+    with runs.job_run("send-pending") as run:
         outcome = outbox.send_due()
         run.summary = ", ".join(f"{count} {what}" for what, count in outcome.items())
     return outcome
@@ -22,56 +22,56 @@ def send_pending() -> dict[str, int]:
 
 @shared_task(acks_late=True, ignore_result=True)
 def sweep_thresholds() -> int:
-    with checks.job_run("threshold-sweep") as run:
-        recorded = checks.record_missing_alerts()
+    with runs.job_run("threshold-sweep") as run:
+        recorded = sweeps.record_missing_alerts()
         run.summary = f"{recorded} alerts recorded"
     return recorded
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def sweep_quote_rule() -> dict[str, int]:
-    with checks.job_run("quote-rule-sweep") as run:
-        counts = checks.sweep_quote_rule()
+    with runs.job_run("quote-rule-sweep") as run:
+        counts = sweeps.sweep_quote_rule()
         run.summary = f"{counts['open']} open findings ({counts['opened']} new, {counts['cleared']} cleared)"
     return counts
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def mail_quote_rule_report() -> int:
-    with checks.job_run("quote-rule-report") as run:
-        mailing, created = checks.quote_rule_mailing()
+    with runs.job_run("quote-rule-report") as run:
+        mailing, created = mailings.quote_rule_mailing()
         run.summary = f"{mailing} {'queued' if created else 'already recorded'}"
     return mailing.pk
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def forecast_headroom() -> int:
-    with checks.job_run("headroom-forecast") as run:
-        warnings = checks.forecast_headroom()
+    with runs.job_run("headroom-forecast") as run:
+        warnings = sweeps.forecast_headroom()
         run.summary = f"{len(warnings)} insufficient-headroom warnings recorded"
     return len(warnings)
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def watch_terms() -> int:
-    with checks.job_run("term-watch") as run:
-        warnings = checks.watch_terms()
+    with runs.job_run("term-watch") as run:
+        warnings = sweeps.watch_terms()
         run.summary = f"{len(warnings)} term warnings recorded"
     return len(warnings)
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def mail_monthly_report() -> int:
-    with checks.job_run("monthly-report") as run:
-        mailing, created = checks.monthly_mailing(month=checks.previous_month(timezone.localdate()))
+    with runs.job_run("monthly-report") as run:
+        mailing, created = mailings.monthly_mailing(month=mailings.previous_month(timezone.localdate()))
         run.summary = f"{mailing} {'queued' if created else 'already recorded'}"
     return mailing.pk
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def reconcile_caps() -> int:
-    with checks.job_run("reconciliation") as run:
-        differences, _ = checks.reconcile_caps()
+    with runs.job_run("reconciliation") as run:
+        differences, _ = reconciliation.reconcile_caps()
         run.summary = f"{len(differences)} caps differ" if differences else "every cap reconciles"
     return len(differences)
 
@@ -79,7 +79,7 @@ def reconcile_caps() -> int:
 # A million rows take minutes: more than the default limit of a task.
 @shared_task(acks_late=True, ignore_result=True, time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)
 def run_import(import_id: int) -> str:
-    from .imports.engine import import_run
+    from compliance.imports.engine import import_run
 
     imp = import_run(import_id)
     return "already claimed" if imp is None else imp.status
@@ -87,9 +87,9 @@ def run_import(import_id: int) -> str:
 
 @shared_task(acks_late=True, ignore_result=True, time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)
 def sweep_imports() -> int:
-    from .imports.services import imports_run_queued
+    from compliance.imports.services import imports_run_queued
 
-    with checks.job_run("imports-sweep") as run:
+    with runs.job_run("imports-sweep") as run:
         ran = imports_run_queued()
         run.summary = f"{ran} queued imports run"
     return ran
@@ -99,16 +99,16 @@ def sweep_imports() -> int:
 # for nothing (the job is claimed once). A job whose worker dies is failed by the sweep, to be asked again.
 @shared_task(ignore_result=True, time_limit=settings.CCT_REPORT_JOB_TIME_LIMIT, soft_time_limit=None)
 def build_report(pk: int) -> str:
-    from .report_jobs import report_job_build
+    from compliance.jobs.report_jobs import report_job_build
 
     return report_job_build(pk)
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def sweep_report_jobs() -> dict[str, int]:
-    from .report_jobs import sweep_report_jobs as sweep
+    from compliance.jobs.report_jobs import sweep_report_jobs as sweep
 
-    with checks.job_run("report-jobs") as run:
+    with runs.job_run("report-jobs") as run:
         outcome = sweep()
         run.summary = f"{outcome['requeued']} queued again, {outcome['failed']} failed"
     return outcome
@@ -116,17 +116,17 @@ def sweep_report_jobs() -> dict[str, int]:
 
 @shared_task(acks_late=True, ignore_result=True)
 def build_evidence_binder(pk: int) -> str:
-    from .binders import evidence_binder_build
+    from compliance.evidence.binders import evidence_binder_build
 
     return evidence_binder_build(binder_id=pk)
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def monitoring_reminders() -> str:
-    from .binders import stale_binders_build
-    from .monitoring import auditor_letter_reminders, signoff_reminder
+    from compliance.evidence.binders import stale_binders_build
+    from compliance.evidence.monitoring import auditor_letter_reminders, signoff_reminder
 
-    with checks.job_run("monitoring-reminders") as run:
+    with runs.job_run("monitoring-reminders") as run:
         _mailing, signoff = signoff_reminder()
         letters = auditor_letter_reminders()
         binders = stale_binders_build()
@@ -135,3 +135,9 @@ def monitoring_reminders() -> str:
             f"{binders} stale evidence binders built"
         )
     return run.summary
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_outbox_item(kind: str, pk: int) -> str:
+    """Send one outbox row (queued by name by compliance.common.queue.enqueue after the commit that recorded it)."""
+    return outbox.send(kind, pk)

@@ -4,9 +4,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
+from compliance.models import QuoteRuleException
 from transactions.documents import private_attachment, signed_in_or_token
-
-from .models import QuoteRuleException
 
 
 @require_GET

@@ -4,7 +4,7 @@ import os
 
 from celery import Celery
 
-from compliance.schedule import beat_schedule
+from compliance.jobs.schedule import beat_schedule
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.development")
 

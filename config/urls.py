@@ -8,15 +8,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
+from accounts.access import two_factor
 from accounts.language import set_language
-from compliance import api as policy
-from compliance import breaches_api
-from compliance import lifecycle_api as lifecycle
-from compliance import monitoring_api as monitoring
-from compliance.access import two_factor
 from compliance.acknowledge import acknowledge_alert
-from compliance.imports import api as imports
-from compliance.reports import api as reports
+from compliance.api import breaches as breaches_api
+from compliance.api import caps as policy
+from compliance.api import imports, lifecycle, monitoring, reports
 from compliance.views import exception_evidence
 from config.health import healthz
 from transactions import api as facts

@@ -110,7 +110,7 @@ class RateFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         # Through the service, as the API and the admin do: documents converted at it are revalued.
-        from compliance.services import exchange_rate_save
+        from compliance.caps.documents import exchange_rate_save
 
         return exchange_rate_save(rate=model_class(*args, **kwargs), user=None)
 
@@ -130,7 +130,7 @@ class OrderFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         # An order written as approved (the gates tested elsewhere) posts its commitment like an approval.
-        from compliance.ledger import order_commitment_post
+        from compliance.caps.ledger import order_commitment_post
 
         order = super()._create(model_class, *args, **kwargs)
         if order.status == PurchaseOrder.Status.APPROVED:
@@ -165,7 +165,7 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         # Through the service, so that the invoice is posted to the cap ledger like any recorded invoice.
-        from compliance.services import invoice_save
+        from compliance.caps.documents import invoice_save
 
         invoice = model_class(*args, **kwargs)
         return invoice_save(invoice=invoice, user=invoice.created_by or invoice.purchase_order.created_by)
@@ -227,7 +227,7 @@ class Ledger:
         return order
 
     def approved(self, amount="100000.00", *, approver, **fields):
-        from compliance.services import purchase_order_approve
+        from compliance.caps.approval import purchase_order_approve
 
         order = self.order(amount, quotes=(str(Decimal(amount) + 1), str(Decimal(amount) + 2)), **fields)
         grant_approval(approver)
@@ -294,9 +294,9 @@ def post_to_ledger(*, orders=(), invoices=()) -> None:
     ledger in one posting, as their approval and recording would have: for query-count tests."""
     from django.db import transaction
 
-    from compliance.ledger import commitment_entries, ledger_post
+    from compliance.caps.ledger import commitment_entries, ledger_post
     from compliance.models import LedgerEntry
-    from compliance.selectors import order_allocation
+    from compliance.rules.selectors import order_allocation
 
     caps: dict[int, list[AnnualCap]] = {}
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from compliance.services import alerts_record
+from compliance.alerts.recording import alerts_record
 from tests.factories import D, FinancialYearFactory, InvoiceFactory, UserFactory
 from transactions.documents import simple_pdf
 

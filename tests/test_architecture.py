@@ -131,8 +131,79 @@ def test_the_import_graph_finds_a_circle_when_there_is_one():
 
 def test_no_module_of_the_project_imports_itself_through_others():
     graph = project_import_graph()
-    assert "compliance.outbox" in graph["compliance.ledger"]  # the graph sees the project's imports
+    assert "compliance.alerts.recording" in graph["compliance.caps.ledger"]  # the graph sees the project's imports
     assert import_circles(graph) == []
+
+
+# --- One direction between the rooms of compliance/ ---------------------------------------------------------
+
+# The sub-packages of compliance/, lowest first: a module may import its own room and the rooms below it,
+# never one above. The doors (admin pages, API, tasks, commands, views, template tags, the demo) stand on
+# top; nothing but a door imports a door. See the README's layout section.
+ROOMS = (
+    "common",  # days, business days, queueing by task name: leaves
+    "models",
+    "rules",  # figures and rules that move nothing: allocation, utilisation, terms, classification, quote rule
+    "alerts",  # recording alerts and breaches, who receives them
+    "caps",  # what moves the cap ledger: the gates, invoices, credit notes, rates, caps and categories
+    "lifecycle",  # cap revisions and renewals
+    "imports",  # imports from the ERP and the completeness check
+    "delivery",  # links, messages, the outbox
+    "reports",  # what the reports read, and each report as workbook and PDF
+    "evidence",  # monthly sign-offs, acknowledgements, the auditors' timetable, evidence binders
+    "jobs",  # periodic sweeps, mailings, reconciliation, report jobs
+)
+DOORS = ("admin", "site", "api", "tasks", "management", "templatetags", "views", "acknowledge", "demo", "apps")
+
+
+def room(module: str) -> int | None:
+    """The rank of a module of compliance/ (doors above every room), None outside compliance."""
+    parts = module.split(".")
+    if parts[0] != "compliance":
+        return None
+    if len(parts) == 1 or parts[1] == "migrations":
+        return len(ROOMS) + 1
+    if parts[1] in DOORS:
+        return len(ROOMS)
+    return ROOMS.index(parts[1])
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    return sorted(
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        if room(module) is not None
+        for target in targets
+        if room(target) is not None and room(target) > room(module) and room(module) <= len(ROOMS)
+    )
+
+
+def test_every_module_of_compliance_is_in_a_room_or_a_door():
+    graph = project_import_graph()
+    stray = [
+        name
+        for name in graph
+        if name.startswith("compliance.") and name.split(".")[1] not in (*ROOMS, *DOORS, "migrations")
+    ]
+    assert stray == []
+
+
+def test_the_direction_check_finds_an_upward_import():
+    graph = {"compliance.rules.terms": {"compliance.caps.ledger"}, "compliance.caps.ledger": {"compliance.rules.terms"}}
+    assert upward_imports(graph) == ["compliance.rules.terms -> compliance.caps.ledger"]
+    assert upward_imports({"compliance.jobs.sweeps": {"compliance.admin.orders"}}) == [
+        "compliance.jobs.sweeps -> compliance.admin.orders"
+    ]
+
+
+def test_no_room_of_compliance_imports_a_room_above_it_or_a_door():
+    assert upward_imports(project_import_graph()) == []
+
+
+def test_the_policy_app_holds_no_sign_in_code():
+    graph = project_import_graph()
+    assert "accounts.access" in graph and "compliance.access" not in graph
+    assert not any(name.startswith("accounts") for target in graph["compliance.rules.selectors"] for name in [target])
 
 
 # --- Each module imports first, in a fresh interpreter ----------------------------------------------------

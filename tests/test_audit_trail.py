@@ -3,7 +3,7 @@ readable by auditors in the admin and not editable or deletable through the prod
 
 import pytest
 
-from compliance.services import purchase_order_approve, purchase_order_cancel
+from compliance.caps.approval import purchase_order_approve, purchase_order_cancel
 from tests.factories import QuoteFactory
 from transactions.models import PurchaseOrder
 from transactions.services import purchase_order_create, purchase_order_update

@@ -72,7 +72,7 @@ def test_running_it_twice_changes_nothing(db):
 def test_the_demo_carries_an_illustrative_sales_agreement_in_both_directions(db):
     """Not from the filings, and labelled so: caps, approved sales with independent customers' references,
     sales invoices, and a draft priced below a reference that approval would refuse."""
-    from compliance.services import purchase_order_approve
+    from compliance.caps.approval import purchase_order_approve
     from transactions.errors import Refusal
     from transactions.models import SalesInvoice, SalesOrder
 

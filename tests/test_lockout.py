@@ -5,7 +5,7 @@ as far as the trusted proxies vouch for it."""
 import pytest
 from django.test import RequestFactory
 
-from compliance.lockout import client_address
+from accounts.lockout import client_address
 
 PASSWORD = "a-long-password-for-tests"
 PROXY = "127.0.0.1"  # nginx on the same host: every request reaches gunicorn from here

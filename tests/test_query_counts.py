@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from compliance.alerts.recording import alerts_record
+from compliance.caps.approval import purchase_order_approve
 from compliance.models import AlertRecipient, DistributionList
-from compliance.services import alerts_record, purchase_order_approve
 from tests.conftest import client_for
 from tests.factories import (
     CapFactory,

@@ -8,15 +8,8 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from compliance.models import (
-    Alert,
-    AlertRecipient,
-    AlertThreshold,
-    DistributionList,
-    HeadroomWarning,
-    QuoteRuleFinding,
-)
-from compliance.services import purchase_order_approve
+from compliance.caps.approval import purchase_order_approve
+from compliance.models import Alert, AlertRecipient, AlertThreshold, DistributionList, HeadroomWarning, QuoteRuleFinding
 from tests.conftest import client_for
 from tests.factories import CategoryFactory, D, FinancialYearFactory, RateFactory, UserFactory, grant_approval
 from transactions.models import CategoryRenewal

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from compliance.access import LOGIN_AT
+from accounts.access import LOGIN_AT
 from tests.processes import RedisServer, broker
 
 PASSWORD = "a-long-password-for-tests"

@@ -16,7 +16,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 
-from compliance import outbox
+from compliance.delivery import outbox
 from compliance.models import Alert, AlertRecipient
 from tests.processes import RedisServer, broker
 

@@ -1,6 +1,6 @@
 """Admin for the reference facts: connected persons, counterparties, agreements, exchange rates.
 
-Purchase orders, their quotes and invoices, categories and caps are in compliance.admin, because
+Purchase orders, their quotes and invoices, categories and caps are in compliance.admin.orders, because
 saving them runs compliance rules. Every page keeps a change history (who, when, what), readable
 by every role and revertible by nobody.
 """
@@ -180,5 +180,5 @@ class QuoteAdmin(ReadOnlyAdmin, AuditedAdmin):
     date_hierarchy = "quoted_on"
 
     def get_queryset(self, request):
-        # A sale's price references are listed under price references (compliance.sales_admin).
+        # A sale's price references are listed under price references (compliance.admin.sales).
         return super().get_queryset(request).filter(purchase_order__category__direction="purchase")

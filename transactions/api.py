@@ -2,7 +2,7 @@
 
 Plain reference data is declarative CRUD that runs the model's own validation. Purchase orders
 and quotes are written through transactions.services; approval, cancellation, invoices, caps and
-categories are compliance acts and live in compliance.api.
+categories are compliance acts and live in compliance.api.caps.
 """
 
 from copy import copy
@@ -273,7 +273,7 @@ class ExchangeRateViewSet(RecordedByMixin, viewsets.ModelViewSet):
 
 
 class PurchaseOrderViewSet(NoDeleteMixin, viewsets.ModelViewSet):
-    """Orders are entered and edited as drafts; compliance.api adds approve and cancel."""
+    """Orders are entered and edited as drafts; compliance.api.caps adds approve and cancel."""
 
     queryset = selectors.purchase_order_list().filter(category__direction=PURCHASE)
     serializer_class = PurchaseOrderSerializer
@@ -309,7 +309,7 @@ class QuoteViewSet(viewsets.ModelViewSet):
 
 
 class SalesOrderViewSet(PurchaseOrderViewSet):
-    """Sales to the connected person, entered and edited as drafts; compliance.api adds approve and cancel."""
+    """Sales to the connected person, entered and edited as drafts; compliance.api.caps adds approve and cancel."""
 
     queryset = selectors.purchase_order_list(SalesOrder)
     serializer_class = SalesOrderSerializer

@@ -12,7 +12,7 @@ Domain words
   the latest that has begun by then (the first term before any has). A term longer than three years
   carries the independent financial adviser's explanation (`term_explanation`).
 - A renewal is *pending* until the re-compliance steps its classification requires are recorded
-  (compliance.renewals): board approval, announcement, circular, independent financial adviser's
+  (compliance.lifecycle.renewals): board approval, announcement, circular, independent financial adviser's
   letter, independent shareholders' approval; then *effective*. An agreement records its board
   minutes, the directors who abstained and its announcement; an independent supplier how its
   independence was established (declaration or search) and when.
@@ -39,7 +39,7 @@ transactions.services):
 - nothing financial is deleted by cascade: every foreign key is PROTECT.
 Rules spanning rows (an order's counterparty belongs to its agreement's connected person, only
 drafts are edited) live in transactions.services; the approval gates in compliance.services; terms
-that do not overlap and the three-year rule in compliance.terms.
+that do not overlap and the three-year rule in compliance.rules.terms.
 """
 
 from django.conf import settings
@@ -282,7 +282,7 @@ class CategoryRenewal(models.Model):
         help_text=_("e.g. the renewal agreement or the announcement of the new caps."),
     )
     # Re-compliance (Rule 14A.54): the steps the classification requires, recorded as they happen; the
-    # renewed term governs no order until every required one is recorded (compliance.renewals).
+    # renewed term governs no order until every required one is recorded (compliance.lifecycle.renewals).
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING, editable=False
     )

@@ -25,7 +25,7 @@ from transactions.api import direction_message
 from transactions.currencies import CURRENCIES
 from transactions.models import SALE, Invoice, PurchaseOrder
 
-from ..ledger import cap_figures_changed, totals_lock
+from ..caps.ledger import cap_figures_changed, totals_lock
 from ..models import Import
 from .kinds import KINDS, Kind
 from .outcome import MAX_ERRORS, Outcome, Progress

@@ -235,13 +235,13 @@ def _record_quote(*, user, **values) -> Quote:
 
 
 def _record_invoice(*, user, **values) -> Invoice:
-    from compliance.services import invoice_record
+    from compliance.caps.documents import invoice_record
 
     return invoice_record(user=user, **values)
 
 
 def _record_credit_note(*, user, **values) -> CreditNote:
-    from compliance.services import credit_note_record
+    from compliance.caps.documents import credit_note_record
 
     return credit_note_record(user=user, **values)
 

@@ -1,7 +1,7 @@
 """No two cap periods of one category overlap, enforced by PostgreSQL itself.
 
 An exclusion constraint over daterange(period_start, period_end, '[]') per category. Other databases
-(SQLite for local use) rely on compliance.services.annual_cap_check, which runs everywhere.
+(SQLite for local use) rely on compliance.caps.setup.annual_cap_check, which runs everywhere.
 """
 
 from django.db import migrations

@@ -1,6 +1,6 @@
 """The cap ledger refuses UPDATE and DELETE on PostgreSQL (corrections are new entries); every role
 reads the ledger, the totals and credit notes, finance records credit notes; and the ledger is built
-from the documents already recorded (compliance.ledger.ledger_build), listing the caps whose figures
+from the documents already recorded (compliance.caps.ledger.ledger_build), listing the caps whose figures
 the ledger's rules change: invoices of draft or cancelled orders now count."""
 
 from django.db import migrations
@@ -87,7 +87,7 @@ def build(apps, schema_editor):
     if not AnnualCap.objects.exists():
         return  # a new installation: nothing recorded yet
     # The documents are read through the application's models as they stand at this migration.
-    from compliance.ledger import ledger_build
+    from compliance.caps.ledger import ledger_build
 
     changed = ledger_build()
     if changed:

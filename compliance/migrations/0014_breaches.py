@@ -1,4 +1,4 @@
-"""Breaches of caps as records (compliance.breaches): the table, a flag on distribution lists for who
+"""Breaches of caps as records (compliance.alerts.breaches): the table, a flag on distribution lists for who
 receives them (set on the "Company secretary" and "Compliance" lists where they exist), every role reads
 breaches, compliance records their steps; and a breach opened for every cap already above its amount."""
 

@@ -14,7 +14,7 @@ last day. Sheets:
   needs with their dates, its status, and whether it is a breach (proposed or completed when the cap was
   already exceeded);
 - Breaches: every breach of a cap detected in the year or still open, with its announcement and
-  re-compliance (compliance.breaches);
+  re-compliance (compliance.alerts.breaches);
 - Classification: each connected person (across its agreements) and each category with a cap of the year,
   classified under Rule 14A.76 as at the year end: the percentage ratios, the tier and its obligations,
   and whether the result is provisional for want of an input, and which;
@@ -45,11 +45,14 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import BinaryIO
 
-from compliance.breaches import report_breaches
-from compliance.classification import describe_all_missing
+from compliance.alerts.breaches import report_breaches
 from compliance.imports.completeness import completeness_checks
 from compliance.models import Alert, AnnualCap, Breach, CapRevision, CompletenessCheck, QuoteRuleException
-from compliance.report_selectors import (
+from compliance.reports.breaches import BREACH_STATUS, breaches_sheet
+from compliance.reports.lifecycle import TIER, classification_sheet, quote_rule_exceptions_sheet, ratio, revisions_sheet
+from compliance.reports.monitoring import monitoring_facts, monitoring_sheet
+from compliance.reports.pdf import PdfReport, new_report
+from compliance.reports.selectors import (
     BoardRecord,
     ClassificationRow,
     ExceptionRow,
@@ -68,14 +71,7 @@ from compliance.report_selectors import (
     report_quote_rule_exceptions,
     report_reading,
 )
-from compliance.selectors import QuoteRuleResult
-from transactions.models import PurchaseOrder
-
-from .breaches import BREACH_STATUS, breaches_sheet
-from .lifecycle import TIER, classification_sheet, quote_rule_exceptions_sheet, ratio, revisions_sheet
-from .monitoring import monitoring_facts, monitoring_sheet
-from .pdf import PdfReport, new_report
-from .sheets import (
+from compliance.reports.sheets import (
     QuoteTally,
     alerts_sheet,
     cap_label,
@@ -88,7 +84,10 @@ from .sheets import (
     quotes_sheet,
     summary_sheet,
 )
-from .workbook import Column, FreeSheet, Kind, Progress, ReportWorkbook, TableSheet, yes_no
+from compliance.reports.workbook import Column, FreeSheet, Kind, Progress, ReportWorkbook, TableSheet, yes_no
+from compliance.rules.classification import describe_all_missing
+from compliance.rules.selectors import QuoteRuleResult
+from transactions.models import PurchaseOrder
 
 T, M, P, N, DAY = Kind.TEXT, Kind.MONEY, Kind.PERCENT, Kind.INTEGER, Kind.DATE
 

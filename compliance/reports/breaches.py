@@ -1,13 +1,12 @@
 """The Breaches sheet of the directors' report and the annual review pack: every breach of a cap detected
 in the period, and every one detected before its end that was still open at its end or is open now, with
-its steps. Written from selector output (compliance.breaches.report_breaches); runs no query."""
+its steps. Written from selector output (compliance.alerts.breaches.report_breaches); runs no query."""
 
 from collections.abc import Iterable
 
 from compliance.models import Breach
-
-from .sheets import cap_label
-from .workbook import Column, Kind, ReportWorkbook, TableSheet
+from compliance.reports.sheets import cap_label
+from compliance.reports.workbook import Column, Kind, ReportWorkbook, TableSheet
 
 T, M, D = Kind.TEXT, Kind.MONEY, Kind.DATE
 

@@ -20,9 +20,12 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import BinaryIO
 
-from compliance.breaches import report_breaches
+from compliance.alerts.breaches import report_breaches
 from compliance.models import Alert, AnnualCap, Breach, CapRevision, QuoteRuleException
-from compliance.report_selectors import (
+from compliance.reports.breaches import breaches_sheet
+from compliance.reports.lifecycle import quote_rule_exceptions_sheet, revisions_sheet
+from compliance.reports.pdf import PdfReport, new_report
+from compliance.reports.selectors import (
     ExceptionRow,
     OrderRow,
     connected_person_totals,
@@ -35,13 +38,7 @@ from compliance.report_selectors import (
     report_quote_rule_exceptions,
     report_reading,
 )
-from compliance.selectors import QuoteRuleResult
-from transactions.models import PurchaseOrder
-
-from .breaches import breaches_sheet
-from .lifecycle import quote_rule_exceptions_sheet, revisions_sheet
-from .pdf import PdfReport, new_report
-from .sheets import (
+from compliance.reports.sheets import (
     DIRECTION,
     alerts_sheet,
     exception_rows,
@@ -52,7 +49,9 @@ from .sheets import (
     quotes_sheet,
     summary_sheet,
 )
-from .workbook import Column, Kind, Progress, ReportWorkbook, fraction
+from compliance.reports.workbook import Column, Kind, Progress, ReportWorkbook, fraction
+from compliance.rules.selectors import QuoteRuleResult
+from transactions.models import PurchaseOrder
 
 T, M, P, N = Kind.TEXT, Kind.MONEY, Kind.PERCENT, Kind.INTEGER
 

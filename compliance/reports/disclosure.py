@@ -19,10 +19,9 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 
 from compliance.models import AnnualCap
-from compliance.report_selectors import report_caps, report_reading
+from compliance.reports.annual_review import year_bounds
+from compliance.reports.selectors import report_caps, report_reading
 from transactions.models import FrameworkAgreement, TransactionCategory
-
-from .annual_review import year_bounds
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 EAST_ASIAN_FONT = "PMingLiU"

@@ -26,10 +26,9 @@ from typing import BinaryIO
 from django.db.models import Prefetch, Q
 
 from compliance.models import AccessUndertaking, AnnualCap, IssuedReport, QuoteRuleException
+from compliance.reports.annual_review import year_bounds
+from compliance.reports.workbook import Column, Kind, ReportWorkbook
 from transactions.models import Counterparty, FrameworkAgreement, Invoice, PurchaseOrder, Quote
-
-from .annual_review import year_bounds
-from .workbook import Column, Kind, ReportWorkbook
 
 T, M, DAY = Kind.TEXT, Kind.MONEY, Kind.DATE
 INDEX_COLUMNS = [

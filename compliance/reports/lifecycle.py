@@ -1,19 +1,18 @@
 """The sheets of the cap lifecycle, for the directors' report and the annual review pack: every quote-rule
 exception, every revision of a cap, and the classification of each category and connected person.
 
-Each function writes one table from selector output (compliance.report_selectors) and runs no query.
+Each function writes one table from selector output (compliance.reports.selectors) and runs no query.
 """
 
 from collections.abc import Iterable
 from decimal import Decimal
 
-from compliance import revisions
-from compliance.classification import ASSETS, CONSIDERATION, PROFITS, REVENUE, describe_all_missing, percent_text
+from compliance.lifecycle import revisions
 from compliance.models import CapRevision, QuoteRuleException, Tier
-from compliance.report_selectors import ClassificationRow
-
-from .sheets import STATUS, cap_label
-from .workbook import Column, Kind, ReportWorkbook, TableSheet, fraction, yes_no
+from compliance.reports.selectors import ClassificationRow
+from compliance.reports.sheets import STATUS, cap_label
+from compliance.reports.workbook import Column, Kind, ReportWorkbook, TableSheet, fraction, yes_no
+from compliance.rules.classification import ASSETS, CONSIDERATION, PROFITS, REVENUE, describe_all_missing, percent_text
 
 T, M, P, D, DT = Kind.TEXT, Kind.MONEY, Kind.PERCENT, Kind.DATE, Kind.DATETIME
 

@@ -8,8 +8,7 @@ import datetime
 from django.utils import timezone
 
 from compliance.models import AccessUndertaking, Alert, AuditorTimetable, BoardSubmission, MonthlySignoff
-
-from .workbook import Column, FreeSheet, Kind, ReportWorkbook
+from compliance.reports.workbook import Column, FreeSheet, Kind, ReportWorkbook
 
 T = Kind.TEXT
 WIDTHS = [22, 30, 22, 50]

@@ -20,7 +20,8 @@ from typing import BinaryIO
 from django.conf import settings
 
 from compliance.models import Alert, AnnualCap
-from compliance.report_selectors import (
+from compliance.reports.pdf import PdfReport, new_report
+from compliance.reports.selectors import (
     OrderRow,
     counted_quote_assessments,
     report_alerts,
@@ -28,12 +29,10 @@ from compliance.report_selectors import (
     report_order_rows,
     report_reading,
 )
-from compliance.selectors import QuoteRuleResult
+from compliance.reports.sheets import alerts_sheet, order_rows, orders_sheet, quote_rows, quotes_sheet, summary_sheet
+from compliance.reports.workbook import Progress, ReportWorkbook
+from compliance.rules.selectors import QuoteRuleResult
 from transactions.models import PurchaseOrder
-
-from .pdf import PdfReport, new_report
-from .sheets import alerts_sheet, order_rows, orders_sheet, quote_rows, quotes_sheet, summary_sheet
-from .workbook import Progress, ReportWorkbook
 
 
 def month_bounds(month: datetime.date) -> tuple[datetime.date, datetime.date]:
@@ -75,7 +74,7 @@ def build_monthly_report(
     alerts: list[Alert],
     report: ReportWorkbook | PdfReport | None = None,
 ) -> ReportWorkbook | PdfReport:
-    """The workbook (or the PDF given as `report`), from selector output (compliance.report_selectors);
+    """The workbook (or the PDF given as `report`), from selector output (compliance.reports.selectors);
     runs no query of its own."""
     first, last = month_bounds(month)
     name = f"{first:%B %Y} · {first.year}年{first.month}月"

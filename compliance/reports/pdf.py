@@ -46,7 +46,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from .workbook import PROGRESS_EVERY, Column, Kind, Progress, ReportWorkbook, local_naive
+from compliance.reports.workbook import PROGRESS_EVERY, Column, Kind, Progress, ReportWorkbook, local_naive
 
 PDF_CONTENT_TYPE = "application/pdf"
 

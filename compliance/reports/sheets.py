@@ -1,6 +1,6 @@
 """The sheets the reports share: caps (Summary), orders, quotes, alerts and exceptions.
 
-Each function writes one table from selector output (compliance.report_selectors) and runs no query.
+Each function writes one table from selector output (compliance.reports.selectors) and runs no query.
 """
 
 import datetime
@@ -9,9 +9,8 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from compliance.forecast import cap_forecast
 from compliance.models import Alert, AnnualCap
-from compliance.report_selectors import (
+from compliance.reports.selectors import (
     DOCUMENTED_EXCEPTION,
     ExceptionRow,
     OrderRow,
@@ -20,11 +19,11 @@ from compliance.report_selectors import (
     documented_exception_detail,
     quote_rule_exception,
 )
-from compliance.selectors import QuoteRuleResult
+from compliance.reports.workbook import Column, Kind, ReportWorkbook, TableSheet, fraction, yes_no
+from compliance.rules.forecast import cap_forecast
+from compliance.rules.selectors import QuoteRuleResult
 from transactions.models import PurchaseOrder
 from transactions.money import mul_div_round
-
-from .workbook import Column, Kind, ReportWorkbook, TableSheet, fraction, yes_no
 
 T, M, P, D, DT, N = Kind.TEXT, Kind.MONEY, Kind.PERCENT, Kind.DATE, Kind.DATETIME, Kind.INTEGER
 

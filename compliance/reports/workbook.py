@@ -200,7 +200,7 @@ def _filler(kind: Kind, style: _Style | None, guarded: _Style):
 
 
 class Progress(Protocol):
-    """Told how far a report has got (compliance.report_jobs shows it): rows written so far, and for a PDF
+    """Told how far a report has got (compliance.jobs.report_jobs shows it): rows written so far, and for a PDF
     the share of the layout done."""
 
     def rows(self, written: int) -> None: ...

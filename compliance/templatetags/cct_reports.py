@@ -3,7 +3,7 @@
 from django import template
 from django.utils import timezone
 
-from compliance.dashboard import default_report_periods
+from compliance.reports.dashboard import default_report_periods
 
 register = template.Library()
 

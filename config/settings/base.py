@@ -73,7 +73,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # A signed-in user's chosen language wins over the browser's (accounts.language).
     "accounts.language.UserLanguageMiddleware",
-    "compliance.access.AccessMiddleware",
+    "accounts.access.AccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records the logged-in user on every history row written during a request ...
@@ -109,17 +109,17 @@ AUTHENTICATION_BACKENDS = [
 ]
 # After AXES_FAILURE_LIMIT failed sign-ins for one user name from one client address, that combination
 # is locked out for CCT_LOCKOUT_MINUTES; failures of a user name from every address together lock the
-# name at the higher CCT_LOGIN_USERNAME_FAILURE_LIMIT (compliance.lockout). Counting per address alone
+# name at the higher CCT_LOGIN_USERNAME_FAILURE_LIMIT (accounts.lockout). Counting per address alone
 # would let anyone lock out everyone behind the same proxy; per name alone, lock out any user.
 AXES_FAILURE_LIMIT = env.int("CCT_LOGIN_FAILURE_LIMIT", default=5)
 CCT_LOGIN_USERNAME_FAILURE_LIMIT = env.int("CCT_LOGIN_USERNAME_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("CCT_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_HANDLER = "compliance.lockout.LockoutHandler"
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
 # The client's address: REMOTE_ADDR, or behind CCT_TRUSTED_PROXIES proxies (nginx in front of gunicorn
 # is 1) the address the outermost of them saw, from X-Forwarded-For.
 CCT_TRUSTED_PROXIES = env.int("CCT_TRUSTED_PROXIES", default=0)
-AXES_CLIENT_IP_CALLABLE = "compliance.lockout.client_address"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "compliance/locked_out.html"
 # Idle timeout: a session unused for this long ends (every request renews it) ...
@@ -127,7 +127,7 @@ SESSION_COOKIE_AGE = 60 * env.int("CCT_SESSION_IDLE_MINUTES", default=30)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
-# ... and none lasts longer than this, however busy (compliance.access.AccessMiddleware).
+# ... and none lasts longer than this, however busy (accounts.access.AccessMiddleware).
 CCT_SESSION_MAX_HOURS = env.int("CCT_SESSION_MAX_HOURS", default=12)
 # Compliance users must sign in with an authenticator app (TOTP) when this is on; others may.
 CCT_REQUIRE_TWO_FACTOR_FOR_COMPLIANCE = env.bool("CCT_REQUIRE_TWO_FACTOR_FOR_COMPLIANCE", default=False)
@@ -186,7 +186,7 @@ def _served_url(address: str) -> str:
 
 
 CCT_SITE_URL = env.str("CCT_SITE_URL", default=_served_url(CCT_ADDRESS))
-# E-mail delivery (compliance.outbox): how long a worker may hold a message it is sending before
+# E-mail delivery (compliance.delivery.outbox): how long a worker may hold a message it is sending before
 # another may take it over, and the backoff after a failed attempt (doubling up to the maximum).
 CCT_SEND_LEASE_SECONDS = env.int("CCT_SEND_LEASE_SECONDS", default=300)
 CCT_SEND_BACKOFF_SECONDS = env.int("CCT_SEND_BACKOFF_SECONDS", default=60)
@@ -199,7 +199,7 @@ CCT_FORECAST_MIN_DAYS = env.int("CCT_FORECAST_MIN_DAYS", default=14)
 CCT_EVIDENCE_INLINE_MAX_FILES = env.int("CCT_EVIDENCE_INLINE_MAX_FILES", default=200)
 CCT_TERM_WARNING_DAYS = env.int("CCT_TERM_WARNING_DAYS", default=90)
 # Reports reading more orders than this (a PDF weighing CCT_REPORT_PDF_WEIGHT times a workbook) are built
-# by the worker as a ReportJob rather than in the request (compliance.report_jobs): about 2 s of work.
+# by the worker as a ReportJob rather than in the request (compliance.jobs.report_jobs): about 2 s of work.
 CCT_REPORT_SYNC_ORDERS = env.int("CCT_REPORT_SYNC_ORDERS", default=2000)
 CCT_REPORT_PDF_WEIGHT = env.int("CCT_REPORT_PDF_WEIGHT", default=6)
 # A report job may take longer than the other tasks (a year of 100,000-order months as a PDF); it is
@@ -324,7 +324,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="cct-tracker@localhos
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 if EMAIL_HOST:
     # Django's SMTP backend, keeping the recipients the server refused (per-recipient delivery).
-    EMAIL_BACKEND = "compliance.mail.EmailBackend"
+    EMAIL_BACKEND = "compliance.delivery.mail.EmailBackend"
 else:
     # No mail server configured: every message is written to a file under var/mail, never lost.
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"

@@ -264,7 +264,7 @@ def test_chinese_names_are_shown_as_entered(client, ledger, auditor_user):
 def test_a_pending_alert_shows_its_last_error_and_compliance_can_send_it_now(client, ledger, compliance_user):
     from django.core import mail
 
-    from compliance import outbox
+    from compliance.delivery import outbox
     from compliance.models import Alert, AlertRecipient
 
     ledger.approved("1700000.00", approver=UserFactory(username="approver"))
@@ -417,7 +417,7 @@ def test_the_draft_page_says_each_gate_approval_would_refuse_in_the_approvals_ow
     assert "dearer than the lowest counted quote by CNY 50,000.00" in page and "CNY -50,000.00" not in page
     assert "Approval would pass every gate" in before_approval(client, fine)
     # The same code as the gate: approval refuses with the very sentence the page showed.
-    from compliance.services import purchase_order_approve
+    from compliance.caps.approval import purchase_order_approve
     from transactions.errors import Refusal
 
     for order, page_text in ((too_big, big), (in_dollars, dollars)):

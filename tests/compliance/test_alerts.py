@@ -4,8 +4,10 @@ from decimal import Decimal
 
 import pytest
 
+from compliance.alerts.recording import alerts_record
+from compliance.caps.approval import purchase_order_approve
+from compliance.caps.documents import invoice_record
 from compliance.models import Alert, AlertThreshold
-from compliance.services import alerts_record, invoice_record, purchase_order_approve
 from tests.factories import D
 
 

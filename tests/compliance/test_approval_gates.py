@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
+from compliance.caps.approval import purchase_order_approve, purchase_order_cancel
 from compliance.models import Alert, AnnualCap
-from compliance.services import purchase_order_approve, purchase_order_cancel
 from tests.factories import CapFactory, D, InvoiceFactory, QuoteFactory, RateFactory, UserFactory
 from transactions.errors import Refusal
 from transactions.models import PurchaseOrder, Quote

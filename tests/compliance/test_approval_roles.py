@@ -5,8 +5,8 @@ the role, so a door that forgets to cannot let anyone else through."""
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from compliance.caps.approval import purchase_order_approve, purchase_order_cancel
 from compliance.models import LedgerEntry
-from compliance.services import purchase_order_approve, purchase_order_cancel
 from tests.conftest import client_for
 
 OTHER_ROLES = ["finance", "management", "auditor"]  # and no role: test_roles

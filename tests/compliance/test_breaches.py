@@ -11,11 +11,12 @@ from io import BytesIO
 import pytest
 from django.db import transaction
 
-from compliance import checks, outbox
+from compliance.caps.documents import invoice_record
+from compliance.delivery import outbox
+from compliance.jobs import sweeps
 from compliance.models import Breach, DistributionList
 from compliance.reports.annual_review import write_annual_review
 from compliance.reports.directors import write_directors_report
-from compliance.services import invoice_record
 from tests.compliance.workbooks import load, money, rows
 from tests.conftest import client_for
 from tests.factories import D, InvoiceFactory, RateFactory, UserFactory
@@ -139,7 +140,7 @@ def test_a_second_invoice_over_the_cap_opens_no_second_breach(ledger, near_cap, 
 
     breach = Breach.objects.get()
     assert breach.amount_over == Decimal("50000.00")  # as at its detection
-    assert checks.record_missing_alerts(on=D("2026-06-30")) == 0
+    assert sweeps.record_missing_alerts(on=D("2026-06-30")) == 0
     assert Breach.objects.count() == 1
 
 
@@ -212,7 +213,7 @@ def test_a_recomplied_breach_lets_a_new_one_open_when_the_cap_is_taken_further_o
     compliance_api.post(f"/api/breaches/{first.pk}/steps/", {"announced_on": "2026-04-20"})
     compliance_api.post(f"/api/breaches/{first.pk}/steps/", {"recomplied_on": "2026-05-05"})
     # The sweep does not reopen what was re-complied with while nothing more was used.
-    checks.record_missing_alerts(on=D("2026-06-30"))
+    sweeps.record_missing_alerts(on=D("2026-06-30"))
     assert Breach.objects.count() == 1
 
     take_over(near_cap, finance_api, number="INV-3", amount="10000.00", day="2026-05-10")

@@ -4,15 +4,15 @@ import datetime
 
 import pytest
 
-from compliance.business_days import (
+from compliance.common.business_days import (
     UnknownHolidays,
     hk_general_holidays,
     is_business_day,
     letter_deadline,
     nth_business_day,
 )
+from compliance.evidence.monitoring import auditor_timetable_save
 from compliance.models import AuditorTimetable
-from compliance.monitoring import auditor_timetable_save
 
 D = datetime.date.fromisoformat
 

@@ -7,9 +7,15 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from compliance.caps.approval import purchase_order_approve
+from compliance.caps.setup import annual_cap_update
+from compliance.lifecycle.revisions import (
+    cap_amount_history,
+    cap_revision_propose,
+    cap_revision_record_steps,
+    steps_outstanding,
+)
 from compliance.models import AnnualCap, CapRevision
-from compliance.revisions import cap_amount_history, cap_revision_propose, cap_revision_record_steps, steps_outstanding
-from compliance.services import annual_cap_update, purchase_order_approve
 from tests.factories import D, FinancialYearFactory, InvoiceFactory, RateFactory, UserFactory
 from transactions.errors import Refusal
 

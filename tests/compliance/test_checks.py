@@ -10,10 +10,13 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from compliance import checks, outbox, tasks
+from compliance import tasks
+from compliance.caps.documents import exchange_rate_update
+from compliance.delivery import outbox
+from compliance.jobs import mailings, reconciliation, sweeps
+from compliance.jobs.schedule import JOBS, beat_schedule
 from compliance.models import Alert, DistributionList, JobRun, Mailing, QuoteRuleFinding, TermWarning
-from compliance.schedule import JOBS, beat_schedule
-from compliance.services import exchange_rate_update
+from compliance.rules import selectors
 from tests.factories import D, RateFactory, UserFactory
 from transactions.models import ExchangeRate
 
@@ -35,7 +38,7 @@ def test_a_corrected_exchange_rate_revalues_and_alerts_at_once_leaving_the_sweep
     alert = Alert.objects.get()
     assert (alert.basis, alert.utilisation_pct, alert.triggered_by) == ("committed", Decimal("80.30"), None)
     assert alert.reached_on == D("2026-03-02")  # the rate's date
-    assert checks.record_missing_alerts(on=D("2026-06-30")) == 0
+    assert sweeps.record_missing_alerts(on=D("2026-06-30")) == 0
 
 
 def test_the_quote_rule_sweep_finds_a_supplier_later_found_to_be_connected_once(ledger, approver):
@@ -44,8 +47,8 @@ def test_the_quote_rule_sweep_finds_a_supplier_later_found_to_be_connected_once(
     supplier.connected_person = ledger.person
     supplier.save()
 
-    first = checks.sweep_quote_rule()
-    second = checks.sweep_quote_rule()
+    first = sweeps.sweep_quote_rule()
+    second = sweeps.sweep_quote_rule()
 
     assert (first["opened"], second["opened"], second["open"]) == (1, 0, 1)
     finding = QuoteRuleFinding.objects.get()
@@ -58,11 +61,11 @@ def test_a_finding_is_cleared_when_the_order_passes_again(ledger, approver):
     supplier = ledger.independents[0]
     supplier.connected_person = ledger.person
     supplier.save()
-    checks.sweep_quote_rule()
+    sweeps.sweep_quote_rule()
     supplier.connected_person = None
     supplier.save()
 
-    outcome = checks.sweep_quote_rule()
+    outcome = sweeps.sweep_quote_rule()
 
     assert (outcome["cleared"], outcome["open"]) == (1, 0)
     assert QuoteRuleFinding.objects.get().cleared_at is not None
@@ -71,7 +74,7 @@ def test_a_finding_is_cleared_when_the_order_passes_again(ledger, approver):
 def test_the_quote_rule_sweep_takes_the_same_queries_for_few_and_many_orders(ledger, approver):
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
-            checks.sweep_quote_rule()
+            sweeps.sweep_quote_rule()
         return len(captured)
 
     ledger.approved("100.00", approver=approver)
@@ -83,13 +86,13 @@ def test_the_quote_rule_sweep_takes_the_same_queries_for_few_and_many_orders(led
 
 
 def test_the_term_watch_warns_once_within_90_days_of_the_end(ledger):
-    assert checks.watch_terms(on=D("2026-10-01")) == []  # 91 days before 2026-12-31
-    [warning] = checks.watch_terms(on=D("2026-10-02"))
-    assert checks.watch_terms(on=D("2026-10-03")) == []
+    assert sweeps.watch_terms(on=D("2026-10-01")) == []  # 91 days before 2026-12-31
+    [warning] = sweeps.watch_terms(on=D("2026-10-02"))
+    assert sweeps.watch_terms(on=D("2026-10-03")) == []
     assert (warning.category, warning.term_end) == (ledger.category, D("2026-12-31"))
     ledger.category.term_end = D("2027-03-31")
     ledger.category.save()
-    assert checks.watch_terms(on=D("2027-01-15")) != []  # a new end of term is a new warning
+    assert sweeps.watch_terms(on=D("2027-01-15")) != []  # a new end of term is a new warning
     assert TermWarning.objects.count() == 2
 
 
@@ -103,8 +106,8 @@ def test_the_term_watch_is_quiet_once_a_renewal_is_recorded_and_watches_the_rene
         board_approved_on=D("2026-09-01"),
     )
 
-    assert checks.watch_terms(on=D("2026-11-01")) == []
-    [warning] = checks.watch_terms(on=D("2027-11-01"))
+    assert sweeps.watch_terms(on=D("2026-11-01")) == []
+    [warning] = sweeps.watch_terms(on=D("2027-11-01"))
     assert warning.term_end == D("2027-12-31")
 
 
@@ -112,8 +115,8 @@ def test_the_monthly_mailing_holds_the_utilisation_as_at_month_end(ledger, appro
     ledger.approved("500000.00", approver=approver, order_date=D("2026-03-31"))
     ledger.approved("700000.00", approver=approver, order_date=D("2026-04-01"))
 
-    mailing, created = checks.monthly_mailing(month=D("2026-03-15"))
-    again, created_again = checks.monthly_mailing(month=D("2026-03-01"))
+    mailing, created = mailings.monthly_mailing(month=D("2026-03-15"))
+    again, created_again = mailings.monthly_mailing(month=D("2026-03-01"))
 
     assert (created, created_again, again.pk) == (True, False, mailing.pk)
     assert mailing.period == "2026-03"
@@ -162,13 +165,13 @@ def test_the_weekly_quote_rule_mailing_lists_the_open_findings(ledger, approver)
     supplier = ledger.independents[1]
     supplier.connected_person = ledger.person
     supplier.save()
-    checks.sweep_quote_rule()
+    sweeps.sweep_quote_rule()
 
-    mailing, created = checks.quote_rule_mailing(on=D("2026-11-23"))
+    mailing, created = mailings.quote_rule_mailing(on=D("2026-11-23"))
 
     assert (created, mailing.period) == (True, "2026-W48")
     assert "Independent B Ltd. was connected" in mailing.body
-    assert checks.quote_rule_mailing(on=D("2026-11-27"))[1] is False
+    assert mailings.quote_rule_mailing(on=D("2026-11-27"))[1] is False
 
 
 def test_every_job_is_scheduled_in_one_place_and_records_its_runs(db):
@@ -195,27 +198,27 @@ def test_the_jobs_page_shows_the_schedule_and_the_last_runs(client, auditor_user
 def test_the_demo_reconciles_the_database_aggregates_with_a_recomputation_from_the_orders(db):
     call_command("load_demo", verbosity=0)
 
-    differences, mailing = checks.reconcile_caps(on=D("2026-11-21"))
+    differences, mailing = reconciliation.reconcile_caps(on=D("2026-11-21"))
 
     assert (differences, mailing) == ([], None)
-    recomputed = checks.recompute_caps()
+    recomputed = reconciliation.recompute_caps()
     assert len(recomputed) == 6 + 4  # the announced purchase caps and the illustrative sales caps
     assert any(committed > 0 for committed, _ in recomputed.values())
 
 
 def test_a_difference_is_mailed_to_compliance_once_a_day(db, monkeypatch):
     call_command("load_demo", verbosity=0)
-    real = checks.caps_with_utilisation
+    real = selectors.caps_with_utilisation
 
     def drifted(*args, **kwargs):
         caps = list(real(*args, **kwargs))
         caps[0].committed += Decimal("0.01")  # as if a stored or computed figure had drifted by a cent
         return caps
 
-    monkeypatch.setattr(checks, "caps_with_utilisation", drifted)
+    monkeypatch.setattr(reconciliation, "caps_with_utilisation", drifted)
 
-    differences, mailing = checks.reconcile_caps(on=D("2026-11-21"))
-    _, same = checks.reconcile_caps(on=D("2026-11-21"))
+    differences, mailing = reconciliation.reconcile_caps(on=D("2026-11-21"))
+    _, same = reconciliation.reconcile_caps(on=D("2026-11-21"))
 
     assert len(differences) == 1 and same.pk == mailing.pk
     assert "do not reconcile" in mailing.subject

@@ -6,11 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from compliance.classification import (
-    category_classification,
-    connected_person_classification,
-    percent_text,
-)
+from compliance.rules.classification import category_classification, connected_person_classification, percent_text
 from tests.factories import (
     AgreementFactory,
     CapFactory,

@@ -12,8 +12,9 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from compliance import services
-from compliance.selectors import caps_with_utilisation
+from compliance.caps import approval, documents
+from compliance.rules import selectors
+from compliance.rules.selectors import caps_with_utilisation
 from tests.factories import D
 from transactions.errors import Refusal
 from transactions.models import PurchaseOrder
@@ -23,14 +24,14 @@ AMOUNT = Decimal("10000.00")
 
 @pytest.fixture
 def slow_figures(monkeypatch):
-    real = services.caps_with_utilisation
+    real = selectors.caps_with_utilisation
 
     def slow(*args, **kwargs):
         rows = list(real(*args, **kwargs))
         time.sleep(0.05)
         return rows
 
-    monkeypatch.setattr(services, "caps_with_utilisation", slow)
+    monkeypatch.setattr(approval, "caps_with_utilisation", slow)
 
 
 @pytest.mark.postgres
@@ -47,7 +48,7 @@ def test_concurrent_approvals_never_approve_more_than_the_cap_holds(ledger, comp
     def race(order):
         try:
             barrier.wait()
-            services.purchase_order_approve(order_id=order.pk, user=compliance_user)
+            approval.purchase_order_approve(order_id=order.pk, user=compliance_user)
             outcomes.append("approved")
         except Refusal as refusal:
             outcomes.append(refusal.code)
@@ -71,8 +72,8 @@ def test_concurrent_approvals_never_approve_more_than_the_cap_holds(ledger, comp
 def test_concurrent_proposals_to_revise_one_cap_leave_one_pending_revision(ledger, compliance_user):
     from django.core.exceptions import ValidationError
 
+    from compliance.lifecycle.revisions import cap_revision_propose
     from compliance.models import CapRevision
-    from compliance.revisions import cap_revision_propose
 
     racers = 4
     barrier = threading.Barrier(racers)
@@ -104,7 +105,7 @@ def test_concurrent_proposals_to_revise_one_cap_leave_one_pending_revision(ledge
 def test_invoices_cancellations_and_rate_corrections_racing_approvals_leave_no_over_cap_approval(
     ledger, compliance_user, finance_user, slow_figures
 ):
-    from compliance.ledger import expected_entries
+    from compliance.caps.ledger import expected_entries
     from compliance.models import LedgerEntry
     from tests.factories import RateFactory
     from transactions.models import ExchangeRate
@@ -121,11 +122,11 @@ def test_invoices_cancellations_and_rate_corrections_racing_approvals_leave_no_o
         for _ in range(10)
     ] + [ledger.order("50000.00", quotes=("60000", "60000"), order_date=D("2026-03-02")) for _ in range(10)]
     rate = ExchangeRate.objects.get(currency="USD", rate_date=D("2026-03-02"))
-    acts = [lambda o=o: services.purchase_order_approve(order_id=o.pk, user=compliance_user) for o in drafts]
-    acts.append(lambda: services.purchase_order_cancel(order_id=to_cancel.pk, user=compliance_user))
-    acts.append(lambda: services.exchange_rate_update(exchange_rate=rate, user=compliance_user, rate=Decimal("6.5")))
+    acts = [lambda o=o: approval.purchase_order_approve(order_id=o.pk, user=compliance_user) for o in drafts]
+    acts.append(lambda: approval.purchase_order_cancel(order_id=to_cancel.pk, user=compliance_user))
+    acts.append(lambda: documents.exchange_rate_update(exchange_rate=rate, user=compliance_user, rate=Decimal("6.5")))
     acts += [
-        lambda n=n: services.invoice_record(
+        lambda n=n: documents.invoice_record(
             user=finance_user,
             purchase_order=big,
             number=f"INV-RACE-{n}",

@@ -46,7 +46,7 @@ def test_management_sees_each_live_caps_actual_committed_and_forecast_as_at_toda
     section = panel(html, ledger.caps[1])
     assert (bar(section, "actual"), bar(section, "committed")) == ("20", "85")
     # A one-off order recognised on its order date is not a run rate: neither its commitment nor its
-    # invoice is carried on, so the forecast is the committed 1,700,000.00, 85% of the cap (compliance.forecast).
+    # invoice is carried on, so the forecast is the committed 1,700,000.00, 85% of the cap (compliance.rules.forecast).
     assert bar(section, "forecast") == "85"
     assert "Forecast at 2026-12-31: CNY 1,700,000.00" in section
     assert "report to the board" not in section

@@ -11,9 +11,9 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
+from compliance.caps.approval import purchase_order_approve
 from compliance.models import Alert, AlertRecipient, DistributionList
-from compliance.selectors import caps_with_utilisation
-from compliance.services import purchase_order_approve
+from compliance.rules.selectors import caps_with_utilisation
 from compliance.tasks import send_outbox_item, send_pending
 from tests.conftest import client_for
 from tests.processes import RedisServer, SmtpServer, Worker, broker, wait_for, worker_environment

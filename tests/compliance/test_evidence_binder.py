@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from django.core.files.base import ContentFile
 
-from compliance.binders import evidence_binder_build
+from compliance.evidence.binders import evidence_binder_build
 from compliance.models import EvidenceBinder, IssuedReport, QuoteRuleException
 from compliance.reports.evidence import FILE, SHA, write_evidence_binder
 from tests.compliance.workbooks import approved_order, quoted

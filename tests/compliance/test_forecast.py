@@ -6,11 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from compliance.checks import forecast_headroom
-from compliance.forecast import cap_forecast, forecast_cap
+from compliance.jobs.sweeps import forecast_headroom
 from compliance.models import AnnualCap, HeadroomWarning
-from compliance.report_selectors import cap_status
-from compliance.selectors import live_caps_for_forecast
+from compliance.reports.selectors import cap_status
+from compliance.rules.forecast import cap_forecast, forecast_cap
+from compliance.rules.selectors import live_caps_for_forecast
 from tests.factories import D, InvoiceFactory, UserFactory
 
 DEMO_FIRST = {"period_start": D("2025-07-29"), "period_end": D("2025-12-31")}  # 156 days, the partial first period

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from compliance.caps.approval import purchase_order_approve
 from compliance.models import Alert, CapTotals, Import
-from compliance.services import purchase_order_approve
 from tests.compliance.test_imports import csv_file, run, xlsx_file
 from transactions.errors import Refusal
 from transactions.models import PriceReference, PurchaseOrder, SalesInvoice, SalesOrder

@@ -8,12 +8,12 @@ from io import BytesIO
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+from compliance.caps.ledger import expected_entries, ledger_build
 from compliance.demo import load_demo
-from compliance.ledger import expected_entries, ledger_build
+from compliance.lifecycle.revisions import cap_revision_propose, cap_revision_record_steps
 from compliance.models import Alert, AnnualCap, CapTotals, LedgerEntry
 from compliance.reports.monthly import write_monthly_report
-from compliance.revisions import cap_revision_propose, cap_revision_record_steps
-from compliance.selectors import caps_with_utilisation
+from compliance.rules.selectors import caps_with_utilisation
 from tests.compliance.workbooks import load, money, rows
 from tests.conftest import client_for, make_user
 from tests.factories import D, InvoiceFactory, RateFactory
@@ -378,13 +378,13 @@ def test_figures_as_at_a_day_are_the_same_when_asked_again_later(ledger, approve
 
 
 def test_the_nightly_reconciliation_reports_totals_that_drifted_from_the_entries(ledger, approver):
-    from compliance import checks
+    from compliance.jobs import reconciliation
 
     ledger.approved("100.00", approver=approver, order_date=D("2026-02-01"))
-    assert checks.reconcile_caps(on=D("2026-11-21")) == ([], None)
+    assert reconciliation.reconcile_caps(on=D("2026-11-21")) == ([], None)
     CapTotals.objects.filter(cap=ledger.caps[1]).update(committed=Decimal("100.01"))
 
-    differences, mailing = checks.reconcile_caps(on=D("2026-11-21"))
+    differences, mailing = reconciliation.reconcile_caps(on=D("2026-11-21"))
 
     assert mailing is not None
     assert [d["cap"].pk for d in differences] == [ledger.caps[1].pk]
@@ -393,16 +393,16 @@ def test_the_nightly_reconciliation_reports_totals_that_drifted_from_the_entries
 
 
 def test_the_nightly_reconciliation_reports_entries_that_differ_from_the_documents(ledger, approver):
-    from compliance import checks
+    from compliance.jobs import reconciliation
 
     order = ledger.approved("100.00", approver=approver, order_date=D("2026-02-01"))
     with transaction.atomic():
-        from compliance.ledger import ledger_post
+        from compliance.caps.ledger import ledger_post
 
         ledger_post([LedgerEntry(cap=ledger.caps[1], entry_date=D("2026-02-01"), basis="committed",
                                  kind="revaluation", amount=Decimal("5.00"), purchase_order=order)])  # fmt: skip
 
-    differences, _ = checks.reconcile_caps(on=D("2026-11-21"))
+    differences, _ = reconciliation.reconcile_caps(on=D("2026-11-21"))
 
     assert [d["recomputed"] for d in differences] == ["committed CNY 100.00, actual CNY 0.00"]
 
@@ -411,7 +411,7 @@ def test_the_orders_sheet_reads_the_ledger_and_adds_up_to_the_summary_under_the_
     kept = ledger.approved("400000.00", approver=approver, order_date=D("2026-02-01"))
     cancelled = ledger.approved("300000.00", approver=approver, order_date=D("2026-02-02"))
     InvoiceFactory(purchase_order=cancelled, amount=Decimal("120000.00"), invoice_date=D("2026-02-10"))
-    from compliance.services import purchase_order_cancel
+    from compliance.caps.approval import purchase_order_cancel
 
     purchase_order_cancel(order_id=cancelled.pk, user=approver, effective_on=D("2026-03-15"))
     draft = ledger.order("50000.00", order_date=D("2026-03-01"))
@@ -459,7 +459,7 @@ def test_the_admin_shows_exceeded_in_red_with_the_ledger_and_records_credit_note
 
 
 def test_the_dashboard_and_reports_say_exceeded_not_at_100_percent(ledger, approver):
-    from compliance.report_selectors import cap_status
+    from compliance.reports.selectors import cap_status
 
     ledger.approved("1000000.00", approver=approver, order_date=D("2025-12-01"))
     order = ledger.approved("2000000.00", approver=approver, order_date=D("2026-01-10"))
@@ -488,7 +488,7 @@ def test_the_admin_cancels_with_the_day_it_takes_effect(client, ledger, approver
 
 
 def test_an_invoices_admin_page_lists_its_credit_notes(client, ledger, approver, finance_user, django_user_model):
-    from compliance.services import credit_note_record
+    from compliance.caps.documents import credit_note_record
 
     order = ledger.approved("600000.00", approver=approver, order_date=D("2026-02-01"))
     invoice = InvoiceFactory(purchase_order=order, amount=Decimal("500000.00"), invoice_date=D("2026-02-15"))
@@ -517,7 +517,7 @@ def test_the_day_a_cap_was_exceeded_is_measured_against_the_amount_in_force_that
     InvoiceFactory(purchase_order=order, amount=Decimal("2100000.00"), invoice_date=D("2026-05-20"))
 
     cap = caps_with_utilisation().get(pk=ledger.caps[1].pk)
-    from compliance.ledger import first_day_exceeded
+    from compliance.rules.crossings import first_day_exceeded
 
     assert cap.status == "ok"  # today's amount, 3,000,000.00, is not exceeded
     assert first_day_exceeded(cap) == D("2026-05-20")  # measured against the amount in force that day

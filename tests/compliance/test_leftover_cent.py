@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 from django.db.models import Value
 
+from compliance.caps.approval import purchase_order_approve
 from compliance.models import LedgerEntry
-from compliance.selectors import caps_with_utilisation, orders_with_allocation
-from compliance.services import purchase_order_approve
+from compliance.rules.selectors import caps_with_utilisation, orders_with_allocation
 from tests.compliance.workbooks import load, money, monthly, rows
 from tests.factories import D
 from transactions.models import PurchaseOrder

@@ -180,7 +180,7 @@ def test_an_exception_is_recorded_and_approved_by_a_second_person_in_the_admin(
 
 
 def test_finance_cannot_decide_an_exception_even_by_posting_directly(ledger, client, compliance_user, finance_user):
-    from compliance.quote_exceptions import quote_rule_exception_request
+    from compliance.rules.quote_exceptions import quote_rule_exception_request
 
     order = ledger.order("100000.00", quotes=("120000.00",), created_by=finance_user)
     exception = quote_rule_exception_request(

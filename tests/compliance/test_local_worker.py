@@ -7,8 +7,8 @@ from email import message_from_bytes, policy
 import pytest
 from django.core.management import call_command
 
+from compliance.caps.approval import purchase_order_approve
 from compliance.models import Alert, DistributionList
-from compliance.services import purchase_order_approve
 from tests.processes import Worker, broker, wait_for, worker_environment
 from transactions.models import PurchaseOrder
 

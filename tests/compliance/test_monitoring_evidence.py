@@ -6,15 +6,15 @@ from decimal import Decimal
 
 import pytest
 
-from compliance.models import Alert, AlertAcknowledgement, DistributionList, Mailing, MonthlySignoff
-from compliance.monitoring import (
+from compliance.delivery.messages import alert_message
+from compliance.evidence.monitoring import (
     alert_ack_token,
     auditor_letter_reminders,
     auditor_timetable_save,
     months_missing_signoff,
     signoff_reminder,
 )
-from compliance.notifications import alert_message
+from compliance.models import Alert, AlertAcknowledgement, DistributionList, Mailing, MonthlySignoff
 from tests.compliance.workbooks import annual, load
 from tests.conftest import make_user
 from tests.factories import D

@@ -9,9 +9,10 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
-from compliance import checks, outbox
+from compliance.caps.approval import purchase_order_approve
+from compliance.delivery import outbox
+from compliance.jobs import sweeps
 from compliance.models import Alert, AlertRecipient, AlertThreshold, DistributionList, HeadroomWarning
-from compliance.services import purchase_order_approve
 from tests.factories import D, InvoiceFactory, UserFactory
 from tests.processes import broker, free_port
 
@@ -130,7 +131,7 @@ def test_a_headroom_warning_goes_to_the_lists_that_take_them_with_a_link_to_revi
     hosting = ledger.approved("1500000.00", approver=UserFactory(username="approver"), order_date=D("2026-01-01"),
                               service_start=D("2026-01-01"), service_end=D("2026-12-31"))  # fmt: skip
     InvoiceFactory(purchase_order=hosting, invoice_date=D("2026-02-28"), amount=Decimal("600000.00"))
-    [warning] = checks.forecast_headroom(on=D("2026-03-01"))
+    [warning] = sweeps.forecast_headroom(on=D("2026-03-01"))
 
     assert outbox.send("headroom", warning.pk) == outbox.SENT
 
@@ -143,7 +144,7 @@ def test_a_headroom_warning_goes_to_the_lists_that_take_them_with_a_link_to_revi
 
 
 def test_a_term_warning_goes_to_compliance(ledger, lists):
-    [warning] = checks.watch_terms(on=D("2026-12-01"))
+    [warning] = sweeps.watch_terms(on=D("2026-12-01"))
 
     outbox.send("term", warning.pk)
 

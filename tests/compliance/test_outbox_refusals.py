@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from compliance import outbox
+from compliance.caps.approval import purchase_order_approve
+from compliance.delivery import outbox
 from compliance.models import Alert, AlertThreshold, Delivery, DistributionList
-from compliance.services import purchase_order_approve
 from tests.processes import SmtpServer, free_port
 
 RECIPIENTS = ["ceo@example.com", "cfo@example.com"]

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from compliance.caps.approval import purchase_order_approve
 from compliance.models import QuoteRuleException
-from compliance.quote_exceptions import quote_rule_exception_approve, quote_rule_exception_request
-from compliance.services import purchase_order_approve
+from compliance.rules.quote_exceptions import quote_rule_exception_approve, quote_rule_exception_request
 from tests.conftest import client_for, make_user
 from tests.factories import PDF, D
 from transactions.errors import Refusal
@@ -114,7 +114,7 @@ def test_an_exception_covers_the_order_as_it_was_requested(requested, sole_suppl
 
 def test_a_pending_or_rejected_exception_does_not_waive_the_rule(requested, sole_supplier_order, compliance_user,
                                                                  second_officer):  # fmt: skip
-    from compliance.quote_exceptions import quote_rule_exception_reject
+    from compliance.rules.quote_exceptions import quote_rule_exception_reject
 
     quote_rule_exception_reject(exception_id=requested.pk, user=second_officer, reason="Ask a third vendor")
 
@@ -213,9 +213,9 @@ def test_an_order_outside_its_term_is_still_refused_with_an_exception(ledger, co
 def test_the_quote_rule_sweep_does_not_report_an_order_its_approved_exception_covers(
     requested, second_officer, sole_supplier_order
 ):
-    from compliance import checks
+    from compliance.jobs import sweeps
 
     quote_rule_exception_approve(exception_id=requested.pk, user=second_officer)
     purchase_order_approve(order_id=sole_supplier_order.pk, user=second_officer)
 
-    assert checks.sweep_quote_rule()["open"] == 0
+    assert sweeps.sweep_quote_rule()["open"] == 0

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
+from compliance.caps.approval import purchase_order_approve
+from compliance.lifecycle.renewals import terms_change_propose, terms_change_record_steps
 from compliance.models import TermsChange
-from compliance.renewals import terms_change_propose, terms_change_record_steps
-from compliance.services import purchase_order_approve
 from tests.factories import D, QuoteFactory
 from transactions.errors import Refusal
 from transactions.models import Counterparty, PurchaseOrder, TransactionCategory

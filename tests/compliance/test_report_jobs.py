@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 
+from compliance.jobs.report_jobs import ReportRequest, report_job_build, report_order_count, sweep_report_jobs
 from compliance.models import ReportJob
-from compliance.report_jobs import ReportRequest, report_job_build, report_order_count, sweep_report_jobs
 from compliance.reports.workbook import XLSX_CONTENT_TYPE
 from tests.compliance.pdfs import reader, text
 from tests.compliance.workbooks import approved_order, load, rows

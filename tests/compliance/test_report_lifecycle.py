@@ -7,14 +7,14 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from compliance.quote_exceptions import (
+from compliance.caps.approval import purchase_order_approve
+from compliance.lifecycle.renewals import category_renewal_record
+from compliance.lifecycle.revisions import cap_revision_propose, cap_revision_record_steps
+from compliance.rules.quote_exceptions import (
     quote_rule_exception_approve,
     quote_rule_exception_reject,
     quote_rule_exception_request,
 )
-from compliance.renewals import category_renewal_record
-from compliance.revisions import cap_revision_propose, cap_revision_record_steps
-from compliance.services import purchase_order_approve
 from tests.compliance.test_quote_exceptions import evidence
 from tests.compliance.workbooks import annual, approved_order, directors, load, money, monthly, quoted, rows
 from tests.conftest import make_user

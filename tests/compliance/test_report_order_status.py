@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from compliance.services import purchase_order_approve, purchase_order_cancel
+from compliance.caps.approval import purchase_order_approve, purchase_order_cancel
 from tests.compliance.workbooks import annual, directors, load, money, monthly, rows
 from tests.factories import D, InvoiceFactory
 

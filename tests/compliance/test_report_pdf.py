@@ -110,8 +110,8 @@ def test_the_layout_check_sees_text_drawn_over_text_and_off_the_page():
 
 
 def test_every_table_cell_s_lines_fit_their_column_even_a_word_wider_than_the_column(busy):
-    from compliance.report_selectors import counted_quote_assessments, report_caps, report_order_rows
     from compliance.reports.monthly import build_monthly_report
+    from compliance.reports.selectors import counted_quote_assessments, report_caps, report_order_rows
 
     caps = report_caps(start=MARCH, end=D("2026-03-31"), as_of=D("2026-03-31"))
     report = build_monthly_report(

@@ -5,9 +5,10 @@ from decimal import Decimal
 
 import pytest
 
+from compliance.caps.approval import purchase_order_approve, purchase_order_cancel
+from compliance.caps.documents import invoice_record
 from compliance.models import Alert, AnnualCap
-from compliance.selectors import caps_with_utilisation
-from compliance.services import invoice_record, purchase_order_approve, purchase_order_cancel
+from compliance.rules.selectors import caps_with_utilisation
 from tests.factories import D, QuoteFactory, RateFactory
 from transactions.errors import Refusal
 from transactions.models import PurchaseOrder
@@ -382,7 +383,7 @@ def test_the_dashboard_shows_purchase_and_sales_caps_in_their_own_sections(clien
 def test_a_connected_person_is_classified_on_purchases_and_on_sales_each_aggregated_apart(ledger):
     """Revenue CNY 1,000,000,000. Caps starting in 2026: purchases 2,000,000.00 (0.2%), sales 800,000.00 (0.08%);
     added together they would be 2,800,000.00 (0.28%), which the product never computes."""
-    from compliance.classification import connected_person_classification
+    from compliance.rules.classification import connected_person_classification
     from tests.factories import FinancialYearFactory
 
     FinancialYearFactory(year_end=D("2025-12-31"))

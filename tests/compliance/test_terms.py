@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from compliance.renewals import category_renewal_record, category_renewal_update
-from compliance.services import purchase_order_approve
-from compliance.terms import term_limit_end
+from compliance.caps.approval import purchase_order_approve
+from compliance.lifecycle.renewals import category_renewal_record, category_renewal_update
+from compliance.rules.terms import term_limit_end
 from tests.factories import D, UserFactory
 from transactions.errors import Refusal
 from transactions.models import CategoryRenewal, TransactionCategory
@@ -180,7 +180,7 @@ def test_a_renewals_caps_outside_its_term_refuse_the_whole_renewal(ledger, compl
 
 
 def test_the_first_term_cannot_grow_into_a_renewal(renewed, ledger, compliance_user):
-    from compliance.services import transaction_category_update
+    from compliance.caps.setup import transaction_category_update
 
     with pytest.raises(ValidationError) as caught:
         transaction_category_update(category=ledger.category, user=compliance_user, term_end=D("2027-01-31"))
@@ -262,7 +262,7 @@ def test_the_term_history_is_shown_on_the_category_page(renewed, ledger, client,
 
 
 def test_an_approved_order_stays_inside_the_terms(ledger, compliance_user):
-    from compliance.services import transaction_category_update
+    from compliance.caps.setup import transaction_category_update
 
     ledger.approved("100.00", approver=UserFactory(username="approver"), order_date=D("2026-06-01"))
 

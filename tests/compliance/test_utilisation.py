@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from compliance.selectors import caps_with_utilisation, order_allocation
-from compliance.services import purchase_order_cancel
+from compliance.caps.approval import purchase_order_cancel
+from compliance.rules.selectors import caps_with_utilisation, order_allocation
 from tests.factories import D, InvoiceFactory, OrderFactory, RateFactory, post_to_ledger
 from transactions.models import PurchaseOrder
 from transactions.money import day_share

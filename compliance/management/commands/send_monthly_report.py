@@ -4,7 +4,8 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from compliance import checks, outbox
+from compliance.delivery import outbox
+from compliance.jobs import mailings
 
 
 def month_argument(value: str) -> datetime.date:
@@ -21,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--month", required=True, help="The month reported, as YYYY-MM.")
 
     def handle(self, *args, month: str, **options) -> None:
-        mailing, _ = checks.monthly_mailing(month=month_argument(month))
+        mailing, _ = mailings.monthly_mailing(month=month_argument(month))
         if mailing.sent_at is not None:
             self.stdout.write(f"The report for {mailing.period} was already sent on {mailing.sent_at:%Y-%m-%d %H:%M}.")
             return
