@@ -18,10 +18,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
+from compliance.common.dates import day_in_words as _day
+from compliance.models import AnnualCap
 from transactions.models import CategoryRenewal, PurchaseOrder, TransactionCategory
-
-from .dates import day_in_words as _day
-from .models import AnnualCap
 
 
 @dataclass(frozen=True)
