@@ -33,6 +33,7 @@ from compliance.rules.quote_exceptions import approved_exception_for
 from compliance.rules.recompliance import recompliance_refusal
 from compliance.rules.selectors import (
     PeriodShare,
+    QuoteRuleFailure,
     QuoteRuleResult,
     caps_with_utilisation,
     order_allocation,
@@ -116,15 +117,15 @@ def _check_term(order: PurchaseOrder, category: TransactionCategory) -> None:
 
 
 def quote_rule_refusal(order: PurchaseOrder, result: QuoteRuleResult, category: TransactionCategory) -> Refusal | None:
-    """Why the order fails the quote rule (or a rate it needs is missing), from an assessment; None if it passes.
-    Used by the approval gate and by the sweep over approved orders."""
-    currency = category.currency
-    if result.sale and result.order_converted is not None and not result.missing_rates:
-        return pricing_rule_refusal(order, result, category)
-    if result.order_converted is None:
-        return _order_rate_refusal(order, currency)
-    if result.missing_rates:
-        quote = result.missing_rates[0].quote
+    """The refusal that words why the order fails the quote rule (QuoteRuleResult.failure decides); None if it
+    passes. Used by the approval gate, its preview and the sweep over approved orders."""
+    failure = result.failure()
+    if failure is None:
+        return None
+    if failure.reason == QuoteRuleFailure.NO_ORDER_RATE:
+        return _order_rate_refusal(order, category.currency)
+    if failure.reason == QuoteRuleFailure.NO_QUOTE_RATE:
+        quote = failure.assessment.quote
         return Refusal(
             NO_EXCHANGE_RATE,
             _(
@@ -140,7 +141,9 @@ def quote_rule_refusal(order: PurchaseOrder, result: QuoteRuleResult, category: 
                 "supplier": quote.supplier.name,
             },
         )
-    if not result.enough_quotes:
+    if result.sale:
+        return _pricing_rule_refusal(order, result, category, failure)
+    if failure.reason == QuoteRuleFailure.TOO_FEW:
         ignored = [
             _("the quote from %(supplier)s (%(reason)s)") % {"supplier": a.quote.supplier.name, "reason": a.reason}
             for a in result.assessments
@@ -158,30 +161,28 @@ def quote_rule_refusal(order: PurchaseOrder, result: QuoteRuleResult, category: 
         if ignored:
             detail += _(" Not counted: %(ignored)s.") % {"ignored": "; ".join(ignored)}
         return Refusal(QUOTE_RULE, detail)
-    if not result.more_favourable:
-        dearest = _quote_not_undercut(result)
-        return Refusal(
-            QUOTE_RULE,
-            _(
-                "Order %(order)s costs %(price)s, not less than the independent quote from %(supplier)s "
-                "(%(quote)s). The connected person's price must be more favourable than every independent quote."
-            )
-            % {
-                "order": order.number,
-                "price": format_money(_order_in_quote_currency(result, dearest), dearest.quote.currency),
-                "supplier": dearest.quote.supplier.name,
-                "quote": format_money(dearest.quote.amount, dearest.quote.currency),
-            },
+    dearest = failure.assessment
+    return Refusal(
+        QUOTE_RULE,
+        _(
+            "Order %(order)s costs %(price)s, not less than the independent quote from %(supplier)s "
+            "(%(quote)s). The connected person's price must be more favourable than every independent quote."
         )
-    return None
+        % {
+            "order": order.number,
+            "price": format_money(_order_in_quote_currency(result, dearest), dearest.quote.currency),
+            "supplier": dearest.quote.supplier.name,
+            "quote": format_money(dearest.quote.amount, dearest.quote.currency),
+        },
+    )
 
 
-def pricing_rule_refusal(
-    order: PurchaseOrder, result: QuoteRuleResult, category: TransactionCategory
-) -> Refusal | None:
-    """Why a sale fails the pricing rule: too few price references from distinct independent customers, or
-    priced lower than one of them (by how much, and than whom); None if it passes."""
-    if not result.enough_quotes:
+def _pricing_rule_refusal(
+    order: PurchaseOrder, result: QuoteRuleResult, category: TransactionCategory, failure: QuoteRuleFailure
+) -> Refusal:
+    """A sale's failure of the pricing rule, worded: too few price references from distinct independent
+    customers, or priced lower than one of them (by how much, and than whom)."""
+    if failure.reason == QuoteRuleFailure.TOO_FEW:
         ignored = [
             _("the reference of %(customer)s (%(reason)s)") % {"customer": a.quote.supplier.name, "reason": a.reason}
             for a in result.assessments
@@ -199,35 +200,26 @@ def pricing_rule_refusal(
         if ignored:
             detail += " " + _("Not counted: %(list)s.") % {"list": "; ".join(ignored)}
         return Refusal(PRICING_RULE, detail)
-    if not result.more_favourable:
-        highest = max(
-            (a for a in result.counted if result.order_amount < a.compared), key=lambda a: (a.compared, -a.quote.pk)
+    highest = failure.assessment
+    price = _order_in_quote_currency(result, highest)
+    reference = highest.quote.reference or _("no reference")
+    return Refusal(
+        PRICING_RULE,
+        _(
+            "Sales order %(order)s charges the connected person %(price)s, %(short)s less than %(customer)s, "
+            "an independent customer, was charged (%(quote)s, %(reference)s, %(day)s). A sale to a connected "
+            "person must not be priced lower than to independent customers."
         )
-        price = _order_in_quote_currency(result, highest)
-        reference = highest.quote.reference or _("no reference")
-        return Refusal(
-            PRICING_RULE,
-            _(
-                "Sales order %(order)s charges the connected person %(price)s, %(short)s less than %(customer)s, "
-                "an independent customer, was charged (%(quote)s, %(reference)s, %(day)s). A sale to a connected "
-                "person must not be priced lower than to independent customers."
-            )
-            % {
-                "order": order.number,
-                "price": format_money(price, highest.quote.currency),
-                "short": format_money(highest.quote.amount - price, highest.quote.currency),
-                "customer": highest.quote.supplier.name,
-                "quote": format_money(highest.quote.amount, highest.quote.currency),
-                "reference": reference,
-                "day": _day(highest.quote.quoted_on),
-            },
-        )
-    return None
-
-
-def _quote_not_undercut(result: QuoteRuleResult):
-    """The lowest counted quote the order is not cheaper than (compared in the order's currency)."""
-    return min((a for a in result.counted if result.order_amount >= a.compared), key=lambda a: (a.compared, a.quote.pk))
+        % {
+            "order": order.number,
+            "price": format_money(price, highest.quote.currency),
+            "short": format_money(highest.quote.amount - price, highest.quote.currency),
+            "customer": highest.quote.supplier.name,
+            "quote": format_money(highest.quote.amount, highest.quote.currency),
+            "reference": reference,
+            "day": _day(highest.quote.quoted_on),
+        },
+    )
 
 
 def _order_in_quote_currency(result: QuoteRuleResult, assessment) -> Decimal:

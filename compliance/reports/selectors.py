@@ -45,6 +45,7 @@ from compliance.rules.classification import Classification, category_classificat
 from compliance.rules.forecast import CapForecast, cap_forecast
 from compliance.rules.quote_exceptions import quote_rule_exception_list
 from compliance.rules.selectors import (
+    QuoteRuleFailure,
     QuoteRuleResult,
     _recognition_bounds,
     _sum,
@@ -591,31 +592,31 @@ def counted_quote_assessments(
 
 
 def quote_rule_exception(result: QuoteRuleResult) -> str:
-    """Why an order does not meet the quote rule, in a sentence; empty when it does."""
-    if result.passes:
+    """Why an order does not meet the quote rule, in a report's cell (QuoteRuleResult.failure decides, as for
+    the approval gate); empty when it does."""
+    failure = result.failure()
+    if failure is None:
         return ""
-    if result.order_converted is None:
+    if failure.reason == QuoteRuleFailure.NO_ORDER_RATE:
         return "No exchange rate for the order's date."
-    if result.missing_rates:
-        quote = result.missing_rates[0].quote
+    if failure.reason == QuoteRuleFailure.NO_QUOTE_RATE:
+        quote = failure.assessment.quote
         return (
             f"No {quote.currency}/{result.order_currency} exchange rate for the order date, to compare the quote "
             f"from {quote.supplier.name}."
         )
-    if not result.enough_quotes:
+    if failure.reason == QuoteRuleFailure.TOO_FEW:
         what = "independent customers' price references" if result.sale else "independent quotes"
         text = f"{result.independent_suppliers} of the {result.required} required {what}."
         ignored = [f"{a.quote.supplier.name}: {a.reason}" for a in result.assessments if not a.counted]
         return text + (" Not counted: " + "; ".join(ignored) + "." if ignored else "")
-    if result.sale:
-        # The pricing rule of a sale: priced lower than what an independent customer was charged.
-        below = max((a for a in result.counted if result.order_amount < a.compared), key=lambda a: a.compared)
+    if failure.reason == QuoteRuleFailure.PRICED_BELOW:
+        below = failure.assessment
         return (
             f"Priced {result.order_currency} {below.compared - result.order_amount:,.2f} below the price charged to "
             f"{below.quote.supplier.name}, an independent customer."
         )
-    lowest = result.lowest_counted
-    return f"Not cheaper than the independent quote from {lowest.quote.supplier.name}."
+    return f"Not cheaper than the independent quote from {failure.assessment.quote.supplier.name}."
 
 
 # --- Documented quote-rule exceptions -------------------------------------------------------------

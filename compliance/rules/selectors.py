@@ -238,6 +238,21 @@ class QuoteAssessment:
     compared: Decimal | None = None
 
 
+@dataclass(frozen=True)
+class QuoteRuleFailure:
+    """Why an order fails the quote rule (or a sale the pricing rule), decided once (QuoteRuleResult.failure):
+    the approval gate words it as a refusal, the reports as a cell; neither decides again."""
+
+    NO_ORDER_RATE = "no_order_rate"  # the order cannot be converted at its date's rate
+    NO_QUOTE_RATE = "no_quote_rate"  # a counted quote cannot be compared: `assessment` names it
+    TOO_FEW = "too_few"  # fewer independent quotes (price references) than required
+    NOT_CHEAPER = "not_cheaper"  # a purchase not cheaper than `assessment`, the lowest such quote
+    PRICED_BELOW = "priced_below"  # a sale priced lower than `assessment`, the highest such reference
+
+    reason: str
+    assessment: QuoteAssessment | None = None
+
+
 @dataclass
 class QuoteRuleResult:
     order_converted: Decimal | None  # the order in the category currency at its date's rate (for the caps)
@@ -288,6 +303,23 @@ class QuoteRuleResult:
     @property
     def passes(self) -> bool:
         return self.enough_quotes and self.more_favourable
+
+    def failure(self) -> QuoteRuleFailure | None:
+        """Why the order fails the rule, checked in this order: its own rate, the quotes' rates, how many
+        quotes count, then the price; None when it passes."""
+        if self.order_converted is None:
+            return QuoteRuleFailure(QuoteRuleFailure.NO_ORDER_RATE)
+        if self.missing_rates:
+            return QuoteRuleFailure(QuoteRuleFailure.NO_QUOTE_RATE, self.missing_rates[0])
+        if not self.enough_quotes:
+            return QuoteRuleFailure(QuoteRuleFailure.TOO_FEW)
+        if self.more_favourable:
+            return None
+        if self.sale:
+            higher = (a for a in self.counted if self.order_amount < a.compared)
+            return QuoteRuleFailure(QuoteRuleFailure.PRICED_BELOW, max(higher, key=lambda a: (a.compared, -a.quote.pk)))
+        lower = (a for a in self.counted if self.order_amount >= a.compared)
+        return QuoteRuleFailure(QuoteRuleFailure.NOT_CHEAPER, min(lower, key=lambda a: (a.compared, a.quote.pk)))
 
     @property
     def margin(self) -> Decimal | None:
