@@ -10,7 +10,7 @@ import datetime
 import functools
 from pathlib import Path
 
-HOLIDAYS_FILE = Path(__file__).resolve().parent / "data" / "hk_general_holidays.csv"
+HOLIDAYS_FILE = Path(__file__).resolve().parent.parent / "data" / "hk_general_holidays.csv"
 ONE_DAY = datetime.timedelta(days=1)
 # Rule 14A.57: the auditors' letter reaches the Exchange at least this many business days before printing.
 LETTER_BUSINESS_DAYS = 10

@@ -18,7 +18,6 @@ from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from compliance.common import queue
 from compliance.common.business_days import (
     SIGNOFF_REMINDER_BUSINESS_DAY,
     UnknownHolidays,
@@ -27,6 +26,7 @@ from compliance.common.business_days import (
     nth_business_day,
 )
 from compliance.delivery.links import ACK_MAX_AGE, ACK_SALT, alert_ack_token, alert_from_token  # noqa: F401 - re-exported
+from compliance.delivery.mailing import mailing_once
 from compliance.models import Alert, AlertAcknowledgement, AnnualCap, AuditorTimetable, Mailing, MonthlySignoff
 
 MANAGEMENT_ROLE = "management"
@@ -97,23 +97,17 @@ def signoff_reminder(*, today: datetime.date | None = None) -> tuple[Mailing | N
         return None, False
     if month not in monitored_months(until=today):
         return None, False
-    with transaction.atomic():
-        mailing, created = Mailing.objects.get_or_create(
-            kind=Mailing.Kind.SIGNOFF_REMINDER,
-            period=f"{month:%Y-%m}",
-            defaults={
-                "subject": f"Monthly sign-off missing: {month:%Y-%m} · {month:%Y-%m} 每月審閱尚未簽署",
-                "body": (
-                    f"Nobody has signed off the cap figures of {month:%Y-%m} yet. The designated finance staff "
-                    "confirm that they reviewed the month's actual amounts against the annual caps under "
-                    "Monthly sign-offs in the admin or at /api/monthly-signoffs/.\n\n"
-                    f"{month:%Y-%m} 的年度上限數字尚未有人簽署審閱。請指定財務人員在系統「每月審閱簽署」中確認。\n"
-                ),
-            },
-        )
-        if created:
-            transaction.on_commit(lambda: queue.enqueue("mailing", [mailing.pk]))
-    return mailing, created
+    return mailing_once(
+        Mailing.Kind.SIGNOFF_REMINDER,
+        f"{month:%Y-%m}",
+        subject=f"Monthly sign-off missing: {month:%Y-%m} · {month:%Y-%m} 每月審閱尚未簽署",
+        body=(
+            f"Nobody has signed off the cap figures of {month:%Y-%m} yet. The designated finance staff "
+            "confirm that they reviewed the month's actual amounts against the annual caps under "
+            "Monthly sign-offs in the admin or at /api/monthly-signoffs/.\n\n"
+            f"{month:%Y-%m} 的年度上限數字尚未有人簽署審閱。請指定財務人員在系統「每月審閱簽署」中確認。\n"
+        ),
+    )
 
 
 # --- Alert acknowledgements --------------------------------------------------------------------------
@@ -166,26 +160,22 @@ def auditor_letter_reminders(*, today: datetime.date | None = None) -> list[Mail
                 continue
             if today < due_from:
                 continue
-            with transaction.atomic():
-                mailing, created = Mailing.objects.get_or_create(
-                    kind=Mailing.Kind.AUDITOR_LETTER_REMINDER,
-                    period=f"{timetable.year}-{name}",
-                    defaults={
-                        "subject": (
-                            f"Auditors' letter for {timetable.year} due by {timetable.letter_deadline} · "
-                            f"核數師函件須於{timetable.letter_deadline}前提交"
-                        ),
-                        "body": (
-                            f"The annual report for {timetable.year} is to be bulk-printed on "
-                            f"{timetable.bulk_printing_on}. Rule 14A.57: the auditors' letter (Rule 14A.56) must "
-                            f"reach the Exchange at least ten business days before, that is by "
-                            f"{timetable.letter_deadline}. No letter is recorded yet.\n\n"
-                            f"{timetable.year}年度年報將於{timetable.bulk_printing_on}付印。根據第14A.57條，核數師函件"
-                            f"須於付印前最少十個營業日（即{timetable.letter_deadline}或之前）提交聯交所。\n"
-                        ),
-                    },
-                )
-                if created:
-                    transaction.on_commit(lambda pk=mailing.pk: queue.enqueue("mailing", [pk]))
-                    sent.append(mailing)
+            mailing, created = mailing_once(
+                Mailing.Kind.AUDITOR_LETTER_REMINDER,
+                f"{timetable.year}-{name}",
+                subject=(
+                    f"Auditors' letter for {timetable.year} due by {timetable.letter_deadline} · "
+                    f"核數師函件須於{timetable.letter_deadline}前提交"
+                ),
+                body=(
+                    f"The annual report for {timetable.year} is to be bulk-printed on "
+                    f"{timetable.bulk_printing_on}. Rule 14A.57: the auditors' letter (Rule 14A.56) must "
+                    f"reach the Exchange at least ten business days before, that is by "
+                    f"{timetable.letter_deadline}. No letter is recorded yet.\n\n"
+                    f"{timetable.year}年度年報將於{timetable.bulk_printing_on}付印。根據第14A.57條，核數師函件"
+                    f"須於付印前最少十個營業日（即{timetable.letter_deadline}或之前）提交聯交所。\n"
+                ),
+            )
+            if created:
+                sent.append(mailing)
     return sent

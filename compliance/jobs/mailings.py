@@ -8,11 +8,9 @@ import datetime
 import io
 
 from django.core.files.base import ContentFile
-from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
-from compliance.common import queue
+from compliance.delivery.mailing import mailing_once, render_body
 from compliance.models import AnnualCap, IssuedReport, Mailing, QuoteRuleFinding
 from compliance.reports.issued import issued_report_record
 from compliance.reports.monthly import monthly_report_filename, write_monthly_report
@@ -32,43 +30,41 @@ def previous_month(on: datetime.date) -> datetime.date:
 def monthly_mailing(*, month: datetime.date) -> tuple[Mailing, bool]:
     """The monthly cap report mailing for `month` (any day of it), created once with its content."""
     month = month.replace(day=1)
-    with transaction.atomic():
-        mailing, created = Mailing.objects.get_or_create(kind=Mailing.Kind.MONTHLY_REPORT, period=f"{month:%Y-%m}")
-        if created:
-            month_end = _month_end(month)
-            caps = caps_with_utilisation(
-                AnnualCap.objects.filter(period_start__lte=month_end, period_end__gte=month), as_of=month_end
-            ).order_by("category__agreement__title", "category__name", "period_start")
-            rows = [
-                {
-                    "cap": cap,
-                    "agreement": cap.category.agreement.title,
-                    "category": str(cap.category),
-                    "cap_amount": format_money(cap.amount, cap.category.currency),
-                    "actual": format_money(cap.actual, cap.category.currency),
-                    "committed": format_money(cap.committed, cap.category.currency),
-                    "remaining": format_money(cap.remaining, cap.category.currency),
-                }
-                for cap in caps
-            ]
-            # The workbook is the report; the body repeats its summary for a reader without Excel.
-            workbook = io.BytesIO()
-            write_monthly_report(month, workbook)
-            mailing.attachment_name = monthly_report_filename(month)
-            mailing.attachment.save(mailing.attachment_name, ContentFile(workbook.getvalue()), save=False)
-            context = {"month": month, "month_end": month_end, "rows": rows, "attachment_name": mailing.attachment_name}
-            mailing.subject = f"Monthly cap report {month:%Y-%m} · 每月年度上限報告"
-            mailing.body = render_to_string("compliance/mail/monthly.txt", context).strip() + "\n"
-            mailing.body_html = render_to_string("compliance/mail/monthly.html", context)
-            mailing.save()
-            # Kept as issued, for the auditors' binder.
-            issued_report_record(
-                kind=IssuedReport.Kind.MONTHLY, period=f"{month:%Y-%m}", filename=mailing.attachment_name,
-                content=io.BytesIO(workbook.getvalue()), how=IssuedReport.How.EMAIL,
-                issued_to="The lists that receive the monthly cap report", mailing=mailing,
-            )  # fmt: skip
-            transaction.on_commit(lambda: queue.enqueue("mailing", [mailing.pk]))
-    return mailing, created
+
+    def compose(mailing: Mailing) -> None:
+        month_end = _month_end(month)
+        caps = caps_with_utilisation(
+            AnnualCap.objects.filter(period_start__lte=month_end, period_end__gte=month), as_of=month_end
+        ).order_by("category__agreement__title", "category__name", "period_start")
+        rows = [
+            {
+                "cap": cap,
+                "agreement": cap.category.agreement.title,
+                "category": str(cap.category),
+                "cap_amount": format_money(cap.amount, cap.category.currency),
+                "actual": format_money(cap.actual, cap.category.currency),
+                "committed": format_money(cap.committed, cap.category.currency),
+                "remaining": format_money(cap.remaining, cap.category.currency),
+            }
+            for cap in caps
+        ]
+        # The workbook is the report; the body repeats its summary for a reader without Excel.
+        workbook = io.BytesIO()
+        write_monthly_report(month, workbook)
+        mailing.attachment_name = monthly_report_filename(month)
+        mailing.attachment.save(mailing.attachment_name, ContentFile(workbook.getvalue()), save=False)
+        context = {"month": month, "month_end": month_end, "rows": rows, "attachment_name": mailing.attachment_name}
+        mailing.subject = f"Monthly cap report {month:%Y-%m} · 每月年度上限報告"
+        render_body(mailing, "monthly", context)
+        mailing.save()
+        # Kept as issued, for the auditors' binder.
+        issued_report_record(
+            kind=IssuedReport.Kind.MONTHLY, period=f"{month:%Y-%m}", filename=mailing.attachment_name,
+            content=io.BytesIO(workbook.getvalue()), how=IssuedReport.How.EMAIL,
+            issued_to="The lists that receive the monthly cap report", mailing=mailing,
+        )  # fmt: skip
+
+    return mailing_once(Mailing.Kind.MONTHLY_REPORT, f"{month:%Y-%m}", compose)
 
 
 def quote_rule_mailing(*, on: datetime.date | None = None) -> tuple[Mailing, bool]:
@@ -76,16 +72,10 @@ def quote_rule_mailing(*, on: datetime.date | None = None) -> tuple[Mailing, boo
     on = on or timezone.localdate()
     year, week, _ = on.isocalendar()
     period = f"{year}-W{week:02d}"
-    with transaction.atomic():
-        mailing, created = Mailing.objects.get_or_create(kind=Mailing.Kind.QUOTE_RULE_REPORT, period=period)
-        if created:
-            findings = QuoteRuleFinding.objects.filter(cleared_at__isnull=True).select_related(
-                "purchase_order__category"
-            )
-            context = {"period": period, "findings": list(findings)}
-            mailing.subject = f"Quote-rule exceptions, week {period} · 報價規則例外"
-            mailing.body = render_to_string("compliance/mail/quote_rule_report.txt", context).strip() + "\n"
-            mailing.body_html = render_to_string("compliance/mail/quote_rule_report.html", context)
-            mailing.save()
-            transaction.on_commit(lambda: queue.enqueue("mailing", [mailing.pk]))
-    return mailing, created
+
+    def compose(mailing: Mailing) -> None:
+        findings = QuoteRuleFinding.objects.filter(cleared_at__isnull=True).select_related("purchase_order__category")
+        mailing.subject = f"Quote-rule exceptions, week {period} · 報價規則例外"
+        render_body(mailing, "quote_rule_report", {"period": period, "findings": list(findings)})
+
+    return mailing_once(Mailing.Kind.QUOTE_RULE_REPORT, period, compose)

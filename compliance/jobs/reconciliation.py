@@ -5,12 +5,10 @@ recomputation from its orders, invoices and credit notes; any difference is e-ma
 import datetime
 from decimal import Decimal
 
-from django.db import transaction
 from django.db.models import Sum
-from django.template.loader import render_to_string
 from django.utils import timezone
 
-from compliance.common import queue
+from compliance.delivery.mailing import mailing_once, render_body
 from compliance.models import AnnualCap, LedgerEntry, Mailing
 from compliance.rules.selectors import (
     caps_with_utilisation,
@@ -100,13 +98,10 @@ def reconcile_caps(*, on: datetime.date | None = None) -> tuple[list[dict], Mail
             )
     if not differences:
         return [], None
-    with transaction.atomic():
-        mailing, created = Mailing.objects.get_or_create(kind=Mailing.Kind.RECONCILIATION, period=on.isoformat())
-        if created:
-            context = {"on": on, "differences": differences}
-            mailing.subject = f"Cap figures do not reconcile ({on}) · 年度上限數字核對差異"
-            mailing.body = render_to_string("compliance/mail/reconciliation.txt", context).strip() + "\n"
-            mailing.body_html = render_to_string("compliance/mail/reconciliation.html", context)
-            mailing.save()
-            transaction.on_commit(lambda: queue.enqueue("mailing", [mailing.pk]))
+
+    def compose(mailing: Mailing) -> None:
+        mailing.subject = f"Cap figures do not reconcile ({on}) · 年度上限數字核對差異"
+        render_body(mailing, "reconciliation", {"on": on, "differences": differences})
+
+    mailing, _ = mailing_once(Mailing.Kind.RECONCILIATION, on.isoformat(), compose)
     return differences, mailing
