@@ -413,7 +413,7 @@ class PurchaseOrderViewSet(facts.PurchaseOrderViewSet):
 
 class SalesOrderViewSet(facts.SalesOrderViewSet, PurchaseOrderViewSet):
     """Sales orders with the same approve and cancel as purchases: the gates, with `pricing_rule` for the
-    quote rule (compliance.services), and the same cap ledger."""
+    quote rule (compliance.caps.approval), and the same cap ledger."""
 
     action_permissions = {
         "approve": ["transactions.approve_salesorder"],

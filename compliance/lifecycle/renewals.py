@@ -5,7 +5,7 @@ Both re-comply before they take effect (Rule 14A.54), as cap revisions do: each 
 the connected person's other caps (compliance.rules.classification.terms_classification), its required steps
 follow the tier (compliance.rules.recompliance), and it is pending until the last of them is recorded. While
 a renewal is pending no order touching its term is approved; while a change of terms is pending no
-order touching the days from its effective date (`recompliance_pending`, compliance.services).
+order touching the days from its effective date (`recompliance_pending`, compliance.caps.approval).
 
 Renewing by a new framework agreement needs nothing of its own: the new agreement's categories have
 their own terms and caps.

@@ -26,8 +26,8 @@ Domain words
 
 Invariants: positive amounts and thresholds; period end on or after start; one alert per cap,
 threshold and basis (UniqueConstraint); no overlapping periods in a category (an exclusion constraint
-on PostgreSQL, migration 0002, and compliance.services everywhere); periods inside the term
-(compliance.services). Financial rows are never cascade-deleted (PROTECT).
+on PostgreSQL, migration 0002, and compliance.caps.setup everywhere); periods inside the term
+(compliance.caps.setup). Financial rows are never cascade-deleted (PROTECT).
 
 Delivery and periodic checks
 - Alerts, insufficient-headroom warnings, term warnings and the scheduled mailings are *outbox* rows

@@ -625,7 +625,7 @@ def quote_rule_exception(result: QuoteRuleResult) -> str:
 def documented_exception(order: PurchaseOrder) -> QuoteRuleException | None:
     """The approved quote-rule exception that covers the order as it stands, among the exceptions the order
     carries from quote_assessments: the approval gate lets such an order through the quote rule
-    (compliance.services), so an order under it that does not meet the rule is documented, not a breach."""
+    (compliance.caps.approval), so an order under it that does not meet the rule is documented, not a breach."""
     return next((e for e in order.quote_exceptions if e.is_approved and e.covers(order)), None)
 
 

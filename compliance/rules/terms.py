@@ -5,7 +5,7 @@ Rules (Listing Rules, Chapter 14A, and the API contract):
 - a term longer than three years needs the independent financial adviser's explanation (Rule 14A.52):
   three years from 29 Jul 2025 run to 28 Jul 2028, so a term ending 29 Jul 2028 needs one;
 - every cap period lies inside one term, and every approved order (order date and each service day)
-  inside the recorded terms; orders outside every term are refused (compliance.services._check_term);
+  inside the recorded terms; orders outside every term are refused (compliance.caps.approval._check_term);
 - the term *in force* on a day is the latest term that has begun by then, else the first term. It is
   what the API shows as a category's `term_start` / `term_end`.
 """
