@@ -124,7 +124,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         "required": two_factor_required(user),
         "title": gettext("Two-factor sign-in"),
     }
-    return render(request, "compliance/two_factor.html", context)
+    return render(request, "accounts/two_factor.html", context)
 
 
 class AccessMiddleware:

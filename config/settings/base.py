@@ -121,7 +121,7 @@ AXES_HANDLER = "accounts.lockout.LockoutHandler"
 CCT_TRUSTED_PROXIES = env.int("CCT_TRUSTED_PROXIES", default=0)
 AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "compliance/locked_out.html"
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 # Idle timeout: a session unused for this long ends (every request renews it) ...
 SESSION_COOKIE_AGE = 60 * env.int("CCT_SESSION_IDLE_MINUTES", default=30)
 SESSION_SAVE_EVERY_REQUEST = True
