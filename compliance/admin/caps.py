@@ -15,6 +15,7 @@ from compliance.admin import users as user_admin  # noqa: F401 (the user pages)
 from compliance.admin.lifecycle import amount_history_panel, classification_panel, revisions_panel, terms_panel
 from compliance.admin.orders import ServiceCheckedForm, money_column
 from compliance.caps import setup
+from compliance.common.dates import day_in_words
 from compliance.delivery import outbox  # noqa: F401 (the user pages)
 from compliance.delivery.links import revision_start_url
 from compliance.models import (
@@ -207,7 +208,7 @@ class AnnualCapAdmin(UtilisationColumns, AuditedAdmin):
 
     @admin.display(description=gettext_lazy("first exceeded on"))
     def exceeded_on(self, cap) -> str:
-        return "-" if cap.pk is None or cap.exceeded_on is None else cap.exceeded_on.strftime("%-d %b %Y")
+        return "-" if cap.pk is None or cap.exceeded_on is None else day_in_words(cap.exceeded_on)
 
     @admin.display(description=gettext_lazy("ledger (latest entries)"))
     def ledger(self, cap) -> str:

@@ -39,6 +39,7 @@ from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
+from compliance.common.dates import day_in_words as _date
 from compliance.lifecycle.revisions import cap_revision_list
 from compliance.models import Alert, AnnualCap, CapRevision, LedgerEntry, QuoteRuleException, TermsChange
 from compliance.rules.classification import Classification, category_classification, connected_person_classification
@@ -382,10 +383,6 @@ class MatterException(NamedTuple):
     evidence: str  # where in the pack (and the product) the evidence is
 
 
-def _date(value: datetime.date) -> str:
-    return value.strftime("%-d %b %Y")
-
-
 def order_evidence(caps: list[AnnualCap], *, as_of: datetime.date) -> dict[str, Any]:
     """Counts over the counted orders that the annual review's matters rest on, and the orders behind them
     (two queries: the counts, then only the orders that are exceptions).
@@ -641,7 +638,7 @@ def _stale_exception_note(order: PurchaseOrder) -> str:
 
 
 def _day(value: datetime.datetime) -> str:
-    return timezone.localdate(value).strftime("%-d %b %Y")
+    return _date(timezone.localdate(value))
 
 
 def _sentence(text: str) -> str:

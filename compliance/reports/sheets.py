@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from compliance.common.dates import day_in_words
 from compliance.models import Alert, AnnualCap
 from compliance.reports.selectors import (
     DOCUMENTED_EXCEPTION,
@@ -40,7 +41,7 @@ BASIS = {Alert.Basis.ACTUAL: "Actual · 實際", Alert.Basis.COMMITTED: "Committ
 
 
 def day(value: datetime.date) -> str:
-    return value.strftime("%-d %b %Y")
+    return day_in_words(value)
 
 
 def cap_label(cap: AnnualCap) -> str:

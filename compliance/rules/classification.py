@@ -32,6 +32,7 @@ from django.db.models.functions import ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from compliance.common.dates import day_in_words as _day
 from compliance.models import AnnualCap, FinancialYear, Tier
 from transactions.models import ConnectedPerson, TransactionCategory
 from transactions.money import CentsField, format_money, mul_div_round, to_cents
@@ -110,10 +111,6 @@ def describe_missing(name: str) -> str:
 
 def describe_all_missing(names) -> str:
     return "; ".join(describe_missing(name) for name in names)
-
-
-def _day(value: datetime.date) -> str:
-    return value.strftime("%-d %b %Y")
 
 
 # --- The rules, on numbers --------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from compliance.common.dates import day_in_words as _day
 from compliance.models import AnnualCap, TermsChange, Tier
 from compliance.rules.classification import terms_classification
 from transactions.errors import Refusal
@@ -44,10 +45,6 @@ STEP_LABELS = {
     ADVISER: gettext_lazy("the independent financial adviser's letter"),
     SHAREHOLDERS: gettext_lazy("the independent shareholders' approval"),
 }
-
-
-def _day(value: datetime.date) -> str:
-    return value.strftime("%-d %b %Y")
 
 
 def required_steps(tier: str) -> list[str]:
