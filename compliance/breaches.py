@@ -19,6 +19,7 @@ announced and re-complied with.
 import datetime
 from collections import defaultdict
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -32,6 +33,9 @@ from transactions.money import ZERO
 from . import outbox
 from .dates import day_in_words as _day
 from .models import AnnualCap, Breach, CapRevision, LedgerEntry
+
+if TYPE_CHECKING:
+    from transactions.users import User
 
 STEPS = ("announced_on", "recomplied_on")
 REFERENCES = ("announcement_ref",)
@@ -138,7 +142,7 @@ def breach_steps_check(breach: Breach, *, today: datetime.date | None = None) ->
 
 
 @transaction.atomic
-def breach_record_steps(*, breach_id: int, user, **steps: datetime.date | str | None) -> Breach:
+def breach_record_steps(*, breach_id: int, user: "User", **steps: datetime.date | str | None) -> Breach:
     """Record the announcement (`announced_on`, with `announcement_ref`) and re-compliance (`recomplied_on`)
     of a breach. A step already recorded is not recorded again; a re-complied breach is closed."""
     unknown = set(steps) - set(STEPS) - set(REFERENCES)

@@ -22,7 +22,7 @@ average closing price and the shares in issue when both are entered.
 import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, localcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -38,6 +38,9 @@ from transactions.selectors import latest_rate_ratio
 from transactions.services import assign_fields
 
 from .models import AnnualCap, FinancialYear, Tier
+
+if TYPE_CHECKING:
+    from transactions.users import User
 
 ASSETS, REVENUE, CONSIDERATION, PROFITS = "assets", "revenue", "consideration", "profits"
 RATIOS = (ASSETS, REVENUE, CONSIDERATION, PROFITS)
@@ -574,7 +577,7 @@ def _fill_market_cap(year: FinancialYear) -> None:
 
 
 @transaction.atomic
-def financial_year_save(*, year: FinancialYear, user) -> FinancialYear:
+def financial_year_save(*, year: FinancialYear, user: "User") -> FinancialYear:
     """Save the issuer's figures for a year; the market capitalisation follows from price and shares."""
     financial_year_check(year)
     _fill_market_cap(year)
@@ -584,12 +587,12 @@ def financial_year_save(*, year: FinancialYear, user) -> FinancialYear:
     return year
 
 
-def financial_year_create(*, user, **fields: Any) -> FinancialYear:
+def financial_year_create(*, user: "User", **fields: Any) -> FinancialYear:
     year = FinancialYear()
     assign_fields(year, fields, FINANCIAL_YEAR_FIELDS)
     return financial_year_save(year=year, user=user)
 
 
-def financial_year_update(*, year: FinancialYear, user, **fields: Any) -> FinancialYear:
+def financial_year_update(*, year: FinancialYear, user: "User", **fields: Any) -> FinancialYear:
     assign_fields(year, fields, FINANCIAL_YEAR_FIELDS)
     return financial_year_save(year=year, user=user)

@@ -20,6 +20,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum, Value
@@ -33,6 +34,9 @@ from . import outbox
 from .breaches import breaches_record
 from .models import Alert, AnnualCap, CapRevision, CapTotals, LedgerEntry
 from .selectors import PeriodShare, alert_thresholds, annotate_allocation, caps_with_utilisation, order_allocation
+
+if TYPE_CHECKING:
+    from transactions.users import User
 
 COMMITTED = LedgerEntry.Basis.COMMITTED
 ACTUAL = LedgerEntry.Basis.ACTUAL
@@ -59,7 +63,7 @@ def totals_lock(cap_ids: Iterable[int]) -> dict[int, CapTotals]:
 
 
 def ledger_post(
-    entries: list[LedgerEntry], *, user=None, triggered_by: PurchaseOrder | None = None
+    entries: list[LedgerEntry], *, user: "User | None" = None, triggered_by: PurchaseOrder | None = None
 ) -> list[LedgerEntry]:
     """Insert entries and move the caps' totals by the same sums, under the totals' lock, then react to
     the new figures (alerts). Entries of 0.00 are left out. Must run inside a transaction."""
@@ -383,7 +387,7 @@ def _credit_note_revaluations(rate: ExchangeRate) -> list[LedgerEntry]:
     ]
 
 
-def revalue_for_rate(*, rate: ExchangeRate, user) -> list[LedgerEntry]:
+def revalue_for_rate(*, rate: ExchangeRate, user: "User") -> list[LedgerEntry]:
     """Post the revaluation a saved rate calls for. The totals of every cap in the pair's currencies are
     locked first, so no approval or invoice converting at the old rate can slip in between."""
     totals_lock(_caps_of_currencies({rate.currency, rate.target_currency}))
@@ -613,7 +617,7 @@ def _built_totals_and_days() -> None:
         Alert.objects.filter(pk=alert.pk).update(reached_on=day or alert.created_at.date())
 
 
-def order_commitment_post(order: PurchaseOrder, *, user=None) -> list[LedgerEntry]:
+def order_commitment_post(order: PurchaseOrder, *, user: "User | None" = None) -> list[LedgerEntry]:
     """Post the commitment of an order already approved by other means (loading data in bulk, tests),
     without the gates: the same entries an approval posts."""
     category = order.category

@@ -11,6 +11,7 @@
 """
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -36,6 +37,9 @@ from .models import (
     MonthlySignoff,
 )
 
+if TYPE_CHECKING:
+    from transactions.users import RequestUser, User
+
 MANAGEMENT_ROLE = "management"
 
 
@@ -54,7 +58,7 @@ def next_month(month: datetime.date) -> datetime.date:
 # --- Monthly sign-offs -------------------------------------------------------------------------------
 
 
-def monthly_signoff_create(*, month: datetime.date, user, note: str = "") -> MonthlySignoff:
+def monthly_signoff_create(*, month: datetime.date, user: "User", note: str = "") -> MonthlySignoff:
     """Sign a month off: once, and only a month that has begun."""
     month = first_of_month(month)
     if month > timezone.localdate():
@@ -126,11 +130,11 @@ def signoff_reminder(*, today: datetime.date | None = None) -> tuple[Mailing | N
 # --- Alert acknowledgements --------------------------------------------------------------------------
 
 
-def may_acknowledge(user) -> bool:
+def may_acknowledge(user: "RequestUser") -> bool:
     return bool(user and user.is_active and (user.is_superuser or user.groups.filter(name=MANAGEMENT_ROLE).exists()))
 
 
-def alert_acknowledge(*, alert: Alert, user, via: str) -> tuple[AlertAcknowledgement, bool]:
+def alert_acknowledge(*, alert: Alert, user: "User", via: str) -> tuple[AlertAcknowledgement, bool]:
     """Record that senior management acknowledged the alert: once; a second attempt changes nothing and
     returns the first acknowledgement."""
     if not may_acknowledge(user):

@@ -17,7 +17,7 @@ import logging
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from celery import current_app
 from django.conf import settings
@@ -30,6 +30,9 @@ from transactions.models import PurchaseOrder
 
 from .models import AnnualCap, ReportJob
 from .reports import annual_review, directors, monthly
+
+if TYPE_CHECKING:
+    from transactions.users import User
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +101,7 @@ def in_background(request: ReportRequest, orders: int) -> bool:
     return orders * weight > settings.CCT_REPORT_SYNC_ORDERS
 
 
-def report_job_request(*, request: ReportRequest, user, orders: int) -> ReportJob:
+def report_job_request(*, request: ReportRequest, user: "User", orders: int) -> ReportJob:
     """Record a job and queue it once the job is committed."""
     with transaction.atomic():
         job = ReportJob.objects.create(

@@ -19,6 +19,7 @@ and the completion of a revision of one of its caps run one after the other.
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -47,6 +48,9 @@ from .recompliance import (  # noqa: F401  (the steps' names are part of this mo
     steps_outstanding,
 )
 from .selectors import caps_with_utilisation
+
+if TYPE_CHECKING:
+    from transactions.users import User
 
 # --- Checks (shared by the admin forms and the services) -----------------------------------------
 
@@ -92,12 +96,12 @@ def _classify(revision: CapRevision) -> None:
     revision.missing = list(result.missing)
 
 
-def cap_revision_propose(*, user, cap: AnnualCap, new_amount: Decimal, reason: str) -> CapRevision:
+def cap_revision_propose(*, user: "User", cap: AnnualCap, new_amount: Decimal, reason: str) -> CapRevision:
     return cap_revision_save_new(revision=CapRevision(cap=cap, new_amount=new_amount, reason=reason), user=user)
 
 
 @transaction.atomic
-def cap_revision_save_new(*, revision: CapRevision, user) -> CapRevision:
+def cap_revision_save_new(*, revision: CapRevision, user: "User") -> CapRevision:
     """Record a proposed revision (its cap, new amount and reason set); the cap keeps its amount until the
     required steps are recorded."""
     if revision.pk is not None:
@@ -120,7 +124,7 @@ def cap_revision_save_new(*, revision: CapRevision, user) -> CapRevision:
 
 
 @transaction.atomic
-def cap_revision_record_steps(*, revision_id: int, user, **steps: datetime.date | str | None) -> CapRevision:
+def cap_revision_record_steps(*, revision_id: int, user: "User", **steps: datetime.date | str | None) -> CapRevision:
     """Record the dates of steps taken; when every step the classification requires is recorded, the
     revision takes effect: its amount becomes the cap's."""
     unknown = set(steps) - set(STEPS) - set(REFERENCES)
@@ -151,7 +155,7 @@ def cap_revision_record_steps(*, revision_id: int, user, **steps: datetime.date 
     return revision
 
 
-def _complete(revision: CapRevision, user) -> None:
+def _complete(revision: CapRevision, user: "User") -> None:
     totals_lock([revision.cap_id])
     cap = _with_utilisation(revision.cap_id)
     if cap.used > cap.amount:
@@ -170,7 +174,7 @@ def _complete(revision: CapRevision, user) -> None:
 
 
 @transaction.atomic
-def cap_revision_withdraw(*, revision_id: int, user, reason: str = "") -> CapRevision:
+def cap_revision_withdraw(*, revision_id: int, user: "User", reason: str = "") -> CapRevision:
     """Give up a pending revision; the cap keeps its amount."""
     revision = CapRevision.objects.select_for_update().get(pk=revision_id)
     if not revision.is_pending:

@@ -10,9 +10,8 @@ ValidationError (API: 400).
 
 import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
@@ -47,6 +46,9 @@ from .selectors import (
     quote_rule_for_order,
 )
 from .terms import category_terms, describe_terms, term_length_check, terms_check, terms_cover
+
+if TYPE_CHECKING:
+    from transactions.users import User
 
 # The codes of the approval gates (API contract).
 SELF_APPROVAL = "self_approval"
@@ -332,7 +334,7 @@ def _check_caps(order: PurchaseOrder, category: TransactionCategory, converted: 
     return shares
 
 
-def role_check(user: User, permission: str, refusal: str) -> None:
+def role_check(user: "User", permission: str, refusal: str) -> None:
     """The role is checked here, in the service, so that the API, the admin's buttons and its bulk actions
     cannot differ: each also checks it first to hide what the user may not do, but none is trusted to."""
     if not user.has_perm(permission):
@@ -340,7 +342,7 @@ def role_check(user: User, permission: str, refusal: str) -> None:
 
 
 @transaction.atomic
-def purchase_order_approve(*, order_id: int, user: User) -> PurchaseOrder:
+def purchase_order_approve(*, order_id: int, user: "User") -> PurchaseOrder:
     """Approve a draft order if every gate passes, and record any alert its approval raises."""
     order, category = _lock_order_and_category(order_id)
     if category.direction == TransactionCategory.Direction.SALE:
@@ -415,7 +417,7 @@ def cancellation_effective_on_check(order: PurchaseOrder, effective_on: datetime
 
 @transaction.atomic
 def purchase_order_cancel(
-    *, order_id: int, user: User, reason: str = "", effective_on: datetime.date | None = None
+    *, order_id: int, user: "User", reason: str = "", effective_on: datetime.date | None = None
 ) -> PurchaseOrder:
     """Cancel a draft or approved order: its commitment is withdrawn from `effective_on` (today by
     default); its invoices still count (only credit notes reduce actual)."""
@@ -482,7 +484,7 @@ def _cap_on(category: TransactionCategory, day: datetime.date) -> AnnualCap | No
 
 
 @transaction.atomic
-def invoice_save(*, invoice: Invoice, user) -> Invoice:
+def invoice_save(*, invoice: Invoice, user: "User") -> Invoice:
     """Record a new invoice (an actual amount) or a correction, against an order of any status; post it
     to the ledger (a correction reverses what it posted and posts it again) and record any alert the
     actual amount now reaches. An invoice on a draft flags the order `invoiced_before_approval`."""
@@ -524,13 +526,13 @@ def invoice_save(*, invoice: Invoice, user) -> Invoice:
     return invoice
 
 
-def invoice_record(*, user, **fields: Any) -> Invoice:
+def invoice_record(*, user: "User", **fields: Any) -> Invoice:
     invoice = Invoice()
     assign_fields(invoice, fields, INVOICE_FIELDS)
     return invoice_save(invoice=invoice, user=user)
 
 
-def invoice_update(*, invoice: Invoice, user, **fields: Any) -> Invoice:
+def invoice_update(*, invoice: Invoice, user: "User", **fields: Any) -> Invoice:
     assign_fields(invoice, fields, INVOICE_FIELDS)
     return invoice_save(invoice=invoice, user=user)
 
@@ -575,7 +577,7 @@ def credit_note_check(note: CreditNote) -> None:
 
 
 @transaction.atomic
-def credit_note_save(*, note: CreditNote, user) -> CreditNote:
+def credit_note_save(*, note: CreditNote, user: "User") -> CreditNote:
     """Record a credit note against an invoice: a negative actual entry on its credit date, in the period
     containing it. Credit notes are recorded once, never changed."""
     if note.pk is not None:
@@ -595,7 +597,7 @@ def credit_note_save(*, note: CreditNote, user) -> CreditNote:
     return note
 
 
-def credit_note_record(*, user, **fields: Any) -> CreditNote:
+def credit_note_record(*, user: "User", **fields: Any) -> CreditNote:
     note = CreditNote()
     assign_fields(note, fields, CREDIT_NOTE_FIELDS)
     return credit_note_save(note=note, user=user)
@@ -607,7 +609,7 @@ RATE_FIELDS = ("currency", "target_currency", "rate_date", "rate", "source")
 
 
 @transaction.atomic
-def exchange_rate_save(*, rate: ExchangeRate, user) -> ExchangeRate:
+def exchange_rate_save(*, rate: ExchangeRate, user: "User") -> ExchangeRate:
     """Record or correct an exchange rate. The orders, invoices and credit notes it converts are revalued
     by the difference, on the rate's date, in the same transaction, with any alert that follows."""
     rate.full_clean()
@@ -617,13 +619,13 @@ def exchange_rate_save(*, rate: ExchangeRate, user) -> ExchangeRate:
     return rate
 
 
-def exchange_rate_create(*, user, **fields: Any) -> ExchangeRate:
+def exchange_rate_create(*, user: "User", **fields: Any) -> ExchangeRate:
     rate = ExchangeRate()
     assign_fields(rate, fields, RATE_FIELDS)
     return exchange_rate_save(rate=rate, user=user)
 
 
-def exchange_rate_update(*, exchange_rate: ExchangeRate, user, **fields: Any) -> ExchangeRate:
+def exchange_rate_update(*, exchange_rate: ExchangeRate, user: "User", **fields: Any) -> ExchangeRate:
     assign_fields(exchange_rate, fields, RATE_FIELDS)
     return exchange_rate_save(rate=exchange_rate, user=user)
 
@@ -705,7 +707,7 @@ def annual_cap_check(cap: AnnualCap) -> None:
 
 
 @transaction.atomic
-def annual_cap_save(*, cap: AnnualCap, user) -> AnnualCap:
+def annual_cap_save(*, cap: AnnualCap, user: "User") -> AnnualCap:
     if cap.pk is not None:
         stored_category = AnnualCap.objects.values_list("category_id", flat=True).get(pk=cap.pk)
         if stored_category != cap.category_id:
@@ -721,13 +723,13 @@ def annual_cap_save(*, cap: AnnualCap, user) -> AnnualCap:
     return cap
 
 
-def annual_cap_create(*, user, **fields: Any) -> AnnualCap:
+def annual_cap_create(*, user: "User", **fields: Any) -> AnnualCap:
     cap = AnnualCap()
     assign_fields(cap, fields, CAP_FIELDS)
     return annual_cap_save(cap=cap, user=user)
 
 
-def annual_cap_update(*, cap: AnnualCap, user, **fields: Any) -> AnnualCap:
+def annual_cap_update(*, cap: AnnualCap, user: "User", **fields: Any) -> AnnualCap:
     assign_fields(cap, fields, CAP_FIELDS)
     return annual_cap_save(cap=cap, user=user)
 
@@ -765,7 +767,7 @@ CATEGORY_FIELDS = (
 
 
 @transaction.atomic
-def transaction_category_save(*, category: TransactionCategory, user) -> TransactionCategory:
+def transaction_category_save(*, category: TransactionCategory, user: "User") -> TransactionCategory:
     """Save a new or changed category; a term or currency change must keep its caps and orders valid."""
     if category.pk is not None:
         stored_currency, stored_direction = (
@@ -790,13 +792,13 @@ def transaction_category_save(*, category: TransactionCategory, user) -> Transac
     return category
 
 
-def transaction_category_create(*, user, **fields: Any) -> TransactionCategory:
+def transaction_category_create(*, user: "User", **fields: Any) -> TransactionCategory:
     category = TransactionCategory()
     assign_fields(category, fields, CATEGORY_FIELDS)
     return transaction_category_save(category=category, user=user)
 
 
-def transaction_category_update(*, category: TransactionCategory, user, **fields: Any) -> TransactionCategory:
+def transaction_category_update(*, category: TransactionCategory, user: "User", **fields: Any) -> TransactionCategory:
     assign_fields(category, fields, CATEGORY_FIELDS)
     return transaction_category_save(category=category, user=user)
 
@@ -811,7 +813,7 @@ LIST_FIELDS = (
 
 @transaction.atomic
 def distribution_list_save(
-    *, user, distribution_list: DistributionList | None = None, **fields: Any
+    *, user: "User", distribution_list: DistributionList | None = None, **fields: Any
 ) -> DistributionList:
     """Create or change a named list, its addresses (replacing them when given) and its thresholds."""
     distribution_list = distribution_list or DistributionList()
@@ -832,7 +834,7 @@ def distribution_list_save(
     return distribution_list
 
 
-def alert_threshold_delete(*, threshold_id: int, user) -> None:
+def alert_threshold_delete(*, threshold_id: int, user: "User") -> None:
     """Delete a threshold nobody receives alerts for. While distribution lists take its alerts it is
     refused: deleting it would silently take them off those alerts (the default threshold, 80%, is
     alerted at whether or not its row exists)."""
