@@ -518,11 +518,11 @@ def ledger_build() -> list[int]:
     draft or cancelled orders now count)."""
     for cap_id in AnnualCap.objects.values_list("pk", flat=True):
         CapTotals.objects.get_or_create(cap_id=cap_id)
-    entries = _built_commitments()
+    entries = _commitment_entries()
     PurchaseOrder.objects.filter(status=PurchaseOrder.Status.CANCELLED, cancellation_effective_on__isnull=True).update(
         cancellation_effective_on=F("order_date")
     )
-    invoice_entries, changed = _built_invoice_entries()
+    invoice_entries, changed = _invoice_entries()
     entries += invoice_entries
     LedgerEntry.objects.bulk_create([entry for entry in entries if entry.amount], batch_size=5000)
     # Orders invoiced while still drafts (before their approval, or never approved).
@@ -530,11 +530,11 @@ def ledger_build() -> list[int]:
         Q(purchase_order__approved_at__isnull=True) | Q(created_at__lt=OuterRef("approved_at"))
     )
     PurchaseOrder.objects.filter(Exists(early)).update(invoiced_before_approval=True)
-    _built_totals_and_days()
+    _set_totals_and_days()
     return sorted(changed)
 
 
-def _built_commitments() -> list[LedgerEntry]:
+def _commitment_entries() -> list[LedgerEntry]:
     """The commitment of every order ever approved, per cap, on its order date; a cancelled order's
     withdrawal on the same date."""
     ever_approved = PurchaseOrder.objects.filter(approved_at__isnull=False).annotate(
@@ -575,7 +575,7 @@ def _built_commitments() -> list[LedgerEntry]:
     return entries
 
 
-def _built_invoice_entries() -> tuple[list[LedgerEntry], set[int]]:
+def _invoice_entries() -> tuple[list[LedgerEntry], set[int]]:
     """Every invoice on its date, whatever its order's status; and the caps holding invoices of orders
     not approved, whose figures the ledger's rules change."""
     invoices = _invoices_with_caps().values_list(
@@ -600,7 +600,7 @@ def _built_invoice_entries() -> tuple[list[LedgerEntry], set[int]]:
     return entries, changed
 
 
-def _built_totals_and_days() -> None:
+def _set_totals_and_days() -> None:
     """The caps' totals from the entries, the days caps were first exceeded and the alerts' `reached_on`."""
     for cap_id, basis, total in (
         LedgerEntry.objects.order_by()
