@@ -8,6 +8,7 @@ Lockout after repeated failed sign-ins is django-axes' (settings: AXES_*).
 import base64
 import datetime
 import io
+from typing import TYPE_CHECKING
 
 import qrcode
 import qrcode.image.svg
@@ -34,11 +35,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from transactions.permissions import has_any_role
 
+if TYPE_CHECKING:
+    from transactions.users import RequestUser, User
+
 LOGIN_AT = "cct_login_at"
 TWO_FACTOR_ROLE = "compliance"
 
 
-def two_factor_required(user) -> bool:
+def two_factor_required(user: "RequestUser") -> bool:
     """Whether this user must sign in with a second factor (CCT_REQUIRE_TWO_FACTOR_FOR_COMPLIANCE)."""
     return (
         settings.CCT_REQUIRE_TWO_FACTOR_FOR_COMPLIANCE
@@ -63,7 +67,7 @@ class SignInForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
         "invalid_token": _("That code is not right, or has expired. Enter the current code."),
     }
 
-    def confirm_login_allowed(self, user) -> None:
+    def confirm_login_allowed(self, user: "User") -> None:
         if not has_any_role(user) and not user.is_staff:
             super().confirm_login_allowed(user)
         elif not user.is_active:
@@ -76,7 +80,7 @@ class SignInForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
             self.clean_otp(user)
         return cleaned
 
-    def _chosen_device(self, user):
+    def _chosen_device(self, user: "User"):
         # With a single authenticator there is nothing to choose.
         device = super()._chosen_device(user)
         if device is None:
@@ -162,6 +166,6 @@ class AccessMiddleware:
 
 
 @receiver(user_logged_in, dispatch_uid="cct_login_at")
-def remember_login_time(sender, request, user, **kwargs) -> None:
+def remember_login_time(sender, request, user: "User", **kwargs) -> None:
     if request is not None and hasattr(request, "session"):
         request.session[LOGIN_AT] = timezone.now().isoformat()

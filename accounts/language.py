@@ -3,6 +3,8 @@
 zh-cn Simplified; Django's LocaleMiddleware). The choice is copied into the session at sign-in, so
 reading it costs no query per request."""
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
@@ -13,12 +15,15 @@ from django.views.decorators.http import require_POST
 
 from .models import Preference
 
+if TYPE_CHECKING:
+    from transactions.users import User
+
 SESSION_KEY = "cct_language"
 CODES = {code for code, _name in settings.LANGUAGES}
 
 
 @receiver(user_logged_in)
-def _remember_on_sign_in(sender, request, user, **kwargs) -> None:
+def _remember_on_sign_in(sender, request, user: "User", **kwargs) -> None:
     if request is not None and hasattr(request, "session"):
         chosen = Preference.objects.filter(user=user).values_list("language", flat=True).first()
         request.session[SESSION_KEY] = chosen or ""

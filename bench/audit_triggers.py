@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.development")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cct")
+BENCH_DAY = datetime.date(2026, 3, 2)
 BENCH_DATABASE = "cct_audit_bench"  # its own name: creating it drops any earlier copy, and nothing else
 
 
@@ -54,20 +55,35 @@ def main() -> None:
 
 
 def measure(rows: int, repeat: int) -> dict:
-    from django.contrib.auth import get_user_model
     from django.db import connection
 
     from audit.context import audit_context
     from audit.models import RowChange
-    from transactions.models import (
-        ConnectedPerson,
-        Counterparty,
-        FrameworkAgreement,
-        PurchaseOrder,
-        TransactionCategory,
-    )
 
-    day = datetime.date(2026, 3, 2)
+    category, counterparty, clerk = _bench_category()
+    results: dict = {}
+    for mode in ("off", "on"):
+        _switch_triggers(mode == "on")
+        runs = []
+        for run in range(repeat):
+            before = RowChange.objects.count()
+            with audit_context(url="/bench/", method="POST", user={"id": clerk.pk, "username": clerk.username}):
+                runs.append(_one_run(f"{mode}{run}", rows, category=category, counterparty=counterparty, clerk=clerk))
+            results["audit_rows"] = RowChange.objects.count() - before
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE transactions_purchaseorder")
+        results[mode] = {step: min(run[step] for run in runs) for step in ("insert", "update", "delete")}
+    _switch_triggers(True)
+    return results
+
+
+def _bench_category():
+    """A connected person's agreement with one category, a connected counterparty and the clerk entering orders."""
+    from django.contrib.auth import get_user_model
+
+    from transactions.models import ConnectedPerson, Counterparty, FrameworkAgreement, TransactionCategory
+
+    day = BENCH_DAY
     person = ConnectedPerson.objects.create(name="Bench Group", basis="Shareholder", connected_from=day)
     agreement = FrameworkAgreement.objects.create(
         title="Bench agreement", connected_person=person, signed_on=day, board_approved_on=day
@@ -77,45 +93,38 @@ def measure(rows: int, repeat: int) -> dict:
     )
     counterparty = Counterparty.objects.create(name="Bench Group Ltd.", connected_person=person)
     clerk = get_user_model().objects.create_user("bench-clerk")
+    return category, counterparty, clerk
 
-    def one_run(prefix: str) -> dict[str, float]:
-        timings = {}
-        started = time.perf_counter()
-        PurchaseOrder.objects.bulk_create(
-            (
-                PurchaseOrder(number=f"{prefix}-{n:07d}", category=category, counterparty=counterparty,
-                              order_date=day, amount=Decimal("1000.00"), currency="CNY", created_by=clerk)
-                for n in range(rows)
-            ),
-            batch_size=1000,
-        )  # fmt: skip
-        timings["insert"] = time.perf_counter() - started
-        started = time.perf_counter()
-        PurchaseOrder._base_manager.filter(number__startswith=prefix).update(amount=Decimal("1100.00"))
-        timings["update"] = time.perf_counter() - started
-        started = time.perf_counter()
-        PurchaseOrder._base_manager.filter(number__startswith=prefix).delete()
-        timings["delete"] = time.perf_counter() - started
-        return timings
 
-    def switch(enabled: bool) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(f"ALTER TABLE transactions_purchaseorder {'ENABLE' if enabled else 'DISABLE'} TRIGGER USER")
+def _one_run(prefix: str, rows: int, *, category, counterparty, clerk) -> dict[str, float]:
+    """Seconds to insert `rows` orders numbered from `prefix`, update them all, then delete them all."""
+    from transactions.models import PurchaseOrder
 
-    results: dict = {}
-    for mode in ("off", "on"):
-        switch(mode == "on")
-        runs = []
-        for run in range(repeat):
-            before = RowChange.objects.count()
-            with audit_context(url="/bench/", method="POST", user={"id": clerk.pk, "username": clerk.username}):
-                runs.append(one_run(f"{mode}{run}"))
-            results["audit_rows"] = RowChange.objects.count() - before
-            with connection.cursor() as cursor:
-                cursor.execute("VACUUM ANALYZE transactions_purchaseorder")
-        results[mode] = {step: min(run[step] for run in runs) for step in ("insert", "update", "delete")}
-    switch(True)
-    return results
+    timings = {}
+    started = time.perf_counter()
+    PurchaseOrder.objects.bulk_create(
+        (
+            PurchaseOrder(number=f"{prefix}-{n:07d}", category=category, counterparty=counterparty,
+                          order_date=BENCH_DAY, amount=Decimal("1000.00"), currency="CNY", created_by=clerk)
+            for n in range(rows)
+        ),
+        batch_size=1000,
+    )  # fmt: skip
+    timings["insert"] = time.perf_counter() - started
+    started = time.perf_counter()
+    PurchaseOrder._base_manager.filter(number__startswith=prefix).update(amount=Decimal("1100.00"))
+    timings["update"] = time.perf_counter() - started
+    started = time.perf_counter()
+    PurchaseOrder._base_manager.filter(number__startswith=prefix).delete()
+    timings["delete"] = time.perf_counter() - started
+    return timings
+
+
+def _switch_triggers(enabled: bool) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE transactions_purchaseorder {'ENABLE' if enabled else 'DISABLE'} TRIGGER USER")
 
 
 if __name__ == "__main__":

@@ -235,6 +235,20 @@ def load_demo() -> dict[str, int]:
     created = {"agreements": 0, "caps": 0, "orders": 0, "financial years": 0}
     finance = _demo_user("demo.finance", "finance")
     compliance = _demo_user("demo.compliance", "compliance")
+    _load_alert_settings()
+    _load_financial_years(compliance, created)
+    person, _ = ConnectedPerson.objects.get_or_create(name=XIAOMI["name"], defaults=XIAOMI)
+    counterparties = _load_counterparties(person)
+    agreement = _load_agreement(person, created)
+    categories = _load_categories_and_caps(agreement, compliance=compliance, created=created)
+    _load_rates()
+    _load_orders(categories, counterparties, finance=finance, compliance=compliance, created=created)
+    _load_illustrative_sales(person, counterparties, finance=finance, compliance=compliance, created=created)
+    return created
+
+
+def _load_alert_settings() -> None:
+    """The alert thresholds, and the distribution lists with their members (a list is filled only when made)."""
     for percent, description in THRESHOLDS:
         AlertThreshold.objects.get_or_create(percent=Decimal(percent), defaults={"description": description})
     for name, addresses, thresholds, receives in DISTRIBUTION_LISTS:
@@ -244,12 +258,16 @@ def load_demo() -> dict[str, int]:
             for address in addresses:
                 distribution_list.members.create(email=address)
 
+
+def _load_financial_years(compliance, created: dict[str, int]) -> None:
     for figures in FINANCIAL_YEARS:
         if not FinancialYear.objects.filter(year_end=figures["year_end"]).exists():
             financial_year_create(user=compliance, **figures)
             created["financial years"] += 1
 
-    person, _ = ConnectedPerson.objects.get_or_create(name=XIAOMI["name"], defaults=XIAOMI)
+
+def _load_counterparties(person: ConnectedPerson) -> dict[str, Counterparty]:
+    """The counterparties by key; each independent one with its independence recorded."""
     counterparties = {
         key: Counterparty.objects.get_or_create(
             name=name, defaults={"name_zh": name_zh, "connected_person": person if connected else None}
@@ -264,6 +282,10 @@ def load_demo() -> dict[str, int]:
             supplier.independence_checked_on = D("2025-07-15")
             supplier.independence_reference = "Written declaration of independence (demo)"
             supplier.save(update_fields=["independence_basis", "independence_checked_on", "independence_reference"])
+    return counterparties
+
+
+def _load_agreement(person: ConnectedPerson, created: dict[str, int]) -> FrameworkAgreement:
     agreement, made = FrameworkAgreement.objects.get_or_create(
         connected_person=person, title=AGREEMENT["title"], defaults=AGREEMENT
     )
@@ -274,6 +296,13 @@ def load_demo() -> dict[str, int]:
         for name in board_facts:
             setattr(agreement, name, AGREEMENT[name])
         agreement.save(update_fields=list(board_facts))
+    return agreement
+
+
+def _load_categories_and_caps(
+    agreement: FrameworkAgreement, *, compliance, created: dict[str, int]
+) -> dict[str, TransactionCategory]:
+    """The agreement's categories by key, each with the annual caps it does not have yet."""
     categories = {}
     for spec in CATEGORIES:
         category, _ = TransactionCategory.objects.get_or_create(
@@ -297,13 +326,19 @@ def load_demo() -> dict[str, int]:
                     amount=Decimal(millions) * 1_000_000,
                 )
                 created["caps"] += 1
+    return categories
 
+
+def _load_rates() -> None:
     for currency, target, day, rate in RATES:
         ExchangeRate.objects.get_or_create(
             currency=currency, target_currency=target, rate_date=D(day),
             defaults={"rate": Decimal(rate), "source": "demo"},
         )  # fmt: skip
 
+
+def _load_orders(categories, counterparties, *, finance, compliance, created: dict[str, int]) -> None:
+    """The purchase orders not loaded yet, each with its quotes, approval and invoices."""
     for number, key, party, day, amount, currency, service, quotes, approve, invoices in ORDERS:
         if PurchaseOrder.objects.filter(number=number).exists():
             continue
@@ -318,9 +353,6 @@ def load_demo() -> dict[str, int]:
             service=service, quotes=documents, approve=approve, invoices=invoices,
         )  # fmt: skip
         created["orders"] += 1
-
-    _load_illustrative_sales(person, counterparties, finance=finance, compliance=compliance, created=created)
-    return created
 
 
 def _load_illustrative_sales(person, counterparties, *, finance, compliance, created: dict[str, int]) -> None:

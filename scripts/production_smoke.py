@@ -164,18 +164,9 @@ def main() -> int:
     smtp = Controller(Mailbox(), hostname="127.0.0.1", port=free_port())
     failed = True
     try:
-        venv = work / "venv"
-        say("building a fresh virtual environment from requirements.lock")
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run(
-            [venv / "bin/pip", "install", "--quiet", "--disable-pip-version-check", "--require-hashes",
-             "-r", ROOT / "requirements.lock"],
-            check=True, timeout=INSTALL_TIMEOUT,
-        )  # fmt: skip
+        venv = fresh_venv(work)
         python = str(venv / "bin/python")
-
         admin.execute(f'CREATE DATABASE "{database}"')
-        base_url = ADMIN_DATABASE_URL.rsplit("/", 1)[0]
         redis_port, web_port = free_port(), free_port()
         processes["redis"] = subprocess.Popen(
             [shutil.which("redis-server") or "redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
@@ -183,135 +174,188 @@ def main() -> int:
             stdout=(work / "redis.log").open("w"), stderr=subprocess.STDOUT,
         )  # fmt: skip
         smtp.start()
-        (work / "var").mkdir()
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "EMAIL_", "CCT_", "PYTHON", "VIRTUAL_ENV"))
-        }
-        env.update(
-            PYTHONPATH=str(ROOT),
-            DJANGO_SETTINGS_MODULE="config.settings.production",
-            DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-            DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-            # Plain HTTP between this script and gunicorn: in production the TLS proxy is in front.
-            DJANGO_SECURE_SSL_REDIRECT="false",
-            DATABASE_URL=f"{base_url}/{database}",
-            REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
-            EMAIL_HOST="127.0.0.1",
-            EMAIL_PORT=str(smtp.port),
-            CCT_VAR_DIR=str(work / "var"),
-            PRIVATE_MEDIA_ROOT=str(work / "var/private"),
-            STATIC_ROOT=str(work / "static"),
-            DEFAULT_FROM_EMAIL="cct@example.com",
-        )
-
-        def manage(*args: str) -> str:
-            done = subprocess.run([python, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
-            if done.returncode:
-                raise SystemExit(f"production-smoke: manage.py {args[0]} failed:\n{done.stdout}\n{done.stderr}")
-            return done.stdout
+        env = production_env(work, database=database, redis_port=redis_port, smtp_port=smtp.port)
 
         say("release: migrate and collectstatic with the production settings")
-        manage("migrate", "--noinput")
-        manage("collectstatic", "--noinput")
-        facts = json.loads(next(line[6:] for line in manage("shell", "-c", SETUP).splitlines() if line[:6] == "SMOKE "))
+        manage(python, env, "migrate", "--noinput")
+        manage(python, env, "collectstatic", "--noinput")
+        setup = manage(python, env, "shell", "-c", SETUP)
+        facts = json.loads(next(line[6:] for line in setup.splitlines() if line[:6] == "SMOKE "))
 
         say("starting gunicorn, the Celery worker and Celery beat")
-        for name, command in {
-            "web": [venv / "bin/gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{web_port}", "--workers", "2",
-                    "--timeout", "60"],
-            "worker": [venv / "bin/celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=1",
-                       "--without-gossip", "--without-mingle"],
-            "beat": [venv / "bin/celery", "-A", "config", "beat", "--loglevel=INFO",
-                     "--schedule", str(work / "var/celerybeat-schedule")],
-        }.items():  # fmt: skip
-            processes[name] = subprocess.Popen(
-                [str(part) for part in command], cwd=ROOT, env=env,
-                stdout=(work / f"{name}.log").open("w"), stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        web = f"http://127.0.0.1:{web_port}"
-
-        def healthy():
-            for name, process in processes.items():
-                if process.poll() is not None:
-                    raise SystemExit(f"production-smoke: {name} exited with {process.returncode}")
-            try:
-                with urllib.request.urlopen(web + "/healthz", timeout=5) as response:
-                    return json.loads(response.read())
-            except (OSError, ValueError):
-                return None
-
-        say(f"/healthz: {wait_for(healthy, timeout=60, what='/healthz to answer 200')}")
+        web = start_product(venv, work, env, web_port=web_port, processes=processes)
+        say(f"/healthz: {wait_for(lambda: healthy(web, processes), timeout=60, what='/healthz to answer 200')}")
         wait_for(lambda: "ready." in (work / "worker.log").read_text(), timeout=60, what="the worker to be ready")
 
-        finance, compliance = facts["tokens"]["finance"], facts["tokens"]["compliance"]
-        order = expect(
-            request(web, "POST", "/api/purchase-orders/", finance, {
-                "number": "SMOKE-1", "category": facts["category"], "counterparty": facts["connected"],
-                "order_date": facts["today"], "amount": "850000.00", "currency": "CNY",
-            }),
-            201, "creating the order",
-        )  # fmt: skip
-        expect(
-            request(web, "POST", "/api/quotes/", finance, {
-                "purchase_order": order["id"], "supplier": facts["independents"][0], "quoted_on": facts["today"],
-                "amount": "870000.00", "currency": "CNY",
-            }, files={"document": ("quote-a.pdf", tiny_pdf(), "application/pdf")}),
-            201, "adding a quote with its PDF",
-        )  # fmt: skip
-        expect(
-            request(web, "POST", "/api/quotes/", finance, {
-                "purchase_order": order["id"], "supplier": facts["independents"][1], "quoted_on": facts["today"],
-                "amount": "880000.00", "currency": "CNY",
-            }, files={"document": ("quote-b.pdf", tiny_pdf(), "application/pdf")}),
-            201, "adding a second quote with its PDF",
-        )  # fmt: skip
-        approved = expect(request(web, "POST", f"/api/purchase-orders/{order['id']}/approve/", compliance), 200,
-                          "approving the order")  # fmt: skip
-        say(f"order {approved['number']} approved; waiting for the 80% alert e-mail")
-        mailbox = smtp.handler
-        wait_for(lambda: mailbox.messages, timeout=MAIL_TIMEOUT, what="the alert e-mail")
-        recipients, message = mailbox.messages[0]
-        if recipients != [RECIPIENT] or "80" not in message["Subject"]:
-            raise SystemExit(f"production-smoke: unexpected e-mail to {recipients}: {message['Subject']}")
-        say(f"e-mail received by {recipients[0]}: {message['Subject']}")
-
-        def alert_sent():
-            alerts = expect(request(web, "GET", "/api/alerts/", compliance), 200, "listing alerts")["results"]
-            return alerts and all(alert["sent_at"] for alert in alerts) and alerts
-
-        alerts = wait_for(alert_sent, timeout=30, what="the alert to be marked sent")
-        deliveries = [(d["email"], bool(d["sent_at"])) for alert in alerts for d in alert["deliveries"]]
-        if deliveries != [(RECIPIENT, True)]:
-            raise SystemExit(f"production-smoke: unexpected deliveries {deliveries}")
-        say(f"{len(alerts)} alert(s) recorded and marked sent, delivered to {RECIPIENT}")
-
-        trail = manage("shell", "-c", AUDIT.replace("@ORDER@", str(order["id"])))
-        if "AUDIT approved by smoke-compliance" not in trail:
-            raise SystemExit(f"production-smoke: the database's audit trail lacks the approval: {trail}")
-        say("the database's audit trail recorded the approval with the user of the token")
+        order = enter_and_approve(web, facts)
+        check_alert_mail(smtp.handler)
+        check_alert_recorded(web, facts["tokens"]["compliance"])
+        check_audit_trail(python, env, order)
         failed = False
         say("passed: the production path works end to end")
         return 0
     finally:
-        for name, process in reversed(list(processes.items())):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-            if failed and (work / f"{name}.log").exists():
-                print(f"----- {name}.log (last 60 lines) -----", file=sys.stderr)
-                print("\n".join((work / f"{name}.log").read_text().splitlines()[-60:]), file=sys.stderr)
+        stop(processes, work, failed=failed)
         with contextlib.suppress(Exception):
             smtp.stop()
         with contextlib.suppress(Exception):
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         admin.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def fresh_venv(work: Path) -> Path:
+    """A virtual environment with requirements.lock alone installed (nothing of the development tools)."""
+    venv = work / "venv"
+    say("building a fresh virtual environment from requirements.lock")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [venv / "bin/pip", "install", "--quiet", "--disable-pip-version-check", "--require-hashes",
+         "-r", ROOT / "requirements.lock"],
+        check=True, timeout=INSTALL_TIMEOUT,
+    )  # fmt: skip
+    return venv
+
+
+def production_env(work: Path, *, database: str, redis_port: int, smtp_port: int) -> dict[str, str]:
+    """The environment of the product's processes: the production settings, with this run's database, Redis,
+    SMTP server and folders, and nothing of the caller's Django, database or mail settings."""
+    (work / "var").mkdir()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "EMAIL_", "CCT_", "PYTHON", "VIRTUAL_ENV"))
+    }
+    base_url = ADMIN_DATABASE_URL.rsplit("/", 1)[0]
+    env.update(
+        PYTHONPATH=str(ROOT),
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        # Plain HTTP between this script and gunicorn: in production the TLS proxy is in front.
+        DJANGO_SECURE_SSL_REDIRECT="false",
+        DATABASE_URL=f"{base_url}/{database}",
+        REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(smtp_port),
+        CCT_VAR_DIR=str(work / "var"),
+        PRIVATE_MEDIA_ROOT=str(work / "var/private"),
+        STATIC_ROOT=str(work / "static"),
+        DEFAULT_FROM_EMAIL="cct@example.com",
+    )
+    return env
+
+
+def manage(python: str, env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([python, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"production-smoke: manage.py {args[0]} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def start_product(
+    venv: Path, work: Path, env: dict[str, str], *, web_port: int, processes: dict[str, subprocess.Popen]
+) -> str:
+    """Start gunicorn, the Celery worker and Celery beat (added to `processes`); returns the web address."""
+    for name, command in {
+        "web": [venv / "bin/gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{web_port}", "--workers", "2",
+                "--timeout", "60"],
+        "worker": [venv / "bin/celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=1",
+                   "--without-gossip", "--without-mingle"],
+        "beat": [venv / "bin/celery", "-A", "config", "beat", "--loglevel=INFO",
+                 "--schedule", str(work / "var/celerybeat-schedule")],
+    }.items():  # fmt: skip
+        processes[name] = subprocess.Popen(
+            [str(part) for part in command], cwd=ROOT, env=env,
+            stdout=(work / f"{name}.log").open("w"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    return f"http://127.0.0.1:{web_port}"
+
+
+def healthy(web: str, processes: dict[str, subprocess.Popen]):
+    """/healthz's answer once it answers; stops the run if any process has exited."""
+    for name, process in processes.items():
+        if process.poll() is not None:
+            raise SystemExit(f"production-smoke: {name} exited with {process.returncode}")
+    try:
+        with urllib.request.urlopen(web + "/healthz", timeout=5) as response:
+            return json.loads(response.read())
+    except (OSError, ValueError):
+        return None
+
+
+def enter_and_approve(web: str, facts: dict) -> dict:
+    """Finance enters an order taking the cap to 85% with two quotes, each with its PDF; compliance approves it."""
+    finance, compliance = facts["tokens"]["finance"], facts["tokens"]["compliance"]
+    order = expect(
+        request(web, "POST", "/api/purchase-orders/", finance, {
+            "number": "SMOKE-1", "category": facts["category"], "counterparty": facts["connected"],
+            "order_date": facts["today"], "amount": "850000.00", "currency": "CNY",
+        }),
+        201, "creating the order",
+    )  # fmt: skip
+    expect(
+        request(web, "POST", "/api/quotes/", finance, {
+            "purchase_order": order["id"], "supplier": facts["independents"][0], "quoted_on": facts["today"],
+            "amount": "870000.00", "currency": "CNY",
+        }, files={"document": ("quote-a.pdf", tiny_pdf(), "application/pdf")}),
+        201, "adding a quote with its PDF",
+    )  # fmt: skip
+    expect(
+        request(web, "POST", "/api/quotes/", finance, {
+            "purchase_order": order["id"], "supplier": facts["independents"][1], "quoted_on": facts["today"],
+            "amount": "880000.00", "currency": "CNY",
+        }, files={"document": ("quote-b.pdf", tiny_pdf(), "application/pdf")}),
+        201, "adding a second quote with its PDF",
+    )  # fmt: skip
+    approved = expect(request(web, "POST", f"/api/purchase-orders/{order['id']}/approve/", compliance), 200,
+                      "approving the order")  # fmt: skip
+    say(f"order {approved['number']} approved; waiting for the 80% alert e-mail")
+    return order
+
+
+def check_alert_mail(mailbox: Mailbox) -> None:
+    wait_for(lambda: mailbox.messages, timeout=MAIL_TIMEOUT, what="the alert e-mail")
+    recipients, message = mailbox.messages[0]
+    if recipients != [RECIPIENT] or "80" not in message["Subject"]:
+        raise SystemExit(f"production-smoke: unexpected e-mail to {recipients}: {message['Subject']}")
+    say(f"e-mail received by {recipients[0]}: {message['Subject']}")
+
+
+def check_alert_recorded(web: str, compliance: str) -> None:
+    """The API lists the alert marked sent, with its one delivery to the recipient."""
+
+    def alert_sent():
+        alerts = expect(request(web, "GET", "/api/alerts/", compliance), 200, "listing alerts")["results"]
+        return alerts and all(alert["sent_at"] for alert in alerts) and alerts
+
+    alerts = wait_for(alert_sent, timeout=30, what="the alert to be marked sent")
+    deliveries = [(d["email"], bool(d["sent_at"])) for alert in alerts for d in alert["deliveries"]]
+    if deliveries != [(RECIPIENT, True)]:
+        raise SystemExit(f"production-smoke: unexpected deliveries {deliveries}")
+    say(f"{len(alerts)} alert(s) recorded and marked sent, delivered to {RECIPIENT}")
+
+
+def check_audit_trail(python: str, env: dict[str, str], order: dict) -> None:
+    trail = manage(python, env, "shell", "-c", AUDIT.replace("@ORDER@", str(order["id"])))
+    if "AUDIT approved by smoke-compliance" not in trail:
+        raise SystemExit(f"production-smoke: the database's audit trail lacks the approval: {trail}")
+    say("the database's audit trail recorded the approval with the user of the token")
+
+
+def stop(processes: dict[str, subprocess.Popen], work: Path, *, failed: bool) -> None:
+    """Stop the processes, last started first; on failure print the end of each one's log."""
+    for name, process in reversed(list(processes.items())):
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if failed and (work / f"{name}.log").exists():
+            print(f"----- {name}.log (last 60 lines) -----", file=sys.stderr)
+            print("\n".join((work / f"{name}.log").read_text().splitlines()[-60:]), file=sys.stderr)
 
 
 if __name__ == "__main__":

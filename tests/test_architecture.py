@@ -281,3 +281,92 @@ def test_every_module_imports_first_in_a_fresh_interpreter():
     # Setting up the apps loads only models, AppConfigs and what they need, never the services or the admin.
     assert "compliance.caps.approval" not in outcome["loaded_by_setup"]
     assert len(names) - len(outcome["loaded_by_setup"]) > 100
+
+
+# --- Functions short enough to read, and the user they act for typed --------------------------------------
+
+CODE_ROOTS = (*PACKAGES, "bench", "scripts")
+LONGEST_FUNCTION = 60  # lines, from `def` (decorators excluded) to the last line of the body
+
+# Functions still longer, each named by path:qualified name. This list only ever shrinks: a function on it
+# that is no longer too long fails the test below until it is taken off.
+LONG_FUNCTIONS_ALLOWED = {
+    # being split with the import speed work
+    "compliance/imports/bulk.py:_typed",
+    "compliance/imports/bulk.py:_errors",
+    "compliance/imports/bulk.py:_write",
+}
+
+
+def functions_in(source: str) -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    """Every function and method of a module, nested ones too, by qualified name (`Class.method`)."""
+    found = []
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                found.append((prefix + child.name, child))
+                visit(child, f"{prefix}{child.name}.")
+            elif isinstance(child, ast.ClassDef):
+                visit(child, f"{prefix}{child.name}.")
+            else:
+                visit(child, prefix)
+
+    visit(ast.parse(source), "")
+    return found
+
+
+def long_functions(source: str, path: str) -> dict[str, int]:
+    """`path:name` to length in lines, for each function of the module longer than LONGEST_FUNCTION."""
+    lengths = {f"{path}:{name}": node.end_lineno - node.lineno + 1 for name, node in functions_in(source)}
+    return {name: length for name, length in lengths.items() if length > LONGEST_FUNCTION}
+
+
+def unannotated_user_parameters(source: str, path: str) -> list[str]:
+    """`path:line:function` for each parameter named `user` without a type annotation."""
+    return [
+        f"{path}:{node.lineno}:{name}"
+        for name, node in functions_in(source)
+        for argument in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)
+        if argument.arg == "user" and argument.annotation is None
+    ]
+
+
+def project_sources() -> dict[str, str]:
+    """The source of every module of the project's code (migrations and tests excluded), by path."""
+    return {
+        path.relative_to(ROOT).as_posix(): path.read_text(encoding="utf-8")
+        for root in CODE_ROOTS
+        for path in sorted((ROOT / root).rglob("*.py"))
+        if "migrations" not in path.parts
+    }
+
+
+def test_the_length_check_finds_a_function_over_sixty_lines():
+    statements = [f"x{n} = {n}" for n in range(59)]
+    short = "def short():\n" + "".join(f"    {line}\n" for line in statements)  # 60 lines: allowed
+    long = "    def long(self):\n" + "".join(f"        {line}\n" for line in [*statements, "return 1"])  # 61
+    assert long_functions(f"{short}\n\nclass Report:\n{long}", "m.py") == {"m.py:Report.long": 61}
+
+
+def test_no_function_of_the_project_is_longer_than_sixty_lines():
+    found = {}
+    for path, source in project_sources().items():
+        found.update(long_functions(source, path))
+    offenders = sorted(f"{name}:{length}" for name, length in found.items() if name not in LONG_FUNCTIONS_ALLOWED)
+    assert offenders == [], "split by step (path:name:lines): " + ", ".join(offenders)
+    # The allowance only shrinks: a function allowed that is now short enough (or gone) comes off the list.
+    shortened = sorted(LONG_FUNCTIONS_ALLOWED - set(found))
+    assert shortened == [], "no longer over 60 lines, take off LONG_FUNCTIONS_ALLOWED: " + ", ".join(shortened)
+
+
+def test_the_annotation_check_finds_an_untyped_user():
+    source = 'def typed(*, user: "User"):\n    pass\n\n\ndef untyped(order, *, user=None):\n    pass\n'
+    assert unannotated_user_parameters(source, "m.py") == ["m.py:5:untyped"]
+
+
+def test_every_user_parameter_of_the_project_is_typed():
+    offenders = [
+        line for path, source in project_sources().items() for line in unannotated_user_parameters(source, path)
+    ]
+    assert offenders == [], 'annotate (user: "User", from transactions.users): ' + ", ".join(offenders)

@@ -4,7 +4,12 @@ Reading needs the model's view permission too, so a user with no role reads noth
 are not plain CRUD (approve, cancel) name their permission in the view's `action_permissions`.
 """
 
+from typing import TYPE_CHECKING
+
 from rest_framework.permissions import DjangoModelPermissions
+
+if TYPE_CHECKING:
+    from transactions.users import RequestUser
 
 
 class RoleModelPermissions(DjangoModelPermissions):
@@ -27,6 +32,6 @@ class RoleModelPermissions(DjangoModelPermissions):
         return super().has_permission(request, view)
 
 
-def has_any_role(user) -> bool:
+def has_any_role(user: "RequestUser") -> bool:
     """Every role reads every resource; a user without a role (or inactive) reads nothing."""
     return bool(user and user.is_active and (user.is_superuser or user.groups.exists()))

@@ -4,7 +4,7 @@ Every service validates first and writes inside one transaction, so bad input ch
 Approval, cancellation and invoices are compliance acts (compliance.services).
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,6 +13,9 @@ from django.utils.translation import gettext as _
 from .errors import Refusal
 from .models import ExchangeRate, PurchaseOrder, Quote
 from .selectors import exchange_rate_in_use
+
+if TYPE_CHECKING:
+    from transactions.users import User
 
 ORDER_FIELDS = (
     "number", "category", "counterparty", "description", "order_date", "amount", "currency",
@@ -79,7 +82,7 @@ def _locked_draft(order_id: int) -> None:
 
 
 @transaction.atomic
-def purchase_order_save(*, order: PurchaseOrder, user) -> PurchaseOrder:
+def purchase_order_save(*, order: PurchaseOrder, user: "User") -> PurchaseOrder:
     """Save a new or changed draft order (the admin's form instance, or one built from fields)."""
     if order.pk is None:
         order.created_by = user
@@ -92,19 +95,19 @@ def purchase_order_save(*, order: PurchaseOrder, user) -> PurchaseOrder:
     return order
 
 
-def purchase_order_create(*, user, **fields: Any) -> PurchaseOrder:
+def purchase_order_create(*, user: "User", **fields: Any) -> PurchaseOrder:
     order = PurchaseOrder()
     assign_fields(order, fields, ORDER_FIELDS)
     return purchase_order_save(order=order, user=user)
 
 
-def purchase_order_update(*, order: PurchaseOrder, user, **fields: Any) -> PurchaseOrder:
+def purchase_order_update(*, order: PurchaseOrder, user: "User", **fields: Any) -> PurchaseOrder:
     assign_fields(order, fields, ORDER_FIELDS)
     return purchase_order_save(order=order, user=user)
 
 
 @transaction.atomic
-def quote_save(*, quote: Quote, user) -> Quote:
+def quote_save(*, quote: Quote, user: "User") -> Quote:
     """Save a new or changed quote of a draft order."""
     if quote.pk is not None:
         stored_order = Quote.objects.values_list("purchase_order_id", flat=True).get(pk=quote.pk)
@@ -124,19 +127,19 @@ def quote_save(*, quote: Quote, user) -> Quote:
     return quote
 
 
-def quote_create(*, user, **fields: Any) -> Quote:
+def quote_create(*, user: "User", **fields: Any) -> Quote:
     quote = Quote()
     assign_fields(quote, fields, QUOTE_FIELDS)
     return quote_save(quote=quote, user=user)
 
 
-def quote_update(*, quote: Quote, user, **fields: Any) -> Quote:
+def quote_update(*, quote: Quote, user: "User", **fields: Any) -> Quote:
     assign_fields(quote, fields, QUOTE_FIELDS)
     return quote_save(quote=quote, user=user)
 
 
 @transaction.atomic
-def quote_delete(*, quote: Quote, user) -> None:
+def quote_delete(*, quote: Quote, user: "User") -> None:
     """Withdraw a quote entered by mistake on a draft order (the history keeps it)."""
     _locked_draft(quote.purchase_order_id)
     quote._history_user = user
@@ -144,7 +147,7 @@ def quote_delete(*, quote: Quote, user) -> None:
 
 
 @transaction.atomic
-def exchange_rate_delete(*, rate: ExchangeRate, user) -> None:
+def exchange_rate_delete(*, rate: ExchangeRate, user: "User") -> None:
     """A rate that converts a recorded document is corrected, never deleted."""
     if exchange_rate_in_use(rate):
         raise Refusal(

@@ -19,6 +19,7 @@ announced and re-complied with.
 import datetime
 from collections import defaultdict
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -31,6 +32,9 @@ from compliance.common.dates import day_in_words as _day
 from compliance.models import AnnualCap, Breach, CapRevision, LedgerEntry
 from transactions.errors import Refusal
 from transactions.money import ZERO
+
+if TYPE_CHECKING:
+    from transactions.users import User
 
 STEPS = ("announced_on", "recomplied_on")
 REFERENCES = ("announcement_ref",)
@@ -137,7 +141,7 @@ def breach_steps_check(breach: Breach, *, today: datetime.date | None = None) ->
 
 
 @transaction.atomic
-def breach_record_steps(*, breach_id: int, user, **steps: datetime.date | str | None) -> Breach:
+def breach_record_steps(*, breach_id: int, user: "User", **steps: datetime.date | str | None) -> Breach:
     """Record the announcement (`announced_on`, with `announcement_ref`) and re-compliance (`recomplied_on`)
     of a breach. A step already recorded is not recorded again; a re-complied breach is closed."""
     unknown = set(steps) - set(STEPS) - set(REFERENCES)

@@ -1,6 +1,6 @@
 """Who receives alerts: distribution lists and the thresholds they follow."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -12,6 +12,9 @@ from compliance.models import AlertThreshold, DistributionList
 from transactions.errors import Refusal
 from transactions.services import assign_fields
 
+if TYPE_CHECKING:
+    from transactions.users import User
+
 # --- Distribution lists ---------------------------------------------------------------------------
 
 LIST_FIELDS = (
@@ -22,7 +25,7 @@ LIST_FIELDS = (
 
 @transaction.atomic
 def distribution_list_save(
-    *, user, distribution_list: DistributionList | None = None, **fields: Any
+    *, user: "User", distribution_list: DistributionList | None = None, **fields: Any
 ) -> DistributionList:
     """Create or change a named list, its addresses (replacing them when given) and its thresholds."""
     distribution_list = distribution_list or DistributionList()
@@ -43,7 +46,7 @@ def distribution_list_save(
     return distribution_list
 
 
-def alert_threshold_delete(*, threshold_id: int, user) -> None:
+def alert_threshold_delete(*, threshold_id: int, user: "User") -> None:
     """Delete a threshold nobody receives alerts for. While distribution lists take its alerts it is
     refused: deleting it would silently take them off those alerts (the default threshold, 80%, is
     alerted at whether or not its row exists)."""

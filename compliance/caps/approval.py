@@ -10,8 +10,8 @@ ValidationError (API: 400).
 
 import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -44,6 +44,9 @@ from transactions.errors import Refusal
 from transactions.models import PurchaseOrder, TransactionCategory
 from transactions.money import format_money, mul_div_round
 from transactions.selectors import amount_converted
+
+if TYPE_CHECKING:
+    from transactions.users import User
 
 # The codes of the approval gates (API contract).
 SELF_APPROVAL = "self_approval"
@@ -320,7 +323,7 @@ def _check_caps(order: PurchaseOrder, category: TransactionCategory, converted: 
     return shares
 
 
-def role_check(user: User, permission: str, refusal: str) -> None:
+def role_check(user: "User", permission: str, refusal: str) -> None:
     """The role is checked here, in the service, so that the API, the admin's buttons and its bulk actions
     cannot differ: each also checks it first to hide what the user may not do, but none is trusted to."""
     if not user.has_perm(permission):
@@ -328,7 +331,7 @@ def role_check(user: User, permission: str, refusal: str) -> None:
 
 
 @transaction.atomic
-def purchase_order_approve(*, order_id: int, user: User) -> PurchaseOrder:
+def purchase_order_approve(*, order_id: int, user: "User") -> PurchaseOrder:
     """Approve a draft order if every gate passes, and record any alert its approval raises."""
     order, category = lock_order_and_category(order_id)
     if category.direction == TransactionCategory.Direction.SALE:
@@ -403,7 +406,7 @@ def cancellation_effective_on_check(order: PurchaseOrder, effective_on: datetime
 
 @transaction.atomic
 def purchase_order_cancel(
-    *, order_id: int, user: User, reason: str = "", effective_on: datetime.date | None = None
+    *, order_id: int, user: "User", reason: str = "", effective_on: datetime.date | None = None
 ) -> PurchaseOrder:
     """Cancel a draft or approved order: its commitment is withdrawn from `effective_on` (today by
     default); its invoices still count (only credit notes reduce actual)."""

@@ -5,7 +5,7 @@ causes.
 
 import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -30,6 +30,9 @@ from transactions.models import CreditNote, ExchangeRate, Invoice, TransactionCa
 from transactions.money import format_money
 from transactions.selectors import RateBook, amount_converted
 from transactions.services import assign_fields
+
+if TYPE_CHECKING:
+    from transactions.users import User
 
 # --- Invoices -----------------------------------------------------------------------------------
 
@@ -65,7 +68,7 @@ def _cap_on(category: TransactionCategory, day: datetime.date) -> AnnualCap | No
 
 
 @transaction.atomic
-def invoice_save(*, invoice: Invoice, user) -> Invoice:
+def invoice_save(*, invoice: Invoice, user: "User") -> Invoice:
     """Record a new invoice (an actual amount) or a correction, against an order of any status; post it
     to the ledger (a correction reverses what it posted and posts it again) and record any alert the
     actual amount now reaches. An invoice on a draft flags the order `invoiced_before_approval`."""
@@ -107,13 +110,13 @@ def invoice_save(*, invoice: Invoice, user) -> Invoice:
     return invoice
 
 
-def invoice_record(*, user, **fields: Any) -> Invoice:
+def invoice_record(*, user: "User", **fields: Any) -> Invoice:
     invoice = Invoice()
     assign_fields(invoice, fields, INVOICE_FIELDS)
     return invoice_save(invoice=invoice, user=user)
 
 
-def invoice_update(*, invoice: Invoice, user, **fields: Any) -> Invoice:
+def invoice_update(*, invoice: Invoice, user: "User", **fields: Any) -> Invoice:
     assign_fields(invoice, fields, INVOICE_FIELDS)
     return invoice_save(invoice=invoice, user=user)
 
@@ -158,7 +161,7 @@ def credit_note_check(note: CreditNote) -> None:
 
 
 @transaction.atomic
-def credit_note_save(*, note: CreditNote, user) -> CreditNote:
+def credit_note_save(*, note: CreditNote, user: "User") -> CreditNote:
     """Record a credit note against an invoice: a negative actual entry on its credit date, in the period
     containing it. Credit notes are recorded once, never changed."""
     if note.pk is not None:
@@ -178,7 +181,7 @@ def credit_note_save(*, note: CreditNote, user) -> CreditNote:
     return note
 
 
-def credit_note_record(*, user, **fields: Any) -> CreditNote:
+def credit_note_record(*, user: "User", **fields: Any) -> CreditNote:
     note = CreditNote()
     assign_fields(note, fields, CREDIT_NOTE_FIELDS)
     return credit_note_save(note=note, user=user)
@@ -190,7 +193,7 @@ RATE_FIELDS = ("currency", "target_currency", "rate_date", "rate", "source")
 
 
 @transaction.atomic
-def exchange_rate_save(*, rate: ExchangeRate, user) -> ExchangeRate:
+def exchange_rate_save(*, rate: ExchangeRate, user: "User") -> ExchangeRate:
     """Record or correct an exchange rate. The orders, invoices and credit notes it converts are revalued
     by the difference, on the rate's date, in the same transaction, with any alert that follows."""
     rate.full_clean()
@@ -200,12 +203,12 @@ def exchange_rate_save(*, rate: ExchangeRate, user) -> ExchangeRate:
     return rate
 
 
-def exchange_rate_create(*, user, **fields: Any) -> ExchangeRate:
+def exchange_rate_create(*, user: "User", **fields: Any) -> ExchangeRate:
     rate = ExchangeRate()
     assign_fields(rate, fields, RATE_FIELDS)
     return exchange_rate_save(rate=rate, user=user)
 
 
-def exchange_rate_update(*, exchange_rate: ExchangeRate, user, **fields: Any) -> ExchangeRate:
+def exchange_rate_update(*, exchange_rate: ExchangeRate, user: "User", **fields: Any) -> ExchangeRate:
     assign_fields(exchange_rate, fields, RATE_FIELDS)
     return exchange_rate_save(rate=exchange_rate, user=user)

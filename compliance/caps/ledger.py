@@ -20,6 +20,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum, Value
@@ -38,6 +39,9 @@ from compliance.rules.selectors import (
 from transactions.models import CreditNote, ExchangeRate, Invoice, PurchaseOrder
 from transactions.money import ZERO, CentsField
 from transactions.selectors import amount_converted, converted_amount_expression
+
+if TYPE_CHECKING:
+    from transactions.users import User
 
 COMMITTED = LedgerEntry.Basis.COMMITTED
 ACTUAL = LedgerEntry.Basis.ACTUAL
@@ -64,7 +68,7 @@ def totals_lock(cap_ids: Iterable[int]) -> dict[int, CapTotals]:
 
 
 def ledger_post(
-    entries: list[LedgerEntry], *, user=None, triggered_by: PurchaseOrder | None = None
+    entries: list[LedgerEntry], *, user: "User | None" = None, triggered_by: PurchaseOrder | None = None
 ) -> list[LedgerEntry]:
     """Insert entries and move the caps' totals by the same sums, under the totals' lock, then react to
     the new figures (alerts). Entries of 0.00 are left out. Must run inside a transaction."""
@@ -228,6 +232,11 @@ def revaluation_entries(rate: ExchangeRate) -> list[LedgerEntry]:
     """The difference the rate as it now stands makes to every approved order's commitment and every
     invoice and credit note converted at that pair on that day, one entry per document and cap. Three
     queries whatever the number of documents (one per kind of document), no query per document."""
+    return _order_revaluations(rate) + _invoice_revaluations(rate) + _credit_note_revaluations(rate)
+
+
+def _order_revaluations(rate: ExchangeRate) -> list[LedgerEntry]:
+    """Committed basis: each approved foreign-currency order of the rate's day, per cap its recognition touches."""
     day, pair = rate.rate_date, {rate.currency, rate.target_currency}
     foreign = ~Q(currency=F("category__currency"))
     orders = PurchaseOrder.objects.filter(
@@ -243,7 +252,7 @@ def revaluation_entries(rate: ExchangeRate) -> list[LedgerEntry]:
         .annotate(booked=_booked(purchase_order_id=OuterRef("pk"), cap_id=OuterRef("cap_id"), basis=COMMITTED))
         .values_list("pk", "cap_id", "allocation", "booked")
     )
-    entries = [
+    return [
         LedgerEntry(
             cap_id=cap_id,
             entry_date=day,
@@ -256,6 +265,11 @@ def revaluation_entries(rate: ExchangeRate) -> list[LedgerEntry]:
         for order_id, cap_id, allocation, booked in orders
         if allocation is not None and allocation != booked
     ]
+
+
+def _invoice_revaluations(rate: ExchangeRate) -> list[LedgerEntry]:
+    """Actual basis: each foreign-currency invoice of the rate's day, in the cap whose period holds that day."""
+    day, pair = rate.rate_date, {rate.currency, rate.target_currency}
     cap_on_day = AnnualCap.objects.filter(
         category=OuterRef("purchase_order__category"), period_start__lte=day, period_end__gte=day
     ).values("pk")[:1]
@@ -272,7 +286,7 @@ def revaluation_entries(rate: ExchangeRate) -> list[LedgerEntry]:
         .filter(cap_id__isnull=False)
         .values_list("pk", "purchase_order_id", "cap_id", "converted", "booked")
     )
-    entries += [
+    return [
         LedgerEntry(
             cap_id=cap_id,
             entry_date=day,
@@ -286,6 +300,11 @@ def revaluation_entries(rate: ExchangeRate) -> list[LedgerEntry]:
         for invoice_id, order_id, cap_id, converted, booked in invoices
         if converted is not None and converted != booked
     ]
+
+
+def _credit_note_revaluations(rate: ExchangeRate) -> list[LedgerEntry]:
+    """Actual basis: each foreign-currency credit note of the rate's day, negative, in the cap holding that day."""
+    day, pair = rate.rate_date, {rate.currency, rate.target_currency}
     cap_on_credit_day = AnnualCap.objects.filter(
         category=OuterRef("invoice__purchase_order__category"), period_start__lte=day, period_end__gte=day
     ).values("pk")[:1]
@@ -304,7 +323,7 @@ def revaluation_entries(rate: ExchangeRate) -> list[LedgerEntry]:
         .filter(cap_id__isnull=False)
         .values_list("pk", "invoice_id", "invoice__purchase_order_id", "cap_id", "converted", "booked")
     )
-    entries += [
+    return [
         LedgerEntry(
             cap_id=cap_id,
             entry_date=day,
@@ -319,10 +338,9 @@ def revaluation_entries(rate: ExchangeRate) -> list[LedgerEntry]:
         for note_id, invoice_id, order_id, cap_id, converted, booked in notes
         if converted is not None and -converted != booked
     ]
-    return entries
 
 
-def revalue_for_rate(*, rate: ExchangeRate, user) -> list[LedgerEntry]:
+def revalue_for_rate(*, rate: ExchangeRate, user: "User") -> list[LedgerEntry]:
     """Post the revaluation a saved rate calls for. The totals of every cap in the pair's currencies are
     locked first, so no approval or invoice converting at the old rate can slip in between."""
     totals_lock(_caps_of_currencies({rate.currency, rate.target_currency}))
@@ -396,6 +414,25 @@ def ledger_build() -> list[int]:
     draft or cancelled orders now count)."""
     for cap_id in AnnualCap.objects.values_list("pk", flat=True):
         CapTotals.objects.get_or_create(cap_id=cap_id)
+    entries = _commitment_entries()
+    PurchaseOrder.objects.filter(status=PurchaseOrder.Status.CANCELLED, cancellation_effective_on__isnull=True).update(
+        cancellation_effective_on=F("order_date")
+    )
+    invoice_entries, changed = _invoice_entries()
+    entries += invoice_entries
+    LedgerEntry.objects.bulk_create([entry for entry in entries if entry.amount], batch_size=5000)
+    # Orders invoiced while still drafts (before their approval, or never approved).
+    early = Invoice.objects.filter(purchase_order=OuterRef("pk")).filter(
+        Q(purchase_order__approved_at__isnull=True) | Q(created_at__lt=OuterRef("approved_at"))
+    )
+    PurchaseOrder.objects.filter(Exists(early)).update(invoiced_before_approval=True)
+    _set_totals_and_days()
+    return sorted(changed)
+
+
+def _commitment_entries() -> list[LedgerEntry]:
+    """The commitment of every order ever approved, per cap, on its order date; a cancelled order's
+    withdrawal on the same date."""
     ever_approved = PurchaseOrder.objects.filter(approved_at__isnull=False).annotate(
         cap_id=F("category__caps__id"),
         cap_period_start=F("category__caps__period_start"),
@@ -431,12 +468,16 @@ def ledger_build() -> list[int]:
                     purchase_order_id=order_id,
                 )
             )
-    PurchaseOrder.objects.filter(status=PurchaseOrder.Status.CANCELLED, cancellation_effective_on__isnull=True).update(
-        cancellation_effective_on=F("order_date")
-    )
+    return entries
+
+
+def _invoice_entries() -> tuple[list[LedgerEntry], set[int]]:
+    """Every invoice on its date, whatever its order's status; and the caps holding invoices of orders
+    not approved, whose figures the ledger's rules change."""
     invoices = _invoices_with_caps().values_list(
         "pk", "purchase_order_id", "cap_id", "invoice_date", "converted", "purchase_order__status"
     )
+    entries = []
     changed = set()
     for invoice_id, order_id, cap_id, day, converted, status in invoices:
         entries.append(
@@ -452,12 +493,11 @@ def ledger_build() -> list[int]:
         )
         if status != PurchaseOrder.Status.APPROVED:
             changed.add(cap_id)
-    LedgerEntry.objects.bulk_create([entry for entry in entries if entry.amount], batch_size=5000)
-    # Orders invoiced while still drafts (before their approval, or never approved).
-    early = Invoice.objects.filter(purchase_order=OuterRef("pk")).filter(
-        Q(purchase_order__approved_at__isnull=True) | Q(created_at__lt=OuterRef("approved_at"))
-    )
-    PurchaseOrder.objects.filter(Exists(early)).update(invoiced_before_approval=True)
+    return entries, changed
+
+
+def _set_totals_and_days() -> None:
+    """The caps' totals from the entries, the days caps were first exceeded and the alerts' `reached_on`."""
     for cap_id, basis, total in (
         LedgerEntry.objects.order_by()
         .values("cap_id", "basis")
@@ -471,10 +511,9 @@ def ledger_build() -> list[int]:
     for alert in Alert.objects.filter(reached_on__isnull=True).select_related("cap"):
         day = first_day_reaching(alert.cap_id, alert.basis, alert.threshold * alert.cap.amount / 100)
         Alert.objects.filter(pk=alert.pk).update(reached_on=day or alert.created_at.date())
-    return sorted(changed)
 
 
-def order_commitment_post(order: PurchaseOrder, *, user=None) -> list[LedgerEntry]:
+def order_commitment_post(order: PurchaseOrder, *, user: "User | None" = None) -> list[LedgerEntry]:
     """Post the commitment of an order already approved by other means (loading data in bulk, tests),
     without the gates: the same entries an approval posts."""
     category = order.category

@@ -2,7 +2,7 @@
 the writes, one transaction each.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,6 +20,9 @@ from compliance.rules.terms import category_terms, describe_terms, term_length_c
 from transactions.models import PurchaseOrder, TransactionCategory
 from transactions.money import format_money
 from transactions.services import assign_fields
+
+if TYPE_CHECKING:
+    from transactions.users import User
 
 # --- Alerts ---------------------------------------------------------------------------------------
 
@@ -98,7 +101,7 @@ def annual_cap_check(cap: AnnualCap) -> None:
 
 
 @transaction.atomic
-def annual_cap_save(*, cap: AnnualCap, user) -> AnnualCap:
+def annual_cap_save(*, cap: AnnualCap, user: "User") -> AnnualCap:
     if cap.pk is not None:
         stored_category = AnnualCap.objects.values_list("category_id", flat=True).get(pk=cap.pk)
         if stored_category != cap.category_id:
@@ -114,13 +117,13 @@ def annual_cap_save(*, cap: AnnualCap, user) -> AnnualCap:
     return cap
 
 
-def annual_cap_create(*, user, **fields: Any) -> AnnualCap:
+def annual_cap_create(*, user: "User", **fields: Any) -> AnnualCap:
     cap = AnnualCap()
     assign_fields(cap, fields, CAP_FIELDS)
     return annual_cap_save(cap=cap, user=user)
 
 
-def annual_cap_update(*, cap: AnnualCap, user, **fields: Any) -> AnnualCap:
+def annual_cap_update(*, cap: AnnualCap, user: "User", **fields: Any) -> AnnualCap:
     assign_fields(cap, fields, CAP_FIELDS)
     return annual_cap_save(cap=cap, user=user)
 
@@ -158,7 +161,7 @@ CATEGORY_FIELDS = (
 
 
 @transaction.atomic
-def transaction_category_save(*, category: TransactionCategory, user) -> TransactionCategory:
+def transaction_category_save(*, category: TransactionCategory, user: "User") -> TransactionCategory:
     """Save a new or changed category; a term or currency change must keep its caps and orders valid."""
     if category.pk is not None:
         stored_currency, stored_direction = (
@@ -183,12 +186,12 @@ def transaction_category_save(*, category: TransactionCategory, user) -> Transac
     return category
 
 
-def transaction_category_create(*, user, **fields: Any) -> TransactionCategory:
+def transaction_category_create(*, user: "User", **fields: Any) -> TransactionCategory:
     category = TransactionCategory()
     assign_fields(category, fields, CATEGORY_FIELDS)
     return transaction_category_save(category=category, user=user)
 
 
-def transaction_category_update(*, category: TransactionCategory, user, **fields: Any) -> TransactionCategory:
+def transaction_category_update(*, category: TransactionCategory, user: "User", **fields: Any) -> TransactionCategory:
     assign_fields(category, fields, CATEGORY_FIELDS)
     return transaction_category_save(category=category, user=user)

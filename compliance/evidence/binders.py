@@ -8,6 +8,7 @@ with its SHA-256. A binder whose task was lost (the broker was down) is built by
 import datetime
 import logging
 import tempfile
+from typing import TYPE_CHECKING
 
 from django.core.files import File
 from django.db import transaction
@@ -18,12 +19,15 @@ from compliance.models import EvidenceBinder
 from compliance.reports.evidence import write_evidence_binder
 from compliance.reports.issued import sha256_of
 
+if TYPE_CHECKING:
+    from transactions.users import User
+
 log = logging.getLogger(__name__)
 # A queued binder not started after this long is taken up by the sweep.
 STALE_QUEUED = datetime.timedelta(minutes=10)
 
 
-def evidence_binder_request(*, year: int, user) -> EvidenceBinder:
+def evidence_binder_request(*, year: int, user: "User") -> EvidenceBinder:
     binder = EvidenceBinder.objects.create(year=year, requested_by=user)
     transaction.on_commit(lambda: _enqueue(binder.pk))
     return binder

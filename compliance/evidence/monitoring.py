@@ -11,6 +11,7 @@
 """
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -28,6 +29,9 @@ from compliance.common.business_days import (
 from compliance.delivery.links import ACK_MAX_AGE, ACK_SALT, alert_ack_token, alert_from_token  # noqa: F401 - re-exported
 from compliance.delivery.mailing import mailing_once
 from compliance.models import Alert, AlertAcknowledgement, AnnualCap, AuditorTimetable, Mailing, MonthlySignoff
+
+if TYPE_CHECKING:
+    from transactions.users import RequestUser, User
 
 MANAGEMENT_ROLE = "management"
 
@@ -47,7 +51,7 @@ def next_month(month: datetime.date) -> datetime.date:
 # --- Monthly sign-offs -------------------------------------------------------------------------------
 
 
-def monthly_signoff_create(*, month: datetime.date, user, note: str = "") -> MonthlySignoff:
+def monthly_signoff_create(*, month: datetime.date, user: "User", note: str = "") -> MonthlySignoff:
     """Sign a month off: once, and only a month that has begun."""
     month = first_of_month(month)
     if month > timezone.localdate():
@@ -113,11 +117,11 @@ def signoff_reminder(*, today: datetime.date | None = None) -> tuple[Mailing | N
 # --- Alert acknowledgements --------------------------------------------------------------------------
 
 
-def may_acknowledge(user) -> bool:
+def may_acknowledge(user: "RequestUser") -> bool:
     return bool(user and user.is_active and (user.is_superuser or user.groups.filter(name=MANAGEMENT_ROLE).exists()))
 
 
-def alert_acknowledge(*, alert: Alert, user, via: str) -> tuple[AlertAcknowledgement, bool]:
+def alert_acknowledge(*, alert: Alert, user: "User", via: str) -> tuple[AlertAcknowledgement, bool]:
     """Record that senior management acknowledged the alert: once; a second attempt changes nothing and
     returns the first acknowledgement."""
     if not may_acknowledge(user):

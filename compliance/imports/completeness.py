@@ -6,6 +6,7 @@ the invoices table under orders of a sales category, so one query finds both."""
 
 import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -16,6 +17,9 @@ from transactions.models import ConnectedPerson, CreditNote, Invoice
 from ..models import CompletenessCheck
 from .kinds import CellError, currency, day, text
 from .reading import FileRefused, Rows
+
+if TYPE_CHECKING:
+    from transactions.users import User
 
 COLUMNS = ("counterparty", "number", "date", "amount", "currency")
 
@@ -51,7 +55,7 @@ def _product_documents(person: ConnectedPerson, start: datetime.date, end: datet
 
 
 def completeness_check_record(
-    *, user, connected_person: ConnectedPerson, period_start: datetime.date, period_end: datetime.date,
+    *, user: "User", connected_person: ConnectedPerson, period_start: datetime.date, period_end: datetime.date,
     file: UploadedFile,
 ) -> CompletenessCheck:  # fmt: skip
     """Compare the ERP's list with the product and keep the result as evidence."""

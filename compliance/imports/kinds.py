@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model
 from django.utils.translation import gettext as _
@@ -33,6 +33,9 @@ from transactions.models import (
     SalesOrder,
     TransactionCategory,
 )
+
+if TYPE_CHECKING:
+    from transactions.users import User
 
 
 class CellError(ValueError):
@@ -221,26 +224,26 @@ def _comparable(value: Any) -> Any:
     return value.pk if isinstance(value, Model) else value
 
 
-def _record_purchase_order(*, user, **values) -> PurchaseOrder:
+def _record_purchase_order(*, user: "User", **values) -> PurchaseOrder:
     from transactions.services import purchase_order_create
 
     # Imported orders arrive as drafts: approval is a separate act with all its gates.
     return purchase_order_create(user=user, **values)
 
 
-def _record_quote(*, user, **values) -> Quote:
+def _record_quote(*, user: "User", **values) -> Quote:
     from transactions.services import quote_create
 
     return quote_create(user=user, **values)
 
 
-def _record_invoice(*, user, **values) -> Invoice:
+def _record_invoice(*, user: "User", **values) -> Invoice:
     from compliance.caps.documents import invoice_record
 
     return invoice_record(user=user, **values)
 
 
-def _record_credit_note(*, user, **values) -> CreditNote:
+def _record_credit_note(*, user: "User", **values) -> CreditNote:
     from compliance.caps.documents import credit_note_record
 
     return credit_note_record(user=user, **values)

@@ -3,6 +3,7 @@ hostile or wrong file is refused in the upload's answer; the rows are read by th
 
 import datetime
 import logging
+from typing import TYPE_CHECKING
 
 from celery import current_app
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,6 +16,9 @@ from ..models import Import
 from .engine import header_check
 from .kinds import CONTRACT_KINDS, KINDS
 from .reading import FileRefused, Rows
+
+if TYPE_CHECKING:
+    from transactions.users import User
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +38,7 @@ def import_file_check(*, kind: str, file: UploadedFile) -> None:
         file.seek(0)
 
 
-def import_create(*, user, kind: str, file: UploadedFile, dry_run: bool = False) -> Import:
+def import_create(*, user: "User", kind: str, file: UploadedFile, dry_run: bool = False) -> Import:
     """Keep the upload and queue its run after the commit; the request never waits for the rows."""
     if kind not in CONTRACT_KINDS:
         raise ValidationError({"kind": _("“%(kind)s” is not a kind of import.") % {"kind": kind}})
@@ -74,7 +78,7 @@ def imports_run_queued(*, older_than: datetime.timedelta = datetime.timedelta(mi
     return ran
 
 
-def import_confirm(*, checked: Import, user) -> Import:
+def import_confirm(*, checked: Import, user: "User") -> Import:
     """Run for real the file of a dry run that found no error (a new import of the same file)."""
     if not checked.dry_run or checked.status != Import.Status.DONE:
         raise ValidationError(_("Only a dry run that found no error can be imported."))

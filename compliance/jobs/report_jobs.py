@@ -17,7 +17,7 @@ import logging
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from django.conf import settings
 from django.core.files import File
@@ -29,6 +29,9 @@ from compliance.common import queue
 from compliance.models import AnnualCap, ReportJob
 from compliance.reports import annual_review, directors, monthly
 from transactions.models import PurchaseOrder
+
+if TYPE_CHECKING:
+    from transactions.users import User
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +100,7 @@ def in_background(request: ReportRequest, orders: int) -> bool:
     return orders * weight > settings.CCT_REPORT_SYNC_ORDERS
 
 
-def report_job_request(*, request: ReportRequest, user, orders: int) -> ReportJob:
+def report_job_request(*, request: ReportRequest, user: "User", orders: int) -> ReportJob:
     """Record a job and queue it once the job is committed."""
     with transaction.atomic():
         job = ReportJob.objects.create(

@@ -12,7 +12,7 @@ their own terms and caps.
 """
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -29,6 +29,9 @@ from compliance.rules.terms import Term, category_terms, term_length_check, term
 from transactions.errors import Refusal
 from transactions.models import CategoryRenewal, TransactionCategory
 from transactions.services import assign_fields
+
+if TYPE_CHECKING:
+    from transactions.users import User
 
 RENEWAL_FIELDS = (
     "category", "term_start", "term_end", "term_explanation", "reference", *STEPS, *REFERENCES,
@@ -60,7 +63,7 @@ def category_renewal_check(renewal: CategoryRenewal) -> None:
 
 @transaction.atomic
 def category_renewal_save(
-    *, renewal: CategoryRenewal, user, caps: list[dict[str, Any]] | None = None
+    *, renewal: CategoryRenewal, user: "User", caps: list[dict[str, Any]] | None = None
 ) -> CategoryRenewal:
     """Record a renewal (or correct one) and, for a new one, the caps of its periods, all or nothing."""
     if renewal.pk is not None:
@@ -89,7 +92,9 @@ def category_renewal_save(
 
 
 @transaction.atomic
-def category_renewal_record_steps(*, renewal_id: int, user, **steps: datetime.date | str | None) -> CategoryRenewal:
+def category_renewal_record_steps(
+    *, renewal_id: int, user: "User", **steps: datetime.date | str | None
+) -> CategoryRenewal:
     """Record the dates of re-compliance steps taken (and the board's references); the renewal takes effect
     when every step its classification requires is recorded."""
     unknown = set(steps) - set(STEPS) - set(REFERENCES)
@@ -108,13 +113,15 @@ def category_renewal_record_steps(*, renewal_id: int, user, **steps: datetime.da
     return renewal
 
 
-def category_renewal_record(*, user, caps: list[dict[str, Any]] | None = None, **fields: Any) -> CategoryRenewal:
+def category_renewal_record(
+    *, user: "User", caps: list[dict[str, Any]] | None = None, **fields: Any
+) -> CategoryRenewal:
     renewal = CategoryRenewal()
     assign_fields(renewal, fields, RENEWAL_FIELDS)
     return category_renewal_save(renewal=renewal, user=user, caps=caps)
 
 
-def category_renewal_update(*, renewal: CategoryRenewal, user, **fields: Any) -> CategoryRenewal:
+def category_renewal_update(*, renewal: CategoryRenewal, user: "User", **fields: Any) -> CategoryRenewal:
     assign_fields(renewal, fields, RENEWAL_FIELDS)
     return category_renewal_save(renewal=renewal, user=user)
 
@@ -150,7 +157,7 @@ def _terms_end(change: TermsChange) -> datetime.date:
 
 
 @transaction.atomic
-def terms_change_propose(*, user, **fields: Any) -> TermsChange:
+def terms_change_propose(*, user: "User", **fields: Any) -> TermsChange:
     """Record a material change of a category's terms; the category keeps its terms until it takes effect."""
     change = TermsChange(proposed_by=user)
     assign_fields(change, fields, TERMS_CHANGE_FIELDS)
@@ -169,7 +176,7 @@ def terms_change_propose(*, user, **fields: Any) -> TermsChange:
 
 
 @transaction.atomic
-def terms_change_record_steps(*, change_id: int, user, **steps: datetime.date | str | None) -> TermsChange:
+def terms_change_record_steps(*, change_id: int, user: "User", **steps: datetime.date | str | None) -> TermsChange:
     """Record the steps taken; once every required one is recorded, the new terms become the category's."""
     unknown = set(steps) - set(STEPS) - set(REFERENCES)
     if unknown:
@@ -190,7 +197,7 @@ def terms_change_record_steps(*, change_id: int, user, **steps: datetime.date | 
     return change
 
 
-def _apply_terms(change: TermsChange, user) -> None:
+def _apply_terms(change: TermsChange, user: "User") -> None:
     category = change.category
     fields = [name for name in ("pricing_basis", "scope") if getattr(change, name).strip()]
     for name in fields:

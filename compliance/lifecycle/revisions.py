@@ -19,6 +19,7 @@ and the completion of a revision of one of its caps run one after the other.
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -46,6 +47,9 @@ from compliance.rules.selectors import caps_with_utilisation
 from transactions.errors import Refusal
 from transactions.models import TransactionCategory
 from transactions.money import format_money
+
+if TYPE_CHECKING:
+    from transactions.users import User
 
 # --- Checks (shared by the admin forms and the services) -----------------------------------------
 
@@ -91,12 +95,12 @@ def _classify(revision: CapRevision) -> None:
     revision.missing = list(result.missing)
 
 
-def cap_revision_propose(*, user, cap: AnnualCap, new_amount: Decimal, reason: str) -> CapRevision:
+def cap_revision_propose(*, user: "User", cap: AnnualCap, new_amount: Decimal, reason: str) -> CapRevision:
     return cap_revision_save_new(revision=CapRevision(cap=cap, new_amount=new_amount, reason=reason), user=user)
 
 
 @transaction.atomic
-def cap_revision_save_new(*, revision: CapRevision, user) -> CapRevision:
+def cap_revision_save_new(*, revision: CapRevision, user: "User") -> CapRevision:
     """Record a proposed revision (its cap, new amount and reason set); the cap keeps its amount until the
     required steps are recorded."""
     if revision.pk is not None:
@@ -119,7 +123,7 @@ def cap_revision_save_new(*, revision: CapRevision, user) -> CapRevision:
 
 
 @transaction.atomic
-def cap_revision_record_steps(*, revision_id: int, user, **steps: datetime.date | str | None) -> CapRevision:
+def cap_revision_record_steps(*, revision_id: int, user: "User", **steps: datetime.date | str | None) -> CapRevision:
     """Record the dates of steps taken; when every step the classification requires is recorded, the
     revision takes effect: its amount becomes the cap's."""
     unknown = set(steps) - set(STEPS) - set(REFERENCES)
@@ -150,7 +154,7 @@ def cap_revision_record_steps(*, revision_id: int, user, **steps: datetime.date 
     return revision
 
 
-def _complete(revision: CapRevision, user) -> None:
+def _complete(revision: CapRevision, user: "User") -> None:
     totals_lock([revision.cap_id])
     cap = _with_utilisation(revision.cap_id)
     if cap.used > cap.amount:
@@ -169,7 +173,7 @@ def _complete(revision: CapRevision, user) -> None:
 
 
 @transaction.atomic
-def cap_revision_withdraw(*, revision_id: int, user, reason: str = "") -> CapRevision:
+def cap_revision_withdraw(*, revision_id: int, user: "User", reason: str = "") -> CapRevision:
     """Give up a pending revision; the cap keeps its amount."""
     revision = CapRevision.objects.select_for_update().get(pk=revision_id)
     if not revision.is_pending:

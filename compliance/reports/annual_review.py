@@ -256,6 +256,41 @@ def build_annual_review(
         heading=f"Annual review of continuing connected transactions · 持續關連交易年度審閱 — {name}",
         note=as_at,
     )
+    _write_cap_sheets(report, caps, revisions, breaches, classifications, name=name, end=end, as_at=as_at)
+    matters, matter_exceptions = _auditor_tables(report, name=name)
+    _write_board_sheet(report, board, name=name)
+    tally = QuoteTally()
+    exceptions = _write_order_sheets(
+        report, orders, quotes, exceptions, quote_rule_exceptions, tally=tally, name=name, as_at=as_at
+    )
+    alerts_sheet(report, alerts, heading=f"Alerts raised in the year · 本年度發出的警示 — {name}", note=as_at)
+    completeness_sheet(report, completeness or [], heading=f"Completeness checks · 完整性核對 — {name}")
+
+    breached = _breached_caps(caps, revisions)
+    listed = _matter_exceptions(caps, breached, evidence, tally, breaches)
+    findings = _matters(caps, breached, evidence, tally, listed)
+    _write_matters(matters, findings)
+    matter_exceptions.extend([MATTER_NAMES[e.matter], e.subject, e.detail, e.evidence] for e in listed)
+    matter_exceptions.finish()
+    _write_ined_summary(
+        ined, caps, breached, classifications, findings, tally, exceptions, quote_rule_exceptions, revisions, alerts,
+        board, evidence, breaches,
+    )  # fmt: skip
+    return report
+
+
+def _write_cap_sheets(
+    report: ReportWorkbook | PdfReport,
+    caps: list[AnnualCap],
+    revisions: list[CapRevision],
+    breaches: list[Breach],
+    classifications: list[ClassificationRow],
+    *,
+    name: str,
+    end: datetime.date,
+    as_at: str,
+) -> None:
+    """The caps of the year, their revisions, the breaches and the classification."""
     summary_sheet(report, caps, as_of=end, heading=f"Annual caps of the year · 本年度年度上限 — {name}", note=as_at)
     revisions_sheet(
         report,
@@ -279,6 +314,10 @@ def build_annual_review(
         "starting in one financial year) against the latest financial year ended by then; a provisional result "
         "names the input it lacks",
     )
+
+
+def _auditor_tables(report: ReportWorkbook | PdfReport, *, name: str) -> tuple[TableSheet, TableSheet]:
+    """The auditors' matters and their exceptions, created here to keep their place and filled at the end."""
     matters = report.table(
         "Auditor matters",
         MATTER_COLUMNS,
@@ -292,6 +331,10 @@ def build_annual_review(
         heading=f"Exceptions identified on the auditors' matters · 核數師事項的例外 — {name}",
         note="Each exception the product identified, the order or cap, and where the evidence is",
     )
+    return matters, matter_exceptions
+
+
+def _write_board_sheet(report: ReportWorkbook | PdfReport, board: list[BoardRecord], *, name: str) -> None:
     board_sheet = report.table(
         "Board approvals",
         BOARD_COLUMNS,
@@ -306,13 +349,27 @@ def build_annual_review(
         for r in board
     )  # fmt: skip
     board_sheet.finish()
+
+
+def _write_order_sheets(
+    report: ReportWorkbook | PdfReport,
+    orders: Iterable[OrderRow],
+    quotes: Iterable[tuple[PurchaseOrder, QuoteRuleResult]],
+    exceptions: Iterable[ExceptionRow],
+    quote_rule_exceptions: list[QuoteRuleException],
+    *,
+    tally: QuoteTally,
+    name: str,
+    as_at: str,
+) -> list[ExceptionRow]:
+    """The orders, their quotes (counted into `tally`), the exceptions and refusals and the quote-rule
+    exceptions; returns the exceptions and refusals, which the INED summary counts."""
     orders_sheet(
         report,
         order_rows(orders),
         heading=f"Orders counted in the year's periods · 本年度計入的訂單 — {name}",
         note=as_at,
     )
-    tally = QuoteTally()
     quotes_sheet(
         report,
         quote_rows(quotes, tally),
@@ -335,20 +392,7 @@ def build_annual_review(
         note="Every exception requested in the year or for an order dated in it, whatever its status; amount, "
         "currency and counterparty as requested, which is what an exception covers",
     )
-    alerts_sheet(report, alerts, heading=f"Alerts raised in the year · 本年度發出的警示 — {name}", note=as_at)
-    completeness_sheet(report, completeness or [], heading=f"Completeness checks · 完整性核對 — {name}")
-
-    breached = _breached_caps(caps, revisions)
-    listed = _matter_exceptions(caps, breached, evidence, tally, breaches)
-    findings = _matters(caps, breached, evidence, tally, listed)
-    _write_matters(matters, findings)
-    matter_exceptions.extend([MATTER_NAMES[e.matter], e.subject, e.detail, e.evidence] for e in listed)
-    matter_exceptions.finish()
-    _write_ined_summary(
-        ined, caps, breached, classifications, findings, tally, exceptions, quote_rule_exceptions, revisions, alerts,
-        board, evidence, breaches,
-    )  # fmt: skip
-    return report
+    return exceptions
 
 
 def _matter_exceptions(
@@ -421,18 +465,6 @@ def _matters(
     """The four matters (a) to (d), each: matter, exceptions identified, evidence, where, orders examined,
     number of exceptions. No conclusion: that is the auditors'."""
     examined = evidence["orders"]
-    smallest = (
-        f"; the smallest margin below the lowest independent quote was {tally.smallest_margin_pct}%"
-        if tally.smallest_margin_pct is not None
-        else ""
-    )
-    documented = len(tally.documented)
-    under_exceptions = (
-        f" {documented} approved under a documented quote-rule exception: a reason, evidence and a second "
-        "person's approval (Quote-rule exceptions)."
-        if documented
-        else ""
-    )
     rows = []
     a_text, a_count = _identified(exceptions, "a")
     rows.append([
@@ -448,10 +480,7 @@ def _matters(
     b_text, b_count = _identified(exceptions, "b")
     rows.append([
         MATTER_NAMES["b"], b_text,
-        f"{tally.passed} of {tally.orders} orders had the required independent quotes, dated within the "
-        f"validity before the order, each with its document, and the connected party's price below every one of "
-        f"them, compared in the order's currency (another currency at the order date's rate)"
-        f"{smallest}.{under_exceptions}",
+        _quote_rule_evidence(tally),
         "Quotes: Quote rule, Quote document, More favourable by; Exceptions; Quote-rule exceptions",
         tally.orders, b_count,
     ])  # fmt: skip
@@ -476,6 +505,28 @@ def _matters(
     return rows
 
 
+def _quote_rule_evidence(tally: QuoteTally) -> str:
+    """Matter (b)'s evidence: the orders meeting the quote rule, the smallest margin, the documented exceptions."""
+    smallest = (
+        f"; the smallest margin below the lowest independent quote was {tally.smallest_margin_pct}%"
+        if tally.smallest_margin_pct is not None
+        else ""
+    )
+    documented = len(tally.documented)
+    under_exceptions = (
+        f" {documented} approved under a documented quote-rule exception: a reason, evidence and a second "
+        "person's approval (Quote-rule exceptions)."
+        if documented
+        else ""
+    )
+    return (
+        f"{tally.passed} of {tally.orders} orders had the required independent quotes, dated within the "
+        f"validity before the order, each with its document, and the connected party's price below every one of "
+        f"them, compared in the order's currency (another currency at the order date's rate)"
+        f"{smallest}.{under_exceptions}"
+    )
+
+
 def _write_matters(sheet: TableSheet, findings: list[list]) -> None:
     sheet.extend(findings)
     sheet.finish()
@@ -497,6 +548,23 @@ def _write_ined_summary(
     breaches: list[Breach] | None = None,
 ) -> None:
     breaches = breaches or []
+    _ined_caps(sheet, caps, breached)
+    _ined_classifications(sheet, classifications)
+    _ined_matters(sheet, findings)
+    confirmations = _ined_confirmations(
+        caps, tally, exceptions, quote_rule_exceptions, revisions, alerts, board, evidence, breaches
+    )
+    sheet.blank()
+    sheet.section("The INEDs' confirmations: what the product holds · 獨立非執行董事的確認：系統所持資料")
+    sheet.header([Column("Confirmation", "確認事項", T), Column("What the product holds", "系統所持資料", T)])
+    for confirmation, holds in confirmations:
+        sheet.row([confirmation, holds[0]], [T, T], bold_first=True, wrap=True)
+        for more in holds[1:]:
+            sheet.row([None, more], [T, T], wrap=True)
+
+
+def _ined_caps(sheet: FreeSheet, caps: list[AnnualCap], breached: list[AnnualCap]) -> None:
+    """Each cap of the year by category, with a line for the year where a category has several."""
     sheet.blank()
     sheet.section("Caps of the year · 本年度上限")
     sheet.header(CAP_COLUMNS)
@@ -527,6 +595,8 @@ def _write_ined_summary(
     if not caps:
         sheet.row(["No cap period falls in this year · 本年度沒有年度上限", None], [T, T])
 
+
+def _ined_classifications(sheet: FreeSheet, classifications: list[ClassificationRow]) -> None:
     sheet.blank()
     sheet.section("Classification under Rule 14A.76 · 第14A.76條分類")
     sheet.header(INED_CLASSIFICATION_COLUMNS)
@@ -540,6 +610,8 @@ def _write_ined_summary(
             wrap=True,
         )  # fmt: skip
 
+
+def _ined_matters(sheet: FreeSheet, findings: list[list]) -> None:
     sheet.blank()
     sheet.section("What the auditors report on · 核數師須匯報的事項")
     sheet.header([MATTER_COLUMNS[0], MATTER_COLUMNS[1], MATTER_COLUMNS[5], MATTER_COLUMNS[3]])
@@ -547,14 +619,10 @@ def _write_ined_summary(
         # The count and where to look; the full list is on Matter exceptions.
         sheet.row([matter, identified.split(". ", 1)[0], count, where], [T, T, N, T], bold_first=True, wrap=True)
 
-    approved = sum(1 for exception in quote_rule_exceptions if exception.is_approved)
-    flagged = sum(1 for revision in revisions if revision.breach)
-    still_open = sum(1 for breach in breaches if breach.is_open)
-    exceeded = sum(1 for cap in caps if cap.used > cap.amount)
-    sheet.blank()
-    sheet.section("The INEDs' confirmations: what the product holds · 獨立非執行董事的確認：系統所持資料")
-    sheet.header([Column("Confirmation", "確認事項", T), Column("What the product holds", "系統所持資料", T)])
-    agreements = [
+
+def _agreement_facts(board: list[BoardRecord]) -> list[str]:
+    """A sentence per agreement: the board's approval, its minutes, who abstained, the announcement."""
+    return [
         f"{r.subject}: board approval {day(r.board_approved_on) if r.board_approved_on else 'not recorded'}"
         f" (minutes: {r.board_minutes_ref or 'not recorded'}; directors who abstained: "
         f"{r.abstaining_directors or 'none recorded'}); announced "
@@ -564,9 +632,28 @@ def _write_ined_summary(
         for r in board
         if r.kind.startswith("Agreement")
     ]
+
+
+def _ined_confirmations(
+    caps: list[AnnualCap],
+    tally: QuoteTally,
+    exceptions: list[ExceptionRow],
+    quote_rule_exceptions: list[QuoteRuleException],
+    revisions: list[CapRevision],
+    alerts: list[Alert],
+    board: list[BoardRecord],
+    evidence: dict,
+    breaches: list[Breach],
+) -> list[tuple[str, list[str]]]:
+    """Facts for the INEDs to weigh, a line each, under each of their four confirmations; the confirmations
+    themselves are theirs to give."""
+    approved = sum(1 for exception in quote_rule_exceptions if exception.is_approved)
+    flagged = sum(1 for revision in revisions if revision.breach)
+    still_open = sum(1 for breach in breaches if breach.is_open)
+    exceeded = sum(1 for cap in caps if cap.used > cap.amount)
+    agreements = _agreement_facts(board)
     later = sum(1 for r in board if not r.kind.startswith("Agreement"))
-    # Facts for the INEDs to weigh, a line each; the confirmations themselves are theirs to give.
-    confirmations = [
+    return [
         ("(1) In the ordinary and usual course of business · 屬日常及一般業務",
          [f"{tally.orders} orders of the year with their description, category and counterparty (Orders)."]),
         ("(2) On normal commercial terms or better · 按一般或更佳商業條款",
@@ -588,7 +675,3 @@ def _write_ined_summary(
           f"exceptions recorded, {approved} approved (Quote-rule exceptions).",
           f"{len(alerts)} alerts raised in the year (Alerts)."]),
     ]  # fmt: skip
-    for confirmation, holds in confirmations:
-        sheet.row([confirmation, holds[0]], [T, T], bold_first=True, wrap=True)
-        for more in holds[1:]:
-            sheet.row([None, more], [T, T], wrap=True)

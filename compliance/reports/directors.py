@@ -135,7 +135,35 @@ def build_directors_report(
         f"數字截至{end:%Y-%m-%d}"
     )
     report = report if report is not None else ReportWorkbook()
+    _write_people_sheet(report, caps, alerts, exceptions, name=name, end=end, as_at=as_at)
+    _write_cap_sheets(report, caps, revisions, breaches, name=name, end=end, as_at=as_at)
+    _write_exception_sheets(report, alerts, exceptions, quote_rule_exceptions, name=name, as_at=as_at)
+    orders_sheet(
+        report,
+        order_rows(orders),
+        heading=f"Orders counted in the caps' periods · 計入各期間的訂單 — {name}",
+        note=as_at,
+    )
+    quotes_sheet(
+        report,
+        quote_rows(quotes),
+        heading=f"Quotes of those orders · 訂單的獨立報價 — {name}",
+        note="Prices compared in the order's currency: a quote in another currency at the order date's rate",
+    )
+    return report
 
+
+def _write_people_sheet(
+    report: ReportWorkbook | PdfReport,
+    caps: list[AnnualCap],
+    alerts: list[Alert],
+    exceptions: list[ExceptionRow],
+    *,
+    name: str,
+    end: datetime.date,
+    as_at: str,
+) -> None:
+    """Per connected person and direction: its caps' totals, and its alerts and exceptions of the half year."""
     alerts_per_person = Counter(alert.cap.category.agreement.connected_person_id for alert in alerts)
     exceptions_per_person = Counter(row.order.category.agreement.connected_person_id for row in exceptions)
     people = report.table(
@@ -167,6 +195,19 @@ def build_directors_report(
             ]
         )
     people.finish()
+
+
+def _write_cap_sheets(
+    report: ReportWorkbook | PdfReport,
+    caps: list[AnnualCap],
+    revisions: list[CapRevision],
+    breaches: list[Breach] | None,
+    *,
+    name: str,
+    end: datetime.date,
+    as_at: str,
+) -> None:
+    """The caps with the half year's movement, their revisions and the breaches."""
     summary_sheet(
         report,
         caps,
@@ -189,6 +230,18 @@ def build_directors_report(
         note="Every breach detected in the half year, and every earlier one still open at its end or now, until "
         "it is re-complied with; amounts at detection, in the cap's currency",
     )
+
+
+def _write_exception_sheets(
+    report: ReportWorkbook | PdfReport,
+    alerts: list[Alert],
+    exceptions: list[ExceptionRow],
+    quote_rule_exceptions: list[QuoteRuleException],
+    *,
+    name: str,
+    as_at: str,
+) -> None:
+    """The alerts, exceptions and quote-rule exceptions of the half year."""
     alerts_sheet(report, alerts, heading=f"Alerts raised in the half year · 本半年發出的警示 — {name}", note=as_at)
     exceptions_sheet(
         report,
@@ -205,16 +258,3 @@ def build_directors_report(
         note="Every exception requested in the half year or for an order dated in it, whatever its status; amount, "
         "currency and counterparty as requested, which is what an exception covers",
     )
-    orders_sheet(
-        report,
-        order_rows(orders),
-        heading=f"Orders counted in the caps' periods · 計入各期間的訂單 — {name}",
-        note=as_at,
-    )
-    quotes_sheet(
-        report,
-        quote_rows(quotes),
-        heading=f"Quotes of those orders · 訂單的獨立報價 — {name}",
-        note="Prices compared in the order's currency: a quote in another currency at the order date's rate",
-    )
-    return report

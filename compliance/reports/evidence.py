@@ -122,81 +122,16 @@ def write_evidence_binder(year: int, output: BinaryIO, progress: Progress | None
     total = sum(
         sum(1 for q in o.quotes.all() if q.document) + len(o.quote_rule_exceptions.all()) for o in orders
     ) + len(issued)
-    done = 0
+    advance = _advancer(total, progress)
     manifest: list[tuple[str, str]] = []
     index_rows: list[list] = []
-    issued_rows: list[list] = []
-    agreement_rows: list[list] = []
     agreements: dict[int, FrameworkAgreement] = {}
-
-    def advance() -> None:
-        nonlocal done
-        done += 1
-        if progress and total:
-            progress(min(99, done * 100 // total))
-
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         for order in orders:
-            base = [order.number, order.order_date, str(order.category), str(order.counterparty), order.currency,
-                    order.amount, order.status]  # fmt: skip
-            approval = _board_approval(order.category.agreement)
             agreements.setdefault(order.category.agreement_id, order.category.agreement)
-            folder = _safe(order.number)
-            rows_before = len(index_rows)
-            for quote in order.quotes.all():
-                if not quote.document:
-                    index_rows.append([*base, "Quote · 報價 (no document · 沒有文件)", str(quote.supplier),
-                                       quote.reference or None, _independence(quote.supplier), approval,
-                                       None, None])  # fmt: skip
-                    continue
-                name = _safe(quote.document_name or quote.document.name.rsplit("/", 1)[-1])
-                path = f"quotes/{folder}/{quote.pk}-{name}"
-                sha = _copy(archive, Entry(path, quote.document))
-                manifest.append((sha, path))
-                index_rows.append([*base, "Quote · 報價", str(quote.supplier), quote.reference or None,
-                                   _independence(quote.supplier), approval, path, sha])  # fmt: skip
-                advance()
-            for exception in order.quote_rule_exceptions.all():
-                name = _safe(exception.evidence_name or exception.evidence.name.rsplit("/", 1)[-1])
-                path = f"exceptions/{folder}/{exception.pk}-{name}"
-                sha = _copy(archive, Entry(path, exception.evidence))
-                manifest.append((sha, path))
-                detail = f"{exception.get_status_display()}: {exception.reason}"[:300]
-                index_rows.append([*base, "Quote-rule exception evidence · 報價規則例外證據", detail, None, None,
-                                   approval, path, sha])  # fmt: skip
-                advance()
-            for invoice in order.invoices.all():
-                index_rows.append([*base, "Invoice · 發票 (no file kept · 系統不存檔)",
-                                   f"{invoice.invoice_date:%Y-%m-%d}: {invoice.currency} {invoice.amount:,.2f}",
-                                   invoice.number, None, approval, None, None])  # fmt: skip
-            if len(index_rows) == rows_before:
-                index_rows.append([*base, "No document · 沒有文件", None, None, None, approval, None, None])
-        undertakings = list(
-            AccessUndertaking.objects.filter(agreement_id__in=agreements).order_by("agreement_id", "given_on", "pk")
-        )
-        for undertaking in undertakings:
-            path, sha = None, None
-            if undertaking.document:
-                name = _safe(undertaking.document.name.rsplit("/", 1)[-1])
-                path = f"undertakings/{undertaking.agreement_id}-{undertaking.pk}-{name}"
-                sha = _copy(archive, Entry(path, undertaking.document))
-                manifest.append((sha, path))
-            agreement_rows.append([str(agreements[undertaking.agreement_id]),
-                                   "Access undertaking (Rule 14A.58) · 查閱承諾",
-                                   f"{undertaking.given_on:%Y-%m-%d}", undertaking.reference, path, sha])  # fmt: skip
-        for agreement in agreements.values():
-            agreement_rows.append([str(agreement), "Board approval · 董事會批准", _board_approval(agreement),
-                                   agreement.abstaining_directors or None, None, None])  # fmt: skip
-        for report in issued:
-            stamp = f"{report.issued_at:%Y%m%dT%H%M%S}"
-            path = f"issued/{report.kind}/{report.period}/{stamp}-{report.pk}-{_safe(report.filename)}"
-            sha = _copy(archive, Entry(path, report.file))
-            manifest.append((sha, path))
-            issued_rows.append([report.get_kind_display(), report.period, report.get_how_display(),
-                                report.issued_at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                                report.issued_to or None, report.sha256, path, sha])  # fmt: skip
-            advance()
-
+            index_rows += _add_order_documents(archive, manifest, order, advance)
+        agreement_rows = _add_agreement_documents(archive, manifest, agreements)
+        issued_rows = _add_issued_reports(archive, manifest, issued, advance)
         index = io.BytesIO()
         _index_workbook(year, index_rows, issued_rows, agreement_rows).save(index)
         manifest.append((_write_bytes(archive, "index.xlsx", index.getvalue()), "index.xlsx"))
@@ -204,6 +139,104 @@ def write_evidence_binder(year: int, output: BinaryIO, progress: Progress | None
         archive.writestr("MANIFEST.txt", "\n".join(lines) + "\n")
     if progress:
         progress(100)
+
+
+def _advancer(total: int, progress: Progress | None) -> Callable[[], None]:
+    """A callback counting the files added and reporting the percentage done (at most 99 until the end)."""
+    done = 0
+
+    def advance() -> None:
+        nonlocal done
+        done += 1
+        if progress and total:
+            progress(min(99, done * 100 // total))
+
+    return advance
+
+
+def _add_order_documents(
+    archive: zipfile.ZipFile, manifest: list[tuple[str, str]], order: PurchaseOrder, advance: Callable[[], None]
+) -> list[list]:
+    """Copy an order's quote documents and quote-rule exception evidence; its index rows, invoices included
+    (no file kept), or one row saying it has no document."""
+    base = [order.number, order.order_date, str(order.category), str(order.counterparty), order.currency,
+            order.amount, order.status]  # fmt: skip
+    approval = _board_approval(order.category.agreement)
+    folder = _safe(order.number)
+    index_rows: list[list] = []
+    for quote in order.quotes.all():
+        if not quote.document:
+            index_rows.append([*base, "Quote · 報價 (no document · 沒有文件)", str(quote.supplier),
+                               quote.reference or None, _independence(quote.supplier), approval,
+                               None, None])  # fmt: skip
+            continue
+        name = _safe(quote.document_name or quote.document.name.rsplit("/", 1)[-1])
+        path = f"quotes/{folder}/{quote.pk}-{name}"
+        sha = _copy(archive, Entry(path, quote.document))
+        manifest.append((sha, path))
+        index_rows.append([*base, "Quote · 報價", str(quote.supplier), quote.reference or None,
+                           _independence(quote.supplier), approval, path, sha])  # fmt: skip
+        advance()
+    for exception in order.quote_rule_exceptions.all():
+        name = _safe(exception.evidence_name or exception.evidence.name.rsplit("/", 1)[-1])
+        path = f"exceptions/{folder}/{exception.pk}-{name}"
+        sha = _copy(archive, Entry(path, exception.evidence))
+        manifest.append((sha, path))
+        detail = f"{exception.get_status_display()}: {exception.reason}"[:300]
+        index_rows.append([*base, "Quote-rule exception evidence · 報價規則例外證據", detail, None, None,
+                           approval, path, sha])  # fmt: skip
+        advance()
+    for invoice in order.invoices.all():
+        index_rows.append([*base, "Invoice · 發票 (no file kept · 系統不存檔)",
+                           f"{invoice.invoice_date:%Y-%m-%d}: {invoice.currency} {invoice.amount:,.2f}",
+                           invoice.number, None, approval, None, None])  # fmt: skip
+    if not index_rows:
+        index_rows.append([*base, "No document · 沒有文件", None, None, None, approval, None, None])
+    return index_rows
+
+
+def _add_agreement_documents(
+    archive: zipfile.ZipFile, manifest: list[tuple[str, str]], agreements: dict[int, FrameworkAgreement]
+) -> list[list]:
+    """Copy the agreements' access undertakings; their rows, then each agreement's board approval."""
+    agreement_rows: list[list] = []
+    undertakings = list(
+        AccessUndertaking.objects.filter(agreement_id__in=agreements).order_by("agreement_id", "given_on", "pk")
+    )
+    for undertaking in undertakings:
+        path, sha = None, None
+        if undertaking.document:
+            name = _safe(undertaking.document.name.rsplit("/", 1)[-1])
+            path = f"undertakings/{undertaking.agreement_id}-{undertaking.pk}-{name}"
+            sha = _copy(archive, Entry(path, undertaking.document))
+            manifest.append((sha, path))
+        agreement_rows.append([str(agreements[undertaking.agreement_id]),
+                               "Access undertaking (Rule 14A.58) · 查閱承諾",
+                               f"{undertaking.given_on:%Y-%m-%d}", undertaking.reference, path, sha])  # fmt: skip
+    for agreement in agreements.values():
+        agreement_rows.append([str(agreement), "Board approval · 董事會批准", _board_approval(agreement),
+                               agreement.abstaining_directors or None, None, None])  # fmt: skip
+    return agreement_rows
+
+
+def _add_issued_reports(
+    archive: zipfile.ZipFile,
+    manifest: list[tuple[str, str]],
+    issued: list[IssuedReport],
+    advance: Callable[[], None],
+) -> list[list]:
+    """Copy the reports issued for the year, each with how, when and to whom it was issued."""
+    issued_rows: list[list] = []
+    for report in issued:
+        stamp = f"{report.issued_at:%Y%m%dT%H%M%S}"
+        path = f"issued/{report.kind}/{report.period}/{stamp}-{report.pk}-{_safe(report.filename)}"
+        sha = _copy(archive, Entry(path, report.file))
+        manifest.append((sha, path))
+        issued_rows.append([report.get_kind_display(), report.period, report.get_how_display(),
+                            report.issued_at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                            report.issued_to or None, report.sha256, path, sha])  # fmt: skip
+        advance()
+    return issued_rows
 
 
 ISSUED_COLUMNS = [

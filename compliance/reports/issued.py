@@ -2,11 +2,14 @@
 SHA-256, so the auditors' binder holds the very copies that were issued."""
 
 import hashlib
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from django.core.files import File
 
 from compliance.models import IssuedReport, Mailing
+
+if TYPE_CHECKING:
+    from transactions.users import User
 
 CHUNK = 1 << 20
 
@@ -31,7 +34,7 @@ def issued_report_record(
     filename: str,
     content: BinaryIO,
     how: str,
-    user=None,
+    user: "User | None" = None,
     issued_to: str = "",
     mailing: Mailing | None = None,
 ) -> IssuedReport:

@@ -439,28 +439,44 @@ class PdfTable(_Section):
         return story
 
 
+CHART_LABEL_WIDTH = 250
+CHART_BAR_HEIGHT = 9
+CHART_GAP = 10
+CHART_LEGEND = 16
+
+
 def utilisation_chart(
     caps: list[tuple[str, list[Decimal | None]]], series: list[tuple[str, colors.Color]], *, threshold: Decimal
 ) -> Drawing:
     """Horizontal bars per cap (one per series, as a percentage of the cap's amount) with the alert threshold
     and 100% drawn across; a bar beyond the scale is cut at its end with its figure printed."""
-    label_width = 250
-    bar_height = 9
-    gap = 10
-    legend = 16
-    per_cap = len(series) * bar_height + gap + BODY_SIZE + 4
-    height = legend + len(caps) * per_cap + 14
+    per_cap = len(series) * CHART_BAR_HEIGHT + CHART_GAP + BODY_SIZE + 4
+    height = CHART_LEGEND + len(caps) * per_cap + 14
     width = FRAME_WIDTH
     drawing = Drawing(width, height)
     top_scale = max([Decimal(120)] + [v for _, vs in caps for v in vs if v is not None])
-    top_scale = min(top_scale, Decimal(200))
-    plot_left, plot_right = label_width, width - 60
+    scale = _ChartScale(CHART_LABEL_WIDTH, width - 60, min(top_scale, Decimal(200)))
+    _chart_legend(drawing, series, left=scale.left, height=height)
+    y = height - CHART_LEGEND
+    for caption, values in caps:
+        y = _chart_cap_bars(drawing, caption, values, series, scale=scale, y=y, width=width)
+    _chart_lines(drawing, scale, threshold=threshold, bottom=y + CHART_GAP - 2, top=height - CHART_LEGEND)
+    return drawing
 
-    def x(pct: Decimal) -> float:
-        return plot_left + float(min(pct, top_scale) / top_scale) * (plot_right - plot_left)
 
-    # Legend along the top.
-    cursor = plot_left
+class _ChartScale:
+    """The plot's horizontal scale: 0% at `left`, `top`% (where longer bars are cut) at `right`."""
+
+    def __init__(self, left: float, right: float, top: Decimal) -> None:
+        self.left, self.right, self.top = left, right, top
+
+    def x(self, pct: Decimal) -> float:
+        return self.left + float(min(pct, self.top) / self.top) * (self.right - self.left)
+
+
+def _chart_legend(drawing: Drawing, series: list[tuple[str, colors.Color]], *, left: float, height: float) -> None:
+    """The legend along the top: a swatch and a caption per series."""
+    cursor = left
     for name, colour in series:
         drawing.add(Rect(cursor, height - 10, 10, 8, fillColor=colour, strokeColor=None))
         caption = {
@@ -471,48 +487,70 @@ def utilisation_chart(
         text = caption.get(name, name)
         drawing.add(String(cursor + 13, height - 9, text, fontName=FONT, fontSize=BODY_SIZE))
         cursor += 13 + text_width(text) + 14
-    y = height - legend
-    for caption, values in caps:
-        y -= BODY_SIZE + 2
-        # The cap's label, cut to the label column (its full name is in the table below).
-        shown = caption
-        while text_width(shown) > width - 8 and len(shown) > 4:
-            shown = shown[:-2]
-        drawing.add(String(0, y, shown, fontName=FONT, fontSize=BODY_SIZE))
-        y -= 2
-        for (name, colour), value in zip(series, values, strict=True):
-            y -= bar_height
+
+
+def _chart_cap_bars(
+    drawing: Drawing,
+    caption: str,
+    values: list[Decimal | None],
+    series: list[tuple[str, colors.Color]],
+    *,
+    scale: _ChartScale,
+    y: float,
+    width: float,
+) -> float:
+    """A cap's label and its bars, one per series, downwards from `y`; returns where the next cap starts."""
+    y -= BODY_SIZE + 2
+    # The cap's label, cut to the label column (its full name is in the table below).
+    shown = caption
+    while text_width(shown) > width - 8 and len(shown) > 4:
+        shown = shown[:-2]
+    drawing.add(String(0, y, shown, fontName=FONT, fontSize=BODY_SIZE))
+    y -= 2
+    plot_left, plot_right = scale.left, scale.right
+    for (name, colour), value in zip(series, values, strict=True):
+        y -= CHART_BAR_HEIGHT
+        drawing.add(
+            Rect(
+                plot_left,
+                y + 1,
+                plot_right - plot_left,
+                CHART_BAR_HEIGHT - 2,
+                fillColor=colors.HexColor("#F5F5F5"),
+                strokeColor=None,
+            )
+        )
+        if value is not None:
             drawing.add(
                 Rect(
                     plot_left,
                     y + 1,
-                    plot_right - plot_left,
-                    bar_height - 2,
-                    fillColor=colors.HexColor("#F5F5F5"),
+                    scale.x(value) - plot_left,
+                    CHART_BAR_HEIGHT - 2,
+                    fillColor=colour,
                     strokeColor=None,
                 )
             )
-            if value is not None:
-                drawing.add(
-                    Rect(plot_left, y + 1, x(value) - plot_left, bar_height - 2, fillColor=colour, strokeColor=None)
-                )
-                figure = f"{value:,.1f}%"
-                drawing.add(String(plot_right + 4, y + 1.5, figure, fontName=FONT, fontSize=BODY_SIZE))
-            short = {"Actual %": "Actual 實際", "Committed %": "Committed 已承諾", "Forecast %": "Forecast 預測"}
-            text = short.get(name, name)
-            drawing.add(String(plot_left - 4, y + 1.5, text, fontName=FONT, fontSize=BODY_SIZE, textAnchor="end"))
-        y -= gap
-    bottom = y + gap - 2
+            figure = f"{value:,.1f}%"
+            drawing.add(String(plot_right + 4, y + 1.5, figure, fontName=FONT, fontSize=BODY_SIZE))
+        short = {"Actual %": "Actual 實際", "Committed %": "Committed 已承諾", "Forecast %": "Forecast 預測"}
+        text = short.get(name, name)
+        drawing.add(String(plot_left - 4, y + 1.5, text, fontName=FONT, fontSize=BODY_SIZE, textAnchor="end"))
+    return y - CHART_GAP
+
+
+def _chart_lines(drawing: Drawing, scale: _ChartScale, *, threshold: Decimal, bottom: float, top: float) -> None:
+    """The alert threshold (dashed) and 100% drawn across the bars, each with its figure below."""
     for pct, colour, caption in (
         (threshold, colors.HexColor("#E65100"), f"{threshold:.0f}%"),
         (Decimal(100), colors.HexColor("#B71C1C"), "100%"),
     ):
         drawing.add(
             Line(
-                x(pct),
+                scale.x(pct),
                 bottom,
-                x(pct),
-                height - legend,
+                scale.x(pct),
+                top,
                 strokeColor=colour,
                 strokeWidth=1.2,
                 strokeDashArray=[3, 2] if pct != 100 else None,
@@ -520,10 +558,15 @@ def utilisation_chart(
         )
         drawing.add(
             String(
-                x(pct), bottom - 10, caption, fontName=FONT, fontSize=BODY_SIZE, textAnchor="middle", fillColor=colour
+                scale.x(pct),
+                bottom - 10,
+                caption,
+                fontName=FONT,
+                fontSize=BODY_SIZE,
+                textAnchor="middle",
+                fillColor=colour,
             )
         )
-    return drawing
 
 
 class PdfFreeSheet(_Section):

@@ -397,19 +397,7 @@ def order_evidence(caps: list[AnnualCap], *, as_of: datetime.date) -> dict[str, 
     }  # fmt: skip
     if not caps:
         return empty
-    first_invoice = (
-        Invoice.objects.filter(purchase_order=OuterRef("pk")).order_by("invoice_date").values("invoice_date")[:1]
-    )
-    orders = (
-        counted_orders(caps, as_of=as_of)
-        .alias(**_recognition_bounds())
-        .annotate(
-            within_term=_within_term(),
-            in_group=_in_group(),
-            approved_on=TruncDate("approved_at"),
-            first_invoiced_on=Subquery(first_invoice),
-        )
-    )
+    orders = _orders_with_evidence(caps, as_of=as_of)
     flags = {
         "before_board": Q(order_date__lt=F("category__agreement__board_approved_on")),
         "outside_term": Q(within_term=False),
@@ -422,7 +410,6 @@ def order_evidence(caps: list[AnnualCap], *, as_of: datetime.date) -> dict[str, 
     any_flag = Q()
     for q in flags.values():
         any_flag |= q
-    exceptions: list[MatterException] = []
     rows = (
         orders.filter(any_flag)
         .annotate(board_on=F("category__agreement__board_approved_on"), agreement=F("category__agreement__title"))
@@ -440,26 +427,53 @@ def order_evidence(caps: list[AnnualCap], *, as_of: datetime.date) -> dict[str, 
         )
         .order_by("order_date", "number")
     )
-    for number, ordered, approved, invoiced, board, agreement, within, in_group, approver, creator in rows:
-        approvals = "Orders: Order date, Approved on, Entered by, Approved by; Invoices"
-        if ordered < board:
-            exceptions.append(MatterException("a", number, f"Dated {_date(ordered)}, before the board approved "
-                                              f"“{agreement}” on {_date(board)}.", approvals))  # fmt: skip
-        if approver == creator:
-            exceptions.append(MatterException("a", number, "Approved by the person who entered it.", approvals))
-        if approved is not None and approved > ordered:
-            exceptions.append(MatterException("a", number, f"Approved on {_date(approved)}, after its order date "
-                                              f"{_date(ordered)}.", approvals))  # fmt: skip
-        if invoiced is not None and approved is not None and invoiced < approved:
-            exceptions.append(MatterException("a", number, f"Invoiced on {_date(invoiced)}, before its approval on "
-                                              f"{_date(approved)}.", approvals))  # fmt: skip
-        if not within:
-            exceptions.append(MatterException("c", number, "Outside every recorded term of its category.",
-                                              "Orders: Within term"))  # fmt: skip
-        if not in_group:
-            exceptions.append(MatterException("c", number, "Its counterparty is not in the connected person's group.",
-                                              "Orders: Counterparty in the group"))  # fmt: skip
+    exceptions: list[MatterException] = []
+    for row in rows:
+        exceptions += _order_exceptions(*row)
     return {**counts, "exceptions": exceptions}
+
+
+def _orders_with_evidence(caps: list[AnnualCap], *, as_of: datetime.date):
+    """The counted orders with what the matters test: within a term, in the group, approval day, first invoice."""
+    first_invoice = (
+        Invoice.objects.filter(purchase_order=OuterRef("pk")).order_by("invoice_date").values("invoice_date")[:1]
+    )
+    return (
+        counted_orders(caps, as_of=as_of)
+        .alias(**_recognition_bounds())
+        .annotate(
+            within_term=_within_term(),
+            in_group=_in_group(),
+            approved_on=TruncDate("approved_at"),
+            first_invoiced_on=Subquery(first_invoice),
+        )
+    )
+
+
+def _order_exceptions(
+    number, ordered, approved, invoiced, board, agreement, within, in_group, approver, creator
+) -> list[MatterException]:
+    """One order's exceptions, matter (a)'s first, in the order the pack lists them."""
+    exceptions = []
+    approvals = "Orders: Order date, Approved on, Entered by, Approved by; Invoices"
+    if ordered < board:
+        exceptions.append(MatterException("a", number, f"Dated {_date(ordered)}, before the board approved "
+                                          f"“{agreement}” on {_date(board)}.", approvals))  # fmt: skip
+    if approver == creator:
+        exceptions.append(MatterException("a", number, "Approved by the person who entered it.", approvals))
+    if approved is not None and approved > ordered:
+        exceptions.append(MatterException("a", number, f"Approved on {_date(approved)}, after its order date "
+                                          f"{_date(ordered)}.", approvals))  # fmt: skip
+    if invoiced is not None and approved is not None and invoiced < approved:
+        exceptions.append(MatterException("a", number, f"Invoiced on {_date(invoiced)}, before its approval on "
+                                          f"{_date(approved)}.", approvals))  # fmt: skip
+    if not within:
+        exceptions.append(MatterException("c", number, "Outside every recorded term of its category.",
+                                          "Orders: Within term"))  # fmt: skip
+    if not in_group:
+        exceptions.append(MatterException("c", number, "Its counterparty is not in the connected person's group.",
+                                          "Orders: Counterparty in the group"))  # fmt: skip
+    return exceptions
 
 
 class BoardRecord(NamedTuple):

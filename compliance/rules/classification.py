@@ -22,7 +22,7 @@ average closing price and the shares in issue when both are entered.
 import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, localcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -38,6 +38,9 @@ from transactions.models import ConnectedPerson, TransactionCategory
 from transactions.money import CentsField, format_money, mul_div_round, to_cents
 from transactions.selectors import latest_rate_ratio
 from transactions.services import assign_fields
+
+if TYPE_CHECKING:
+    from transactions.users import User
 
 ASSETS, REVENUE, CONSIDERATION, PROFITS = "assets", "revenue", "consideration", "profits"
 RATIOS = (ASSETS, REVENUE, CONSIDERATION, PROFITS)
@@ -196,6 +199,96 @@ class _Rates:
         return None if ratio is None else mul_div_round(amount, ratio[0], ratio[1])
 
 
+def _note_missing(missing: list[str], notes: list[str], name: str, sentence: str) -> None:
+    """Record a missing input once, with the sentence that says what it stops."""
+    if name not in missing:
+        missing.append(name)
+        notes.append(sentence)
+
+
+def _year_ratios(
+    ratios: dict[str, Decimal | None],
+    *,
+    numerator: Decimal,
+    currency: str,
+    year: FinancialYear,
+    rates: _Rates,
+    missing: list[str],
+    notes: list[str],
+) -> None:
+    """The assets, revenue and profits ratios against the financial year's figures, in its currency."""
+    on = rates.on
+    in_year_currency = rates.convert(numerator, currency, year.currency)
+    if in_year_currency is None:
+        _note_missing(
+            missing,
+            notes,
+            missing_rate(currency, year.currency),
+            f"No {currency}/{year.currency} exchange rate is recorded on or before {_day(on)}: the assets, "
+            "revenue and profits ratios are not computed.",
+        )
+        return
+    ratios[ASSETS] = percentage(in_year_currency, year.total_assets)
+    ratios[REVENUE] = percentage(in_year_currency, year.revenue)
+    if year.is_loss:
+        notes.append(
+            f"The profits ratio is not applied: the financial year ended {_day(year.year_end)} shows a loss "
+            "before tax, which gives an anomalous result."
+        )
+    else:
+        ratios[PROFITS] = percentage(in_year_currency, year.profit_before_tax)
+
+
+def _consideration_ratio(
+    ratios: dict[str, Decimal | None],
+    *,
+    numerator: Decimal,
+    currency: str,
+    year: FinancialYear,
+    rates: _Rates,
+    missing: list[str],
+    notes: list[str],
+) -> None:
+    """The consideration ratio against the market capitalisation, in the market capitalisation's currency."""
+    on = rates.on
+    if year.market_cap is None:
+        _note_missing(
+            missing,
+            notes,
+            MISSING_MARKET_CAP,
+            f"The market capitalisation is not recorded for the financial year ended {_day(year.year_end)}: the "
+            "consideration ratio is not computed.",
+        )
+        return
+    in_market_currency = rates.convert(numerator, currency, year.market_cap_currency)
+    if in_market_currency is None:
+        _note_missing(
+            missing,
+            notes,
+            missing_rate(currency, year.market_cap_currency),
+            f"No {currency}/{year.market_cap_currency} exchange rate is recorded on or before {_day(on)}: "
+            "the consideration ratio is not computed.",
+        )
+    else:
+        ratios[CONSIDERATION] = percentage(in_market_currency, year.market_cap)
+
+
+def _consideration_in_hkd(
+    numerator: Decimal, currency: str, rates: _Rates, missing: list[str], notes: list[str]
+) -> Decimal | None:
+    """The amount in Hong Kong dollars, which the HK$3 million and HK$10 million exemptions are measured in."""
+    consideration_hkd = rates.convert(numerator, currency, "HKD")
+    if consideration_hkd is None:
+        _note_missing(
+            missing,
+            notes,
+            missing_rate(currency, "HKD"),
+            f"No {currency}/HKD exchange rate is recorded on or before {_day(rates.on)}: the HK$3 million and HK$10 "
+            "million exemptions are not applied.",
+        )
+    return consideration_hkd
+
+
 def _classify(
     *,
     subject: str,
@@ -209,62 +302,24 @@ def _classify(
 ) -> Classification:
     on = rates.on
     ratios: dict[str, Decimal | None] = dict.fromkeys(RATIOS)
-
-    def note_missing(name: str, sentence: str) -> None:
-        if name not in missing:
-            missing.append(name)
-            notes.append(sentence)
-
     if numerator is None:
-        note_missing(MISSING_ANNUAL_CAP, "No annual cap is recorded, so there is no amount to classify.")
+        _note_missing(
+            missing, notes, MISSING_ANNUAL_CAP, "No annual cap is recorded, so there is no amount to classify."
+        )
     if year is None:
-        note_missing(
+        _note_missing(
+            missing,
+            notes,
             MISSING_FINANCIAL_YEAR,
             f"No financial year ended on or before {_day(on)} is recorded: the ratios cannot be computed.",
         )
     if numerator is not None and year is not None:
-        in_year_currency = rates.convert(numerator, currency, year.currency)
-        if in_year_currency is None:
-            note_missing(
-                missing_rate(currency, year.currency),
-                f"No {currency}/{year.currency} exchange rate is recorded on or before {_day(on)}: the assets, "
-                "revenue and profits ratios are not computed.",
-            )
-        else:
-            ratios[ASSETS] = percentage(in_year_currency, year.total_assets)
-            ratios[REVENUE] = percentage(in_year_currency, year.revenue)
-            if year.is_loss:
-                notes.append(
-                    f"The profits ratio is not applied: the financial year ended {_day(year.year_end)} shows a loss "
-                    "before tax, which gives an anomalous result."
-                )
-            else:
-                ratios[PROFITS] = percentage(in_year_currency, year.profit_before_tax)
-        if year.market_cap is None:
-            note_missing(
-                MISSING_MARKET_CAP,
-                f"The market capitalisation is not recorded for the financial year ended {_day(year.year_end)}: the "
-                "consideration ratio is not computed.",
-            )
-        else:
-            in_market_currency = rates.convert(numerator, currency, year.market_cap_currency)
-            if in_market_currency is None:
-                note_missing(
-                    missing_rate(currency, year.market_cap_currency),
-                    f"No {currency}/{year.market_cap_currency} exchange rate is recorded on or before {_day(on)}: "
-                    "the consideration ratio is not computed.",
-                )
-            else:
-                ratios[CONSIDERATION] = percentage(in_market_currency, year.market_cap)
+        inputs = dict(numerator=numerator, currency=currency, year=year, rates=rates, missing=missing, notes=notes)
+        _year_ratios(ratios, **inputs)
+        _consideration_ratio(ratios, **inputs)
     consideration_hkd = None
     if numerator is not None:
-        consideration_hkd = rates.convert(numerator, currency, "HKD")
-        if consideration_hkd is None:
-            note_missing(
-                missing_rate(currency, "HKD"),
-                f"No {currency}/HKD exchange rate is recorded on or before {_day(on)}: the HK$3 million and HK$10 "
-                "million exemptions are not applied.",
-            )
+        consideration_hkd = _consideration_in_hkd(numerator, currency, rates, missing, notes)
     tested = [ratios[name] for name in TESTED if ratios[name] is not None]
     return Classification(
         on=on,
@@ -518,7 +573,7 @@ def _fill_market_cap(year: FinancialYear) -> None:
 
 
 @transaction.atomic
-def financial_year_save(*, year: FinancialYear, user) -> FinancialYear:
+def financial_year_save(*, year: FinancialYear, user: "User") -> FinancialYear:
     """Save the issuer's figures for a year; the market capitalisation follows from price and shares."""
     financial_year_check(year)
     _fill_market_cap(year)
@@ -528,12 +583,12 @@ def financial_year_save(*, year: FinancialYear, user) -> FinancialYear:
     return year
 
 
-def financial_year_create(*, user, **fields: Any) -> FinancialYear:
+def financial_year_create(*, user: "User", **fields: Any) -> FinancialYear:
     year = FinancialYear()
     assign_fields(year, fields, FINANCIAL_YEAR_FIELDS)
     return financial_year_save(year=year, user=user)
 
 
-def financial_year_update(*, year: FinancialYear, user, **fields: Any) -> FinancialYear:
+def financial_year_update(*, year: FinancialYear, user: "User", **fields: Any) -> FinancialYear:
     assign_fields(year, fields, FINANCIAL_YEAR_FIELDS)
     return financial_year_save(year=year, user=user)

@@ -11,6 +11,8 @@ Locks: the order row, then the exception row, as the approval does, so approving
 approving its order cannot interleave.
 """
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -21,6 +23,9 @@ from compliance.models import QuoteRuleException
 from transactions.errors import Refusal
 from transactions.models import PurchaseOrder
 from transactions.money import format_money
+
+if TYPE_CHECKING:
+    from transactions.users import User
 
 EXCEPTION_SELF_APPROVAL = "exception_self_approval"
 EXCEPTION_CREATOR_APPROVAL = "exception_creator_approval"
@@ -51,13 +56,15 @@ def quote_rule_exception_check(exception: QuoteRuleException) -> None:
         raise ValidationError(errors)
 
 
-def quote_rule_exception_request(*, user, purchase_order: PurchaseOrder, reason: str, evidence) -> QuoteRuleException:
+def quote_rule_exception_request(
+    *, user: "User", purchase_order: PurchaseOrder, reason: str, evidence
+) -> QuoteRuleException:
     exception = QuoteRuleException(purchase_order=purchase_order, reason=reason, evidence=evidence)
     return quote_rule_exception_record(exception=exception, user=user)
 
 
 @transaction.atomic
-def quote_rule_exception_record(*, exception: QuoteRuleException, user) -> QuoteRuleException:
+def quote_rule_exception_record(*, exception: QuoteRuleException, user: "User") -> QuoteRuleException:
     """Record an exception (its order, reason and evidence set) for one draft order, waiting for a second
     person's approval."""
     if exception.pk is not None:
@@ -87,7 +94,7 @@ def _lock(exception_id: int) -> tuple[QuoteRuleException, PurchaseOrder]:
 
 
 @transaction.atomic
-def quote_rule_exception_approve(*, exception_id: int, user) -> QuoteRuleException:
+def quote_rule_exception_approve(*, exception_id: int, user: "User") -> QuoteRuleException:
     """The second person's approval. Refused to the requester and to the order's creator."""
     exception, order = _lock(exception_id)
     if exception.status != QuoteRuleException.Status.PENDING:
@@ -133,7 +140,7 @@ def quote_rule_exception_approve(*, exception_id: int, user) -> QuoteRuleExcepti
 
 
 @transaction.atomic
-def quote_rule_exception_reject(*, exception_id: int, user, reason: str = "") -> QuoteRuleException:
+def quote_rule_exception_reject(*, exception_id: int, user: "User", reason: str = "") -> QuoteRuleException:
     """Turn an exception down; the order stays under the quote rule."""
     exception, _order = _lock(exception_id)
     if exception.status != QuoteRuleException.Status.PENDING:
