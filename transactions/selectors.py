@@ -18,12 +18,17 @@ class RateBook:
     """The exchange rates needed to convert a known set of documents, read in one query.
 
     A rate is the direct pair on the document's own date, else the reciprocal of the inverse pair;
-    never a rate of another day.
+    never a rate of another day. A book made `latest_on` a day also converts figures that are not documents
+    of a day (percentage-ratio tests, the HK$ thresholds) at the latest rate on or before it, each pair read
+    once: the one cache of rates in the product.
     """
+
+    on: datetime.date | None = None
 
     def __init__(self, wanted: Iterable[RateKey]) -> None:
         wanted = {(c, t, d) for c, t, d in wanted if c != t}
         self._rates: dict[RateKey, Decimal] = {}
+        self._latest: dict[tuple[str, str], tuple[Decimal, Decimal, datetime.date] | None] = {}
         if not wanted:
             return
         currencies = {c for c, _, _ in wanted} | {t for _, t, _ in wanted}
@@ -43,6 +48,22 @@ class RateBook:
         )
         book._rates = {(c, t, d): rate for c, t, d, rate in rows}
         return book
+
+    @classmethod
+    def latest_on(cls, on: datetime.date) -> "RateBook":
+        """A book for convert_latest: the latest rates on or before `on`, read as they are first needed."""
+        book = cls([])
+        book.on = on
+        return book
+
+    def convert_latest(self, amount: Decimal, currency: str, target_currency: str) -> Decimal | None:
+        """`amount` in `target_currency` at the latest rate on or before the book's day (latest_rate_ratio),
+        rounded to cents; None when no rate is recorded by then."""
+        key = (currency, target_currency)
+        if key not in self._latest:
+            self._latest[key] = latest_rate_ratio(currency, target_currency, self.on)
+        ratio = self._latest[key]
+        return None if ratio is None else mul_div_round(amount, ratio[0], ratio[1])
 
     def ratio(self, currency: str, target_currency: str, on: datetime.date) -> tuple[Decimal, Decimal] | None:
         """(numerator, denominator) turning `currency` into `target_currency` on `on`, or None."""

@@ -35,8 +35,8 @@ from django.utils.translation import gettext as _
 from compliance.common.dates import day_in_words as _day
 from compliance.models import AnnualCap, FinancialYear, Tier
 from transactions.models import ConnectedPerson, TransactionCategory
-from transactions.money import CentsField, format_money, mul_div_round, to_cents
-from transactions.selectors import latest_rate_ratio
+from transactions.money import CentsField, format_money, to_cents
+from transactions.selectors import RateBook
 from transactions.services import assign_fields
 
 if TYPE_CHECKING:
@@ -184,21 +184,6 @@ class Classification:
         return Tier(self.tier).label
 
 
-class _Rates:
-    """Latest rates on or before one day, each pair read once."""
-
-    def __init__(self, on: datetime.date) -> None:
-        self.on = on
-        self._ratios: dict[tuple[str, str], tuple[Decimal, Decimal, datetime.date] | None] = {}
-
-    def convert(self, amount: Decimal, currency: str, target_currency: str) -> Decimal | None:
-        key = (currency, target_currency)
-        if key not in self._ratios:
-            self._ratios[key] = latest_rate_ratio(currency, target_currency, self.on)
-        ratio = self._ratios[key]
-        return None if ratio is None else mul_div_round(amount, ratio[0], ratio[1])
-
-
 def _note_missing(missing: list[str], notes: list[str], name: str, sentence: str) -> None:
     """Record a missing input once, with the sentence that says what it stops."""
     if name not in missing:
@@ -212,13 +197,13 @@ def _year_ratios(
     numerator: Decimal,
     currency: str,
     year: FinancialYear,
-    rates: _Rates,
+    rates: RateBook,
     missing: list[str],
     notes: list[str],
 ) -> None:
     """The assets, revenue and profits ratios against the financial year's figures, in its currency."""
     on = rates.on
-    in_year_currency = rates.convert(numerator, currency, year.currency)
+    in_year_currency = rates.convert_latest(numerator, currency, year.currency)
     if in_year_currency is None:
         _note_missing(
             missing,
@@ -245,7 +230,7 @@ def _consideration_ratio(
     numerator: Decimal,
     currency: str,
     year: FinancialYear,
-    rates: _Rates,
+    rates: RateBook,
     missing: list[str],
     notes: list[str],
 ) -> None:
@@ -260,7 +245,7 @@ def _consideration_ratio(
             "consideration ratio is not computed.",
         )
         return
-    in_market_currency = rates.convert(numerator, currency, year.market_cap_currency)
+    in_market_currency = rates.convert_latest(numerator, currency, year.market_cap_currency)
     if in_market_currency is None:
         _note_missing(
             missing,
@@ -274,10 +259,10 @@ def _consideration_ratio(
 
 
 def _consideration_in_hkd(
-    numerator: Decimal, currency: str, rates: _Rates, missing: list[str], notes: list[str]
+    numerator: Decimal, currency: str, rates: RateBook, missing: list[str], notes: list[str]
 ) -> Decimal | None:
     """The amount in Hong Kong dollars, which the HK$3 million and HK$10 million exemptions are measured in."""
-    consideration_hkd = rates.convert(numerator, currency, "HKD")
+    consideration_hkd = rates.convert_latest(numerator, currency, "HKD")
     if consideration_hkd is None:
         _note_missing(
             missing,
@@ -296,7 +281,7 @@ def _classify(
     currency: str,
     basis: str,
     year: FinancialYear | None,
-    rates: _Rates,
+    rates: RateBook,
     missing: list[str],
     notes: list[str],
 ) -> Classification:
@@ -383,7 +368,7 @@ def category_classification(
         currency=category.currency,
         basis=basis,
         year=financial_year_latest(on),
-        rates=_Rates(on),
+        rates=RateBook.latest_on(on),
         missing=[],
         notes=[],
     )
@@ -437,7 +422,7 @@ def connected_person_classification(
         )
         totals = [row for row in totals if row[1] in years]
     directions = sorted({row[0] for row in totals}) or [direction or TransactionCategory.Direction.PURCHASE]
-    rates = _Rates(on)  # shared: each rate is read once for both directions
+    rates = RateBook.latest_on(on)  # shared: each rate is read once for both directions
     results = [
         _direction_classification(
             person, [row[1:] for row in totals if row[0] == d], direction=d, on=on, year=year, year_end=year_end,
@@ -459,7 +444,7 @@ def _direction_classification(
     on: datetime.date,
     year: FinancialYear | None,
     year_end: datetime.date,
-    rates: "_Rates",
+    rates: RateBook,
 ) -> Classification:
     """One direction's aggregated classification from its (financial year, currency, total) sums."""
     missing: list[str] = []
@@ -467,7 +452,7 @@ def _direction_classification(
     currency = year.currency if year else (totals[0][1] if totals else "")
     by_year: dict[int, Decimal] = {}
     for financial_year, cap_currency, total in totals:
-        converted = rates.convert(total, cap_currency, currency)
+        converted = rates.convert_latest(total, cap_currency, currency)
         if converted is None:
             name = missing_rate(cap_currency, currency)
             if name not in missing:
