@@ -20,6 +20,7 @@ invoices table; a kind takes only orders of its own direction (a sales invoice n
 
 import re
 
+import psycopg
 from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext as _
 
@@ -30,7 +31,7 @@ from transactions.models import SALE, Invoice, PurchaseOrder
 from ..ledger import cap_figures_changed, totals_lock
 from ..models import Import
 from .kinds import KINDS, Kind
-from .outcome import MAX_ERRORS, Outcome, Progress
+from .outcome import MAX_ERRORS, Outcome, Progress, outcome_record
 from .reading import FileRefused, Rows
 
 DATE_RE = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
@@ -75,17 +76,20 @@ def _stage_csv(rows: Rows, progress: Progress, cursor) -> int:
             while chunk := fileobj.read(1 << 20):
                 copy.write(chunk)
                 progress(50 * min(1.0, fileobj.tell() / rows.size), outside_transaction=True)
-    except DatabaseError as error:  # the file, not the product: say what PostgreSQL found and where
-        diag = getattr(error.__cause__, "diag", None)
+    except (DatabaseError, psycopg.Error) as error:  # the file, not the product: say what PostgreSQL found
+        # psycopg's COPY raises its own errors, not wrapped in Django's.
+        diag = getattr(error if isinstance(error, psycopg.Error) else error.__cause__, "diag", None)
         detail = (diag.message_primary if diag else None) or str(error)
         where = (diag.context if diag else None) or ""
         if "encoding" in detail.lower():
             raise FileRefused(
                 _("The file is not UTF-8 text. Save it from the ERP or Excel as “CSV UTF-8” and upload it again.")
             ) from None
+        # COPY counts the first row as line 1, as the rows of an import are numbered.
         line = re.search(r"line (\d+)", where)
+        row = int(line.group(1)) if line else None
         raise FileRefused(
-            _("Row %(row)s is not valid CSV: %(detail)s.") % {"row": line.group(1) if line else "?", "detail": detail}
+            _("Row %(row)s is not valid CSV: %(detail)s.") % {"row": row or "?", "detail": detail}, row=row
         ) from None
     cursor.execute("SELECT count(*) FROM import_staging")
     return cursor.fetchone()[0]
@@ -371,6 +375,10 @@ def invoices_run(imp: Import, rows: Rows, progress: Progress, kind: Kind = KINDS
                     outcome.created = outcome.rows - outcome.unchanged
                     return outcome
                 _write(cursor, imp, progress, outcome, kind)
+                # The foreign keys' checks now rather than at the commit, so that the import's row, locked
+                # by recording the outcome, is locked for the commit alone.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                outcome_record(imp.pk, outcome, with_rows=True)
         finally:
             for table in ("import_staging", "import_cells", "import_typed", "import_new"):
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
