@@ -103,6 +103,33 @@ def test_a_run_keeps_its_lease_fresh_and_a_finished_one_is_never_swept(ledger, o
     assert Invoice.objects.get().number == "INV-1"
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_running_import_beats_from_its_own_connection_while_its_transaction_is_open(path, finance_user, monkeypatch):
+    import time
+
+    from django.db import transaction
+
+    from compliance.imports import outcome
+
+    if path != "set-based":
+        pytest.skip("the heartbeat is the same on both paths")
+    monkeypatch.setattr(outcome, "HEARTBEAT", datetime.timedelta(milliseconds=50))
+    imp = running(finance_user, heartbeat_minutes_ago=60)
+    stale = Import.objects.get(pk=imp.pk).heartbeat_at
+
+    progress = Progress(imp.pk)
+    try:
+        with transaction.atomic():  # as while an import's rows are written: the beat needs nothing from it
+            for _ in range(100):
+                if Import.objects.filter(pk=imp.pk, heartbeat_at__gt=stale).exists():
+                    break
+                time.sleep(0.05)
+    finally:
+        progress.close()
+
+    assert Import.objects.get(pk=imp.pk).heartbeat_at > stale
+
+
 # --- Errors about the file ------------------------------------------------------------------------------
 
 
