@@ -87,11 +87,12 @@ def run_import(import_id: int) -> str:
 
 @shared_task(acks_late=True, ignore_result=True, time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)
 def sweep_imports() -> int:
-    from compliance.imports.services import imports_run_queued
+    from compliance.imports.services import imports_fail_abandoned, imports_run_queued
 
     with runs.job_run("imports-sweep") as run:
+        failed = imports_fail_abandoned()
         ran = imports_run_queued()
-        run.summary = f"{ran} queued imports run"
+        run.summary = f"{ran} queued imports run, {failed} abandoned by their worker failed"
     return ran
 
 

@@ -10,7 +10,19 @@ from compliance.models import Import
 from transactions.api import Body
 
 
+class ImportErrorItemSerializer(serializers.Serializer):
+    """One error of an import, as the contract gives it: {row, column, message}."""
+
+    row = serializers.IntegerField(
+        allow_null=True, help_text="The row (2 is the first data row); null for an error about the file as a whole."
+    )
+    column = serializers.CharField(allow_blank=True, help_text="The column's name; empty when no one column is wrong.")
+    message = serializers.CharField()
+
+
 class ImportSerializer(serializers.ModelSerializer):
+    errors = ImportErrorItemSerializer(many=True, read_only=True)
+
     class Meta:
         model = Import
         fields = [

@@ -4,20 +4,23 @@ invoices table; a kind takes only orders of its own direction (a sales invoice n
 
 1. The rows go into a temporary staging table with COPY, as text: a CSV file is handed to COPY as it is
    (PostgreSQL parses it; no Python per row), a workbook's rows are streamed from openpyxl.
-2. One statement types and checks every row: cells (required, date, amount, currency), the order named by
-   number or id, the same number twice in the file, an invoice already recorded (the same values:
-   unchanged; other values: an error), the day's exchange rate, and the cap period of the invoice date.
-3. Any error: nothing is written and the first errors are kept. Otherwise, in one transaction: the
+2. One pass types every cell (required, date, amount, currency) into import_cells; one statement then
+   joins what the database knows into import_typed: the order named by number or id, the same number
+   twice in the file, an invoice already recorded (the same values: unchanged; other values: an error),
+   the day's exchange rate, and the cap period of the invoice date. One more statement lists the errors.
+3. Any error: nothing is written and the first errors are kept. Otherwise, in the same transaction: the
    orders, then their categories, then the caps' totals are locked in the same order as every other act
-   (compliance.services, compliance.ledger), and the invoices, their history rows, the orders' flag
-   `invoiced_before_approval`, the ledger entries and the caps' running totals are each written by one
-   INSERT ... SELECT or UPDATE. The audit triggers are statement-level: one INSERT ... SELECT into the
-   trail per statement. compliance.ledger.cap_figures_changed then records the alerts and breaches, as
-   every posting does.
+   (compliance.services, compliance.ledger); the new rows take their ids from the invoices' sequence
+   (import_new), and the invoices, their history rows, the ledger entries, the orders' flag
+   `invoiced_before_approval` and the caps' running totals are each written by one INSERT ... SELECT or
+   UPDATE. The audit triggers are statement-level: one INSERT ... SELECT into the trail per statement.
+   compliance.ledger.cap_figures_changed then records the alerts and breaches, as every posting does.
+   The foreign keys stay as they are (checked at commit, row by row: see the README's benchmark).
 """
 
 import re
 
+import psycopg
 from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext as _
 
@@ -28,7 +31,7 @@ from transactions.models import SALE, Invoice, PurchaseOrder
 from ..caps.ledger import cap_figures_changed, totals_lock
 from ..models import Import
 from .kinds import KINDS, Kind
-from .outcome import MAX_ERRORS, Outcome, Progress
+from .outcome import MAX_ERRORS, Outcome, Progress, outcome_record
 from .reading import FileRefused, Rows
 
 DATE_RE = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
@@ -42,44 +45,16 @@ def _sql_message(message: str) -> str:
 
 
 def _stage(rows: Rows, progress: Progress, cursor) -> int:
-    header = rows.header
-    columns = ", ".join(f"{name} text" for name in header)
-    names = ", ".join(header)
     cursor.execute("DROP TABLE IF EXISTS import_staging")
+    columns = ", ".join(f"{name} text" for name in rows.header)
     if rows.format == "csv":
         # The file as it is: PostgreSQL parses the CSV and checks the UTF-8; row_no counts the records.
         cursor.execute(f"CREATE TEMP TABLE import_staging (row_no bigint GENERATED ALWAYS AS IDENTITY, {columns})")
-        fileobj = rows._file
-        fileobj.seek(0)
-        if fileobj.read(3) != b"\xef\xbb\xbf":
-            fileobj.seek(0)
-        try:
-            with (
-                transaction.atomic(),
-                cursor.copy(f"COPY import_staging ({names}) FROM STDIN (FORMAT csv, HEADER true)") as copy,
-            ):
-                while chunk := fileobj.read(1 << 20):
-                    copy.write(chunk)
-                    progress(50 * min(1.0, fileobj.tell() / rows.size), outside_transaction=True)
-        except DatabaseError as error:  # the file, not the product: say what PostgreSQL found and where
-            diag = getattr(error.__cause__, "diag", None)
-            detail = (diag.message_primary if diag else None) or str(error)
-            where = (diag.context if diag else None) or ""
-            if "encoding" in detail.lower():
-                raise FileRefused(
-                    _("The file is not UTF-8 text. Save it from the ERP or Excel as “CSV UTF-8” and upload it again.")
-                ) from None
-            line = re.search(r"line (\d+)", where)
-            raise FileRefused(
-                _("Row %(row)s is not valid CSV: %(detail)s.")
-                % {"row": line.group(1) if line else "?", "detail": detail}
-            ) from None
-        cursor.execute("SELECT count(*) FROM import_staging")
-        return cursor.fetchone()[0]
+        return _stage_csv(rows, progress, cursor)
     # A workbook's rows, streamed; row_no is the sheet's own row number less one (blank rows are skipped).
     cursor.execute(f"CREATE TEMP TABLE import_staging (row_no bigint, {columns})")
-    width, count = len(header), 0
-    with cursor.copy(f"COPY import_staging (row_no, {names}) FROM STDIN") as copy:
+    width, count = len(rows.header), 0
+    with cursor.copy(f"COPY import_staging (row_no, {', '.join(rows.header)}) FROM STDIN") as copy:
         for number, cells in rows:
             count += 1
             copy.write_row([number - 1, *(cells + [""] * width)[:width]])
@@ -88,84 +63,119 @@ def _stage(rows: Rows, progress: Progress, cursor) -> int:
     return count
 
 
-def _typed(cursor, kind: Kind) -> None:
+def _stage_csv(rows: Rows, progress: Progress, cursor) -> int:
+    fileobj = rows._file
+    fileobj.seek(0)
+    if fileobj.read(3) != b"\xef\xbb\xbf":
+        fileobj.seek(0)
+    try:
+        with (
+            transaction.atomic(),
+            cursor.copy(f"COPY import_staging ({', '.join(rows.header)}) FROM STDIN (FORMAT csv, HEADER true)") as copy,
+        ):
+            while chunk := fileobj.read(1 << 20):
+                copy.write(chunk)
+                progress(50 * min(1.0, fileobj.tell() / rows.size), outside_transaction=True)
+    except (DatabaseError, psycopg.Error) as error:  # the file, not the product: say what PostgreSQL found
+        # psycopg's COPY raises its own errors, not wrapped in Django's.
+        diag = getattr(error if isinstance(error, psycopg.Error) else error.__cause__, "diag", None)
+        detail = (diag.message_primary if diag else None) or str(error)
+        where = (diag.context if diag else None) or ""
+        if "encoding" in detail.lower():
+            raise FileRefused(
+                _("The file is not UTF-8 text. Save it from the ERP or Excel as “CSV UTF-8” and upload it again.")
+            ) from None
+        # COPY counts the first row as line 1, as the rows of an import are numbered.
+        line = re.search(r"line (\d+)", where)
+        row = int(line.group(1)) if line else None
+        raise FileRefused(
+            _("Row %(row)s is not valid CSV: %(detail)s.") % {"row": row or "?", "detail": detail}, row=row
+        ) from None
+    cursor.execute("SELECT count(*) FROM import_staging")
+    return cursor.fetchone()[0]
+
+
+def _cells(cursor, kind: Kind) -> None:
+    """Each cell judged once, in one pass over the staging table (OFFSET 0 keeps the trimmed cells a
+    subquery of their own, so that a cell used by several tests is trimmed once and nothing is stored twice)."""
     # The file's columns by the model field they set (a sales invoice's `sales_order` is `purchase_order`).
     selects = {column.target: f"coalesce(trim(s.{column.name}), '')" for column in kind.columns}
-    cursor.execute("DROP TABLE IF EXISTS import_typed")
+    cursor.execute("DROP TABLE IF EXISTS import_cells")
     cursor.execute(
         f"""
-        CREATE TEMP TABLE import_typed AS
-        WITH raw AS MATERIALIZED (
+        CREATE TEMP TABLE import_cells AS
+        SELECT r.*,
+               CASE WHEN r.day_text ~ %(date_re)s
+                         AND substr(r.day_text, 9, 2)::int <= extract(day FROM
+                             make_date(substr(r.day_text, 1, 4)::int, substr(r.day_text, 6, 2)::int, 1)
+                             + interval '1 month - 1 day')
+                    THEN r.day_text::date END AS invoice_date,
+               CASE WHEN r.amount_text ~ %(amount_re)s THEN r.amount_text::numeric(18, 2) END AS amount,
+               r.currency = ANY(%(currencies)s) AS currency_ok,
+               CASE WHEN r.po_ref ~ %(id_re)s THEN r.po_ref::bigint END AS po_id
+        FROM (
             SELECT s.row_no + 1 AS row_no, {selects["purchase_order"]} AS po_ref, {selects["number"]} AS number,
                    {selects["invoice_date"]} AS day_text, replace({selects["amount"]}, ',', '') AS amount_text,
                    upper({selects["currency"]}) AS currency
-            FROM import_staging s
-        ), cells AS MATERIALIZED (
-            -- Each cell is judged once here (a CTE not materialised would be inlined and judged again at
-            -- every join that uses it).
-            SELECT r.*,
-                   CASE WHEN r.day_text ~ %(date_re)s
-                             AND substr(r.day_text, 9, 2)::int <= extract(day FROM
-                                 make_date(substr(r.day_text, 1, 4)::int, substr(r.day_text, 6, 2)::int, 1)
-                                 + interval '1 month - 1 day')
-                        THEN r.day_text::date END AS invoice_date,
-                   CASE WHEN r.amount_text ~ %(amount_re)s THEN r.amount_text::numeric(18, 2) END AS amount,
-                   r.currency = ANY(%(currencies)s) AS currency_ok,
-                   CASE WHEN r.po_ref ~ %(id_re)s THEN r.po_ref::bigint END AS po_id
-            FROM raw r
-        ), checked AS MATERIALIZED (
-            SELECT c.*,
-                   COALESCE(by_number.id, by_id.id) AS order_id,
-                   COALESCE(by_number.category_id, by_id.category_id) AS category_id,
-                   order_category.name AS order_category_name,
-                   order_category.direction = %(direction)s AS direction_ok,
-                   c.po_ref <> '' AND COALESCE(by_number.id, by_id.id) IS NOT NULL
-                   AND order_category.direction = %(direction)s AND c.number <> ''
+            FROM import_staging s OFFSET 0
+        ) r
+        """,  # noqa: S608 (the column names are the kind's, fixed above)
+        {"date_re": DATE_RE, "amount_re": AMOUNT_RE, "id_re": ID_RE, "currencies": list(CURRENCIES)},
+    )  # fmt: skip
+
+
+def _typed(cursor, kind: Kind) -> None:
+    """The cells with what the database knows of them: the order named by number or id and its
+    category, the first row giving the same number, the invoice already recorded with that number, the
+    amount in the category's currency (the day's rate, either way round) and the cap period of the date."""
+    cursor.execute("DROP TABLE IF EXISTS import_typed")
+    cursor.execute(
+        """
+        CREATE TEMP TABLE import_typed AS
+        WITH checked AS MATERIALIZED (
+            SELECT c.*, o.order_id, o.category_id, cat.name AS order_category_name,
+                   cat.currency AS category_currency, cat.direction = %(direction)s AS direction_ok,
+                   c.po_ref <> '' AND o.order_id IS NOT NULL AND cat.direction = %(direction)s AND c.number <> ''
                    AND length(c.number) <= 64 AND c.invoice_date IS NOT NULL AND c.amount > 0
                    AND c.currency_ok AS cells_ok
-            FROM cells c
+            FROM import_cells c
             LEFT JOIN transactions_purchaseorder by_number ON by_number.number = c.po_ref
             LEFT JOIN transactions_purchaseorder by_id ON by_id.id = c.po_id
-            LEFT JOIN transactions_transactioncategory order_category
-                   ON order_category.id = COALESCE(by_number.category_id, by_id.category_id)
+            CROSS JOIN LATERAL (SELECT COALESCE(by_number.id, by_id.id) AS order_id,
+                                       COALESCE(by_number.category_id, by_id.category_id) AS category_id) o
+            LEFT JOIN transactions_transactioncategory cat ON cat.id = o.category_id
         ), repeated AS (
             -- Numbers given more than once in the file, with the first row that gave them.
             SELECT number, min(row_no) AS first_row FROM checked WHERE cells_ok GROUP BY number HAVING count(*) > 1
         )
         SELECT k.*,
                COALESCE(d.first_row, k.row_no) AS first_row,
-               cat.currency AS category_currency,
                ex.id AS stored_id,
                ex.purchase_order_id AS stored_order, ex.invoice_date AS stored_date, ex.amount AS stored_amount,
                ex.currency AS stored_currency,
-               CASE WHEN k.currency = cat.currency THEN k.amount
+               CASE WHEN k.currency = k.category_currency THEN k.amount
                     WHEN direct.rate IS NOT NULL THEN ROUND(k.amount * direct.rate / 1, 2)
                     WHEN inverse.rate IS NOT NULL THEN ROUND(k.amount * 1 / inverse.rate, 2) END AS converted,
                cap.id AS cap_id
         FROM checked k
         LEFT JOIN repeated d ON d.number = k.number
-        LEFT JOIN transactions_transactioncategory cat ON cat.id = k.category_id
         LEFT JOIN transactions_invoice ex ON ex.number = k.number
         LEFT JOIN transactions_exchangerate direct
-               ON direct.currency = k.currency AND direct.target_currency = cat.currency
+               ON direct.currency = k.currency AND direct.target_currency = k.category_currency
               AND direct.rate_date = k.invoice_date
         LEFT JOIN transactions_exchangerate inverse
-               ON inverse.currency = cat.currency AND inverse.target_currency = k.currency
+               ON inverse.currency = k.category_currency AND inverse.target_currency = k.currency
               AND inverse.rate_date = k.invoice_date
         LEFT JOIN compliance_annualcap cap
                ON cap.category_id = k.category_id AND cap.period_start <= k.invoice_date
               AND cap.period_end >= k.invoice_date
-        """,  # noqa: S608 (the column names are the kind's, fixed above)
-        {
-            "date_re": DATE_RE, "amount_re": AMOUNT_RE, "id_re": ID_RE, "currencies": list(CURRENCIES),
-            "direction": kind.direction,
-        },
-    )  # fmt: skip
+        """,
+        {"direction": kind.direction},
+    )
 
 
-def _errors(cursor, outcome: Outcome, kind: Kind) -> None:
-    """Every row's errors in one statement: the cells first; then, for a row whose cells are good, the
-    first of: the same number earlier in the file, a stored invoice with other values, no exchange rate."""
+def _messages(kind: Kind) -> dict[str, str]:
+    """The sentences of the row errors, as format() patterns for the statement that lists them."""
     other_direction = direction_message(kind.direction).replace("%", "%%").replace("%%(category)s", "%s")
     order_column = kind.column_of("purchase_order")
     missing_order = (
@@ -191,6 +201,12 @@ def _errors(cursor, outcome: Outcome, kind: Kind) -> None:
         # The sentence compliance.services gives for an invoice recorded on its own.
         "rate": "There is no %1$s exchange rate for %2$s, the date of invoice %3$s. Record that day's rate first.",
     }  # fmt: skip
+    return messages
+
+
+def _errors(cursor, outcome: Outcome, kind: Kind) -> None:
+    """Every row's errors in one statement: the cells first; then, for a row whose cells are good, the
+    first of: the same number earlier in the file, a stored invoice with other values, no exchange rate."""
     cursor.execute(
         """
         WITH found AS (
@@ -228,7 +244,7 @@ def _errors(cursor, outcome: Outcome, kind: Kind) -> None:
         )
         SELECT row_no, col, message, count(*) OVER () FROM found ORDER BY row_no, ord LIMIT %(limit)s
         """,
-        {**messages, "limit": MAX_ERRORS},
+        {**_messages(kind), "limit": MAX_ERRORS},
     )
     found = cursor.fetchall()
     if found:
@@ -249,11 +265,9 @@ def _history(cursor, model, where: str, params: dict, *, kind: str, user_id: int
     )
 
 
-def _write(cursor, imp: Import, progress: Progress, outcome: Outcome, kind: Kind) -> None:
-    user_id = imp.created_by_id
-    reason = f"import {imp.pk} ({kind.name})"
+def _lock(cursor) -> list[int]:
+    """The same lock order as an invoice recorded on its own: its order, its category, the caps' totals."""
     new = "FROM import_typed t WHERE t.stored_id IS NULL"
-    # The same lock order as an invoice recorded on its own: its order, its category, the caps' totals.
     cursor.execute(
         f"SELECT id FROM transactions_purchaseorder WHERE id IN (SELECT t.order_id {new}) ORDER BY id FOR UPDATE"  # noqa: S608
     )
@@ -262,41 +276,62 @@ def _write(cursor, imp: Import, progress: Progress, outcome: Outcome, kind: Kind
     cursor.execute(f"SELECT DISTINCT t.cap_id {new} AND t.cap_id IS NOT NULL")
     cap_ids = sorted(row[0] for row in cursor.fetchall())
     totals_lock(cap_ids)
+    return cap_ids
 
-    invoice_columns = [f.column for f in Invoice._meta.concrete_fields]
-    own = ", ".join(invoice_columns)
-    new_values = ", ".join("ins." + c for c in invoice_columns)
-    history_table = Invoice.history.model._meta.db_table
-    # One statement: the invoices, their history rows (what saving each would write) and their ledger
-    # entries, each an INSERT ... SELECT over the rows the first returns.
+
+# An invoice's columns as the import writes them, from the table import_new; the history row copies them.
+INVOICE_VALUES = {
+    "id": "n.id", "number": "n.number", "invoice_date": "n.invoice_date", "amount": "n.amount",
+    "currency": "n.currency", "created_at": "now()", "created_by_id": "%(user)s", "purchase_order_id": "n.order_id",
+}  # fmt: skip
+
+
+def _insert_documents(cursor, *, user_id: int, reason: str) -> int:
+    """The new invoices, their history rows and their ledger entries: each one INSERT ... SELECT from a
+    table of the new rows whose ids are taken from the invoices' sequence first, so that the three
+    statements need no join and no RETURNING, and each writes its table in id order."""
+    columns = [f.column for f in Invoice._meta.concrete_fields]
+    if sorted(columns) != sorted(INVOICE_VALUES):  # a field added to Invoice must be written here too
+        raise RuntimeError(f"Invoice's columns {columns} are not those the import writes")
+    cursor.execute("SELECT pg_get_serial_sequence('transactions_invoice', 'id')")
+    sequence = cursor.fetchone()[0]
+    cursor.execute("DROP TABLE IF EXISTS import_new")
     cursor.execute(
-        f"""WITH ins AS (
-                INSERT INTO transactions_invoice (purchase_order_id, number, invoice_date, amount, currency,
-                                                  created_by_id, created_at)
-                SELECT t.order_id, t.number, t.invoice_date, t.amount, t.currency, %(user)s, now() {new}
-                ORDER BY t.row_no
-                RETURNING {own}
-            ), history AS (
-                INSERT INTO {history_table} ({own}, history_date, history_change_reason, history_type,
-                                             history_user_id)
-                SELECT {new_values}, now(), %(reason)s, '+', %(user)s FROM ins
-            ), entries AS (
-                INSERT INTO compliance_ledgerentry (cap_id, entry_date, basis, kind, amount, purchase_order_id,
-                                                    invoice_id, recorded_at, recorded_by_id)
-                SELECT t.cap_id, ins.invoice_date, 'actual', 'invoice', t.converted, ins.purchase_order_id, ins.id,
-                       now(), %(user)s
-                FROM ins JOIN import_typed t ON t.number = ins.number
-                WHERE t.cap_id IS NOT NULL AND t.converted <> 0
-            )
-            SELECT count(*) FROM ins""",  # noqa: S608 (table and column names from the models)
-        {"user": user_id, "reason": reason},
+        """CREATE TEMP TABLE import_new AS
+           SELECT nextval(%(sequence)s::regclass) AS id, t.*
+           FROM (SELECT order_id, number, invoice_date, amount, currency, cap_id, converted
+                 FROM import_typed WHERE stored_id IS NULL ORDER BY row_no OFFSET 0) t""",
+        {"sequence": sequence},
     )
-    outcome.created = cursor.fetchone()[0]
+    own, values = ", ".join(INVOICE_VALUES), ", ".join(INVOICE_VALUES.values())
+    history_table = Invoice.history.model._meta.db_table
+    params = {"user": user_id, "reason": reason}
+    cursor.execute(f"INSERT INTO transactions_invoice ({own}) SELECT {values} FROM import_new n ORDER BY n.id", params)  # noqa: S608
+    created = cursor.rowcount
+    cursor.execute(
+        f"""INSERT INTO {history_table} ({own}, history_date, history_change_reason, history_type, history_user_id)
+            SELECT {values}, now(), %(reason)s, '+', %(user)s FROM import_new n ORDER BY n.id""",  # noqa: S608
+        params,
+    )
+    cursor.execute(
+        """INSERT INTO compliance_ledgerentry (cap_id, entry_date, basis, kind, amount, purchase_order_id, invoice_id,
+                                               recorded_at, recorded_by_id)
+           SELECT n.cap_id, n.invoice_date, 'actual', 'invoice', n.converted, n.order_id, n.id, now(), %(user)s
+           FROM import_new n WHERE n.cap_id IS NOT NULL AND n.converted <> 0 ORDER BY n.id""",
+        params,
+    )
+    return created
+
+
+def _write(cursor, imp: Import, progress: Progress, outcome: Outcome, kind: Kind) -> None:
+    user_id = imp.created_by_id
+    cap_ids = _lock(cursor)
+    outcome.created = _insert_documents(cursor, user_id=user_id, reason=f"import {imp.pk} ({kind.name})")
     progress(85)
     cursor.execute(
         """UPDATE transactions_purchaseorder SET invoiced_before_approval = true
            WHERE status = 'draft' AND NOT invoiced_before_approval
-             AND id IN (SELECT t.order_id FROM import_typed t WHERE t.stored_id IS NULL) RETURNING id"""
+             AND id IN (SELECT DISTINCT n.order_id FROM import_new n) RETURNING id"""
     )
     flagged = [row[0] for row in cursor.fetchall()]
     if flagged:
@@ -304,12 +339,24 @@ def _write(cursor, imp: Import, progress: Progress, outcome: Outcome, kind: Kind
                  reason="invoiced before approval")  # fmt: skip
     cursor.execute(
         """UPDATE compliance_captotals c SET actual = c.actual + s.total
-           FROM (SELECT cap_id, SUM(converted) AS total FROM import_typed
-                 WHERE stored_id IS NULL AND cap_id IS NOT NULL GROUP BY cap_id) s
+           FROM (SELECT cap_id, SUM(converted) AS total FROM import_new WHERE cap_id IS NOT NULL GROUP BY cap_id) s
            WHERE c.cap_id = s.cap_id"""
     )
     # Alerts, the day a cap was first exceeded and breaches: the reaction of every posting.
     cap_figures_changed(cap_ids=cap_ids)
+
+
+def _check(cursor, imp: Import, outcome: Outcome, kind: Kind) -> None:
+    _cells(cursor, kind)
+    # A temporary table has no statistics until analysed: without them the planner would join a million
+    # cells to the orders by nested loops. The later statements only scan import_typed.
+    cursor.execute("ANALYZE import_cells")
+    _typed(cursor, kind)
+    _errors(cursor, outcome, kind)
+    if outcome.error_count:
+        return
+    cursor.execute("SELECT count(*) FROM import_typed WHERE stored_id IS NOT NULL")
+    outcome.unchanged = cursor.fetchone()[0]
 
 
 def invoices_run(imp: Import, rows: Rows, progress: Progress, kind: Kind = KINDS["invoices"]) -> Outcome:
@@ -318,22 +365,21 @@ def invoices_run(imp: Import, rows: Rows, progress: Progress, kind: Kind = KINDS
         try:
             outcome.rows = _stage(rows, progress, cursor)
             progress(55, outside_transaction=True)
-            # Temporary tables have no statistics until analysed: without them the planner joins a
-            # million rows by nested loops.
-            cursor.execute("ANALYZE import_staging")
-            _typed(cursor, kind)
-            cursor.execute("ANALYZE import_typed")
-            _errors(cursor, outcome, kind)
-            if outcome.error_count:
-                return outcome
-            cursor.execute("SELECT count(*) FROM import_typed WHERE stored_id IS NOT NULL")
-            outcome.unchanged = cursor.fetchone()[0]
-            if imp.dry_run:
-                outcome.created = outcome.rows - outcome.unchanged
-                return outcome
             with transaction.atomic():
+                # Sorts and hashes of a million rows in memory rather than in temporary files.
+                cursor.execute("SET LOCAL work_mem = '256MB'")
+                _check(cursor, imp, outcome, kind)
+                if outcome.error_count:
+                    return outcome
+                if imp.dry_run:
+                    outcome.created = outcome.rows - outcome.unchanged
+                    return outcome
                 _write(cursor, imp, progress, outcome, kind)
+                # The foreign keys' checks now rather than at the commit, so that the import's row, locked
+                # by recording the outcome, is locked for the commit alone.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                outcome_record(imp.pk, outcome, with_rows=True)
         finally:
-            cursor.execute("DROP TABLE IF EXISTS import_staging")
-            cursor.execute("DROP TABLE IF EXISTS import_typed")
+            for table in ("import_staging", "import_cells", "import_typed", "import_new"):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
     return outcome

@@ -21,7 +21,7 @@ from transactions.errors import Refusal
 
 from ..models import Import
 from .kinds import KINDS, CellError, Kind, References
-from .outcome import MAX_ERRORS, Outcome, Progress  # noqa: F401 - MAX_ERRORS re-exported
+from .outcome import MAX_ERRORS, LeaseLost, Outcome, Progress, outcome_record  # noqa: F401 - MAX_ERRORS re-exported
 from .reading import FileRefused, Rows
 
 log = logging.getLogger(__name__)
@@ -129,20 +129,14 @@ def generic_run(imp: Import, kind: Kind, rows: Rows, progress: Progress) -> Outc
             outcome.created += 1
         if outcome.error_count or imp.dry_run:
             transaction.set_rollback(True)
+        else:
+            outcome_record(imp.pk, outcome, with_rows=True)
     return outcome
 
 
-def import_run(import_id: int) -> Import | None:
-    """Run a queued import once: claimed with a conditional update, so a task delivered twice runs it
-    once. Returns the import, or None when another run has it."""
-    now = timezone.now()
-    claimed = Import.objects.filter(pk=import_id, status=Import.Status.QUEUED).update(
-        status=Import.Status.RUNNING, started_at=now, claimed_at=now
-    )
-    if not claimed:
-        return None
-    imp = Import.objects.select_related("created_by").get(pk=import_id)
-    progress = Progress(imp.pk)
+def import_rows(imp: Import, progress: Progress) -> Outcome:
+    """Read the import's file and check (and, unless a dry run, write) its rows by its kind's path. A
+    file that cannot be read as a whole is an error about the file: its row is None."""
     outcome = Outcome()
     try:
         kind = KINDS.get(imp.kind)
@@ -158,26 +152,36 @@ def import_run(import_id: int) -> Import | None:
             ):
                 from .bulk import invoices_run
 
-                outcome = invoices_run(imp, rows, progress, kind)
-            else:
-                outcome = generic_run(imp, kind, rows, progress)
+                return invoices_run(imp, rows, progress, kind)
+            return generic_run(imp, kind, rows, progress)
     except FileRefused as refused:
-        outcome.error(0, "", str(refused))
+        outcome.error(refused.row, "", str(refused))
+    return outcome
+
+
+def import_run(import_id: int) -> Import | None:
+    """Run a queued import once: claimed with a conditional update, so a task delivered twice runs it
+    once. Returns the import, or None when another run has it."""
+    now = timezone.now()
+    claimed = Import.objects.filter(pk=import_id, status=Import.Status.QUEUED).update(
+        status=Import.Status.RUNNING, started_at=now, claimed_at=now, heartbeat_at=now
+    )
+    if not claimed:
+        return None
+    imp = Import.objects.select_related("created_by").get(pk=import_id)
+    progress = Progress(imp.pk)
+    outcome = Outcome()
+    try:
+        outcome = import_rows(imp, progress)
+    except LeaseLost:
+        log.warning("Import %s was failed by the imports sweep while it ran; its rows were rolled back", import_id)
+        outcome.recorded = True  # the sweep's sentence stays
     except Exception:
         log.exception("Import %s failed", import_id)
-        outcome.error(0, "", _("The import stopped on an unexpected error; nothing was written."))
+        outcome.error(None, "", _("The import stopped on an unexpected error; nothing was written."))
     finally:
         progress.close()
-    failed = bool(outcome.error_count)
-    Import.objects.filter(pk=imp.pk).update(
-        status=Import.Status.FAILED if failed else Import.Status.DONE,
-        rows=outcome.rows,
-        created=0 if failed else outcome.created,
-        unchanged=0 if failed else outcome.unchanged,
-        errors=outcome.errors,
-        error_count=outcome.error_count,
-        progress=100,
-        finished_at=timezone.now(),
-    )
+    if not outcome.recorded:
+        outcome_record(imp.pk, outcome)
     imp.refresh_from_db()
     return imp

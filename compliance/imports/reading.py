@@ -22,7 +22,12 @@ SNIFF = 8192
 
 
 class FileRefused(Exception):
-    """The file as a whole cannot be read; the message says why, for the user."""
+    """The file as a whole cannot be read; the message says why, for the user. `row`: the row where the
+    file stops being readable, when known (a CSV record PostgreSQL's COPY cannot parse)."""
+
+    def __init__(self, message: str, *, row: int | None = None) -> None:
+        super().__init__(message)
+        self.row = row
 
 
 def file_format(name: str, head: bytes) -> str:
@@ -130,7 +135,7 @@ def _csv_rows(fileobj) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
                 yield number, cells
         except csv.Error as error:
             raise FileRefused(
-                _("Row %(row)s is not valid CSV: %(error)s.") % {"row": number + 1, "error": error}
+                _("Row %(row)s is not valid CSV: %(error)s.") % {"row": number + 1, "error": error}, row=number + 1
             ) from None
 
     return header, rows()

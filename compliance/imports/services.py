@@ -9,12 +9,14 @@ from celery import current_app
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import Import
 from .engine import header_check
 from .kinds import CONTRACT_KINDS, KINDS
+from .outcome import IMPORT_LEASE
 from .reading import FileRefused, Rows
 
 if TYPE_CHECKING:
@@ -76,6 +78,27 @@ def imports_run_queued(*, older_than: datetime.timedelta = datetime.timedelta(mi
     for pk in list(queued.order_by("pk").values_list("pk", flat=True)):
         ran += import_run(pk) is not None
     return ran
+
+
+def imports_fail_abandoned() -> int:
+    """The imports whose worker died while running them (no heartbeat for longer than the lease) are
+    failed with a sentence about the file as a whole. Nothing of theirs was written: an import writes its
+    rows in one transaction, rolled back with the worker's connection (compliance.imports.outcome)."""
+    now = timezone.now()
+    cutoff = now - IMPORT_LEASE
+    silent = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, claimed_at__lt=cutoff)
+    message = _(
+        "The worker running this import stopped before it finished (no sign of life for %(minutes)s minutes). "
+        "Nothing was written: an import writes all its rows or none. Upload the file again."
+    ) % {"minutes": int(IMPORT_LEASE.total_seconds() // 60)}
+    return Import.objects.filter(silent, status=Import.Status.RUNNING).update(
+        status=Import.Status.FAILED,
+        created=0,
+        unchanged=0,
+        errors=[{"row": None, "column": "", "message": message}],
+        error_count=1,
+        finished_at=now,
+    )
 
 
 def import_confirm(*, checked: Import, user: "User") -> Import:

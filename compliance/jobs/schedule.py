@@ -20,7 +20,8 @@ JOBS = [
         "E-mails any alert, warning or report still unsent (the queue was down, a worker died, the mail "
         "server refused), each no sooner than its backoff allows."),
     Job("imports-sweep", "compliance.tasks.sweep_imports", crontab(minute="*/5"), "every 5 minutes",
-        "Runs any import still queued a few minutes after its upload (its task lost with the queue)."),
+        "Runs any import still queued a few minutes after its upload (its task lost with the queue), and fails "
+        "one whose worker stopped while running it (no heartbeat for 5 minutes; nothing of it was written)."),
     Job("report-jobs", "compliance.tasks.sweep_report_jobs", crontab(minute="*"), "every minute",
         "Queues again any report job whose message was lost, and fails one whose worker stopped while building "
         "it (it can then be asked for again)."),

@@ -71,6 +71,9 @@ class Import(models.Model):
     # Only the worker that moved the import from queued to running processes it (a redelivered task
     # finds it claimed).
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # A running import's lease: its worker writes its last sign of life here every half minute and with
+    # its progress; the imports sweep fails a run silent for longer than IMPORT_LEASE (its worker died).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
