@@ -69,6 +69,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -91,6 +92,8 @@ from transactions.models import (
     currency_field,
 )
 from transactions.money import MONEY, mul_div_round, positive_money
+
+from .dates import day_in_words
 
 PERCENT = {"max_digits": 7, "decimal_places": 2}
 
@@ -124,7 +127,9 @@ class AnnualCap(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.category}: {self.period_start} to {self.period_end}"
+        return gettext("%(category)s: %(start)s to %(end)s") % {
+            "category": self.category, "start": self.period_start, "end": self.period_end,
+        }  # fmt: skip
 
     def clean(self) -> None:
         if self.period_start and self.period_end and self.period_end < self.period_start:
@@ -392,7 +397,9 @@ class Alert(Outbox):
         ]
 
     def __str__(self) -> str:
-        return f"{self.cap}: {self.basis} reached {self.threshold}%"
+        return gettext("%(cap)s: %(basis)s reached %(threshold)s%%") % {
+            "cap": self.cap, "basis": self.get_basis_display().lower(), "threshold": self.threshold,
+        }  # fmt: skip
 
 
 class DistributionList(models.Model):
@@ -492,7 +499,7 @@ class HeadroomWarning(Outbox):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"Insufficient headroom: {self.cap}"
+        return gettext("Insufficient headroom: %(cap)s") % {"cap": self.cap}
 
     @property
     def projected_used(self) -> Decimal:
@@ -514,7 +521,7 @@ class TermWarning(Outbox):
         constraints = [models.UniqueConstraint(fields=["category", "term_end"], name="term_warning_once_per_term")]
 
     def __str__(self) -> str:
-        return f"Term of {self.category} ends on {self.term_end}"
+        return gettext("Term of %(category)s ends on %(day)s") % {"category": self.category, "day": self.term_end}
 
 
 class QuoteRuleFinding(models.Model):
@@ -667,7 +674,7 @@ class Breach(Outbox):
         ]
 
     def __str__(self) -> str:
-        return f"Breach of {self.cap} on {self.detected_on}"
+        return gettext("Breach of %(cap)s on %(day)s") % {"cap": self.cap, "day": self.detected_on}
 
     @property
     def is_open(self) -> bool:
@@ -740,7 +747,7 @@ class Delivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.email}: {'sent' if self.sent_at else 'pending'}"
+        return f"{self.email}: {gettext('sent') if self.sent_at else gettext('pending')}"
 
 
 class JobRun(models.Model):
@@ -849,7 +856,7 @@ class FinancialYear(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Financial year ended {self.year_end:%-d %b %Y}"
+        return gettext("Financial year ended %(day)s") % {"day": day_in_words(self.year_end)}
 
     @property
     def is_loss(self) -> bool:
@@ -952,7 +959,7 @@ class CapRevision(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Revision of {self.cap} to {self.new_amount:,.2f}"
+        return gettext("Revision of %(cap)s to %(amount)s") % {"cap": self.cap, "amount": f"{self.new_amount:,.2f}"}
 
     @property
     def is_pending(self) -> bool:
@@ -1010,7 +1017,7 @@ class TermsChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.category}: new terms from {self.effective_from}"
+        return gettext("%(category)s: new terms from %(day)s") % {"category": self.category, "day": self.effective_from}
 
     @property
     def is_pending(self) -> bool:
@@ -1098,7 +1105,7 @@ class QuoteRuleException(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Quote-rule exception for {self.purchase_order}"
+        return gettext("Quote-rule exception for %(order)s") % {"order": self.purchase_order}
 
     @property
     def is_approved(self) -> bool:

@@ -47,6 +47,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -322,7 +323,9 @@ class CategoryRenewal(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.category}: {self.term_start} to {self.term_end}"
+        return gettext("%(category)s: %(start)s to %(end)s") % {
+            "category": self.category, "start": self.term_start, "end": self.term_end,
+        }  # fmt: skip
 
     @property
     def is_pending(self) -> bool:
@@ -355,7 +358,10 @@ class ExchangeRate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"1 {self.currency} = {self.rate.normalize():f} {self.target_currency} on {self.rate_date}"
+        return gettext("1 %(currency)s = %(rate)s %(target)s on %(day)s") % {
+            "currency": self.currency, "rate": f"{self.rate.normalize():f}", "target": self.target_currency,
+            "day": self.rate_date,
+        }  # fmt: skip
 
     def clean(self) -> None:
         if self.currency and self.currency == self.target_currency:
