@@ -261,6 +261,14 @@ class FinancialYearAdmin(AuditedAdmin):
             return gettext("not recorded")
         return _money(year.market_cap, year.market_cap_currency)
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.has_change_permission(request, obj) or obj is None:
+            return fieldsets
+        # Read only: the figures are shown as stored; the unit they were typed in is the form's, not the year's.
+        (name, options), *rest = fieldsets
+        return [(name, {**options, "fields": [f for f in options["fields"] if f != "unit"]}), *rest]
+
     def save_model(self, request, obj, form, change) -> None:
         classification.financial_year_save(year=obj, user=request.user)
 

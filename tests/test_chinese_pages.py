@@ -31,9 +31,10 @@ DATA = [
     r"\b(?:both\.roles|connie\.compliance|mandy\.management|clerk)\b",
     r"\b(?:PO|INV|SO|REF)-\d+\b",
     r"[\w/.-]+\.pdf\b",  # numbers, documents' file names
+    r"(?:Google|Microsoft) Authenticator|1Password",  # the authenticator apps the two-factor page names
 ]
-# Names of languages in the switcher, and units read the same in Chinese.
-WORDS = {"English", "Excel", "pdf", "png", "jpg", "jpeg", "xlsx", "csv", "Rule", "UTF", "YYYY", "MM"}
+# The language switcher's English, and the names of file formats (read the same in Chinese).
+WORDS = {"English", "Excel", "pdf", "png", "jpg", "jpeg", "xlsx"}
 CODE = re.compile(r"^[A-Z][A-Z0-9$]*$")  # CNY, HKD, HK$, PDF, API, ISO, IDC, INED, ERP
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 
@@ -127,11 +128,14 @@ def pages(facts, ledger) -> list[str]:
 
 
 @pytest.mark.parametrize("accept", ["zh-hk", "zh-cn"])
-def test_the_sign_in_page_shows_no_english(client, accept):
-    response = client.get("/admin/login/", HTTP_ACCEPT_LANGUAGE=accept)
+def test_the_sign_in_and_two_factor_pages_show_no_english(client, compliance_user, accept):
+    signing_in = client.get("/admin/login/", HTTP_ACCEPT_LANGUAGE=accept)
+    client.force_login(compliance_user)
+    two_factor = client.get("/account/two-factor/", HTTP_ACCEPT_LANGUAGE=accept)
 
-    assert response.status_code == 200
-    assert english_left(response.content.decode()) == []
+    assert (signing_in.status_code, two_factor.status_code) == (200, 200)
+    assert english_left(signing_in.content.decode()) == []
+    assert english_left(two_factor.content.decode()) == []
 
 
 @pytest.mark.parametrize("accept", ["zh-hk", "zh-cn"])
