@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import get_language, gettext, gettext_lazy
 
 from transactions.admin import ReadOnlyAdmin
 
@@ -21,6 +21,8 @@ WAITING = re.compile(r"^(?P<waiting>\d+) of (?P<total>\d+) recipients waiting: (
 def shortfall(error: str) -> str:
     """Why a row is not sent yet, as the outbox recorded it (in English, with the mail server's own words), in
     the reader's language: the outbox's sentences translated, the server's answers and addresses as they were."""
+    if not (get_language() or "").startswith("zh"):
+        return error  # recorded in English
     if error.startswith("NoRecipients: "):
         return gettext("Nobody is configured to receive this e-mail; add a recipient or a distribution list.")
     if match := WAITING.match(error):

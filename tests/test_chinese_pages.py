@@ -168,3 +168,20 @@ def test_the_dashboard_shows_no_english(client, ledger, day_of_work, management_
     for accept in ("zh-hk", "zh-cn"):
         response = client.get("/admin/dashboard/", HTTP_ACCEPT_LANGUAGE=accept)
         assert english_left(response.content.decode()) == [], accept
+
+
+def test_an_alerts_shortfall_reads_in_the_readers_chinese(client, ledger, day_of_work, compliance_user):
+    alert = day_of_work["alert"]
+    Alert.objects.filter(pk=alert.pk).update(
+        send_attempts=2,
+        last_error="2 of 3 recipients waiting: a@example.com: 451 4.3.0 busy; b@example.com: being sent",
+    )
+    client.force_login(compliance_user)
+
+    page = client.get("/admin/compliance/alert/", HTTP_ACCEPT_LANGUAGE="zh-cn").content.decode()
+    english = client.get("/admin/compliance/alert/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert (
+        "待发送：3 位收件人中有 2 位待发送：a@example.com: 451 4.3.0 busy; b@example.com: 发送中（第 2 次尝试" in page
+    )
+    assert "pending: 2 of 3 recipients waiting: a@example.com: 451 4.3.0 busy; b@example.com: being sent" in english
