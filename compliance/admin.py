@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from transactions import services as fact_services
 from transactions.admin import AuditedAdmin, ExchangeRateAdmin, HistoryAdmin, ReadOnlyAdmin
@@ -692,6 +692,9 @@ class UtilisationColumns:
         )
 
 
+DEFAULT_THRESHOLD_DESCRIPTION = gettext_noop("Report to senior management immediately (about 80%).")
+
+
 def _document(reference: str) -> str:
     """A ledger entry's document ("invoice:7", as the API gives it) in words: the kind's name and its id."""
     kind, _colon, pk = reference.partition(":")
@@ -978,7 +981,15 @@ class AlertRecipientAdmin(HistoryAdmin):
 
 @admin.register(AlertThreshold)
 class AlertThresholdAdmin(HistoryAdmin):
-    list_display = ["percent", "description"]
+    list_display = ["percent", "description_shown"]
+
+    @admin.display(description=gettext_lazy("description"))
+    def description_shown(self, threshold) -> str:
+        # The 80% threshold's description is the product's own (written by migration 0003): shown in the
+        # reader's language; one typed by a user is shown as typed.
+        if threshold.description == DEFAULT_THRESHOLD_DESCRIPTION:
+            return gettext(DEFAULT_THRESHOLD_DESCRIPTION)
+        return threshold.description
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Not while distribution lists receive its alerts (compliance.services.alert_threshold_delete).

@@ -32,9 +32,10 @@ DATA = [
     r"\b(?:PO|INV|SO|REF)-\d+\b",
     r"[\w/.-]+\.pdf\b",  # numbers, documents' file names
     r"(?:Google|Microsoft) Authenticator|1Password",  # the authenticator apps the two-factor page names
+    r"counterparty、number、date、amount、currency",  # the columns of a completeness check's file, by name
 ]
-# The language switcher's English, and the names of file formats (read the same in Chinese).
-WORDS = {"English", "Excel", "pdf", "png", "jpg", "jpeg", "xlsx"}
+# The language switcher's English, the names of file formats and of keys (read the same in Chinese).
+WORDS = {"English", "Excel", "pdf", "png", "jpg", "jpeg", "xlsx", "Control", "Command", "Mac"}
 CODE = re.compile(r"^[A-Z][A-Z0-9$]*$")  # CNY, HKD, HK$, PDF, API, ISO, IDC, INED, ERP
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 
@@ -185,3 +186,21 @@ def test_an_alerts_shortfall_reads_in_the_readers_chinese(client, ledger, day_of
         "待发送：3 位收件人中有 2 位待发送：a@example.com: 451 4.3.0 busy; b@example.com: 发送中（第 2 次尝试" in page
     )
     assert "pending: 2 of 3 recipients waiting: a@example.com: 451 4.3.0 busy; b@example.com: being sent" in english
+
+
+def test_every_list_and_new_form_of_the_products_own_models_shows_no_english(client, ledger, day_of_work):
+    from django.contrib import admin
+
+    client.force_login(make_user("both.roles", "finance", "compliance"))
+    left = {}
+
+    for model in admin.site._registry:
+        if model._meta.app_label not in {"compliance", "transactions", "accounts"}:
+            continue
+        for view in ("changelist", "add"):
+            url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/" + ("add/" if view == "add" else "")
+            response = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-cn")
+            if response.status_code == 200 and (found := english_left(response.content.decode())):
+                left[url] = found
+
+    assert not left, "English left:\n" + "\n".join(f"{url}: {found}" for url, found in left.items())
