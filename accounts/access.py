@@ -14,7 +14,7 @@ import qrcode
 import qrcode.image.svg
 from django import forms
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -121,6 +121,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(request.GET.get("next") or reverse("admin:index"))
         form.add_error("token", gettext("That code is not right, or has expired. Enter the current code."))
     context = {
+        **admin.site.each_context(request),  # the site's own title and header, in the reader's language
         "form": form,
         "setting_up": not device.confirmed,
         "qr": mark_safe(_qr_svg(device.config_url)) if not device.confirmed else "",  # noqa: S308 - our own SVG

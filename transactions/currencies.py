@@ -1,7 +1,19 @@
 """ISO 4217 currency codes in current use (from the ISO 4217 list; funds, metals and test codes left out).
 
-Renminbi is CNY: "RMB" is not an ISO 4217 code.
+Renminbi is CNY: "RMB" is not an ISO 4217 code. The names in Traditional and Simplified Chinese are
+CLDR's, kept in data/currency_names.csv (scripts/currency_names.py writes it); a select shows each code with
+its name in the active language.
 """
+
+import csv
+from functools import cache
+from pathlib import Path
+
+from django.utils.functional import lazy
+from django.utils.translation import get_language
+
+NAMES_FILE = Path(__file__).resolve().parent / "data" / "currency_names.csv"
+NAME_COLUMNS = {"zh-hant": "zh_Hant", "zh-hans": "zh_Hans"}
 
 CURRENCIES: dict[str, str] = {
     "AED": "UAE Dirham",
@@ -162,4 +174,22 @@ CURRENCIES: dict[str, str] = {
     "ZWL": "Zimbabwe Dollar",
 }
 
-CURRENCY_CHOICES = [(code, f"{code} - {name}") for code, name in CURRENCIES.items()]
+
+@cache
+def _names() -> dict[str, dict[str, str]]:
+    with NAMES_FILE.open(encoding="utf-8", newline="") as names:
+        return {row["code"]: row for row in csv.DictReader(names)}
+
+
+def currency_name(code: str, language: str | None = None) -> str:
+    """The currency's name in `language` (the active one by default); English where there is none."""
+    column = NAME_COLUMNS.get((language or get_language() or "").lower())
+    return (_names().get(code, {}).get(column) if column else None) or CURRENCIES.get(code, code)
+
+
+def _label(code: str) -> str:
+    return f"{code} - {currency_name(code)}"
+
+
+# Lazy labels: the choices are built once, at import, and read in each request's language.
+CURRENCY_CHOICES = [(code, lazy(_label, str)(code)) for code in CURRENCIES]

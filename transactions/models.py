@@ -38,7 +38,7 @@ transactions.services):
 - an order has a service period exactly when it is recognised over one;
 - nothing financial is deleted by cascade: every foreign key is PROTECT.
 Rules spanning rows (an order's counterparty belongs to its agreement's connected person, only
-drafts are edited) live in transactions.services; the approval gates in compliance.services; terms
+drafts are edited) live in transactions.services; the approval gates in compliance.caps.approval; terms
 that do not overlap and the three-year rule in compliance.rules.terms.
 """
 
@@ -47,6 +47,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -322,7 +323,9 @@ class CategoryRenewal(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.category}: {self.term_start} to {self.term_end}"
+        return gettext("%(category)s: %(start)s to %(end)s") % {
+            "category": self.category, "start": self.term_start, "end": self.term_end,
+        }  # fmt: skip
 
     @property
     def is_pending(self) -> bool:
@@ -355,7 +358,10 @@ class ExchangeRate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"1 {self.currency} = {self.rate.normalize():f} {self.target_currency} on {self.rate_date}"
+        return gettext("1 %(currency)s = %(rate)s %(target)s on %(day)s") % {
+            "currency": self.currency, "rate": f"{self.rate.normalize():f}", "target": self.target_currency,
+            "day": self.rate_date,
+        }  # fmt: skip
 
     def clean(self) -> None:
         if self.currency and self.currency == self.target_currency:
@@ -586,7 +592,7 @@ class Invoice(models.Model):
 
 class CreditNote(models.Model):
     """A supplier's credit against one invoice: the only way an actual amount is reduced (an invoice is
-    never deleted, whatever becomes of its order). At most what remains of the invoice (compliance.services)."""
+    never deleted, whatever becomes of its order). At most what remains of the invoice (compliance.caps.documents)."""
 
     invoice = models.ForeignKey(
         Invoice, on_delete=models.PROTECT, related_name="credit_notes", verbose_name=_("invoice")

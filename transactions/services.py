@@ -1,7 +1,7 @@
 """Writes of facts: purchase orders while they are drafts, and their quotes.
 
 Every service validates first and writes inside one transaction, so bad input changes nothing.
-Approval, cancellation and invoices are compliance acts (compliance.services).
+Approval, cancellation and invoices are compliance acts (compliance.caps.approval and compliance.caps.documents).
 """
 
 from typing import TYPE_CHECKING, Any

@@ -7,7 +7,7 @@ from django.db.models import Max, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from compliance.admin import users as user_admin  # noqa: F401 (the user pages)
 from compliance.admin.outbox import OutboxAdmin
@@ -30,6 +30,9 @@ from transactions.admin import HistoryAdmin, ReadOnlyAdmin
 from transactions.errors import Refusal
 
 # --- Alerts, warnings, mailings: the outbox --------------------------------------------------------------
+
+
+DEFAULT_THRESHOLD_DESCRIPTION = gettext_noop("Report to senior management immediately (about 80%).")
 
 
 @admin.register(Alert)
@@ -134,7 +137,15 @@ class AlertRecipientAdmin(HistoryAdmin):
 
 @admin.register(AlertThreshold)
 class AlertThresholdAdmin(HistoryAdmin):
-    list_display = ["percent", "description"]
+    list_display = ["percent", "description_shown"]
+
+    @admin.display(description=gettext_lazy("description"))
+    def description_shown(self, threshold) -> str:
+        # The 80% threshold's description is the product's own (written by migration 0003): shown in the
+        # reader's language; one typed by a user is shown as typed.
+        if threshold.description == DEFAULT_THRESHOLD_DESCRIPTION:
+            return gettext(DEFAULT_THRESHOLD_DESCRIPTION)
+        return threshold.description
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Not while distribution lists receive its alerts (compliance.alerts.recipients.alert_threshold_delete).

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirec
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from compliance.admin.outbox import OutboxAdmin
 from compliance.alerts import breaches
@@ -19,11 +19,11 @@ from transactions.money import format_money
 
 
 class OpenFilter(admin.SimpleListFilter):
-    title = "open or closed"
+    title = gettext_lazy("open or closed")
     parameter_name = "open"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Open (not re-complied)"), ("no", "Closed (re-complied)")]
+        return [("yes", gettext("Open (not re-complied)")), ("no", gettext("Closed (re-complied)"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":

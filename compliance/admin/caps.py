@@ -26,6 +26,9 @@ from compliance.rules import classification, selectors
 from compliance.templatetags.cct import cap_status_label, utilisation_bar
 from transactions.admin import AuditedAdmin
 from transactions.models import (
+    CreditNote,
+    Invoice,
+    PurchaseOrder,
     TransactionCategory,
 )
 from transactions.money import format_money
@@ -66,11 +69,19 @@ class UtilisationColumns:
     def utilisation_with_figures(self, cap) -> str:
         currency = cap.category.currency
         return format_html(
-            '{}<br><small style="white-space:nowrap">actual {}<br>committed {}</small>',
+            '{}<br><small style="white-space:nowrap">{}<br>{}</small>',
             utilisation_bar(cap.used_pct),
-            format_money(cap.actual, currency),
-            format_money(cap.committed, currency),
+            gettext("actual %(amount)s") % {"amount": format_money(cap.actual, currency)},
+            gettext("committed %(amount)s") % {"amount": format_money(cap.committed, currency)},
         )
+
+
+def _document(reference: str) -> str:
+    """A ledger entry's document ("invoice:7", as the API gives it) in words: the kind's name and its id."""
+    kind, _colon, pk = reference.partition(":")
+    names = {"purchase_order": PurchaseOrder, "invoice": Invoice, "credit_note": CreditNote}
+    model = names.get(kind)
+    return f"{model._meta.verbose_name} {pk}" if model else reference
 
 
 class AnnualCapForm(ServiceCheckedForm):
@@ -200,7 +211,7 @@ class AnnualCapAdmin(UtilisationColumns, AuditedAdmin):
 
     @admin.display(description=gettext_lazy("revision"))
     def revise(self, cap) -> str:
-        return format_html('<a href="{}">Revise</a>', revision_start_url(cap))
+        return format_html('<a href="{}">{}</a>', revision_start_url(cap), gettext("Revise"))
 
     @admin.display(description=gettext_lazy("revisions"))
     def revisions(self, cap) -> str:
@@ -221,7 +232,7 @@ class AnnualCapAdmin(UtilisationColumns, AuditedAdmin):
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td style='text-align:right'>{}</td><td>{}</td></tr>",
             (
-                (e.entry_date, e.get_basis_display(), e.get_kind_display(), f"{e.amount:,.2f}", e.document)
+                (e.entry_date, e.get_basis_display(), e.get_kind_display(), f"{e.amount:,.2f}", _document(e.document))
                 for e in entries
             ),
         )

@@ -14,9 +14,20 @@ from compliance.imports.kinds import KINDS
 from compliance.imports.services import import_confirm, import_create, import_file_check
 from compliance.models import CompletenessCheck, Import
 
+# The kinds of rows in the reader's language (the form's values stay the API's names).
+KIND_NAMES = {
+    "purchase_orders": gettext_lazy("purchase orders"),
+    "quotes": gettext_lazy("quotes"),
+    "invoices": gettext_lazy("invoices"),
+    "credit_notes": gettext_lazy("credit notes"),
+    "sales_orders": gettext_lazy("sales orders"),
+    "price_references": gettext_lazy("price references"),
+    "sales_invoices": gettext_lazy("sales invoices"),
+}
+
 
 class ImportForm(forms.ModelForm):
-    kind = forms.ChoiceField(label=gettext_lazy("kind"), choices=[(name, name.replace("_", " ")) for name in KINDS])
+    kind = forms.ChoiceField(label=gettext_lazy("kind"), choices=[(name, KIND_NAMES.get(name, name)) for name in KINDS])
     file = forms.FileField(
         label=gettext_lazy("file"),
         help_text=gettext_lazy("CSV (UTF-8) or .xlsx; the first row holds the API's field names."),

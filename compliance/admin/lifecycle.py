@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from compliance.delivery.links import revision_start_url
@@ -34,16 +35,33 @@ def _money(amount, currency: str) -> str:
 # --- Panels shown on other pages -------------------------------------------------------------------
 
 RATIO_LABELS = {
-    classification.ASSETS: "assets ratio",
-    classification.REVENUE: "revenue ratio",
-    classification.CONSIDERATION: "consideration ratio",
-    classification.PROFITS: "profits ratio (not tested)",
+    classification.ASSETS: _("assets ratio"),
+    classification.REVENUE: _("revenue ratio"),
+    classification.CONSIDERATION: _("consideration ratio"),
+    classification.PROFITS: _("profits ratio (not tested)"),
 }
 TIER_COLOURS = {
     "fully_exempt": "#2e7d32",
     "announcement_and_annual_review": "#e65100",
     "shareholders_approval": "#b71c1c",
 }
+
+
+def _denominators(year) -> str:
+    """The financial year's figures the ratios divide by, in a sentence."""
+    if year is None:
+        return gettext("No financial year recorded.")
+    market_cap = (
+        gettext("not recorded") if year.market_cap is None else format_money(year.market_cap, year.market_cap_currency)
+    )
+    return gettext(
+        "%(year)s (%(currency)s): revenue %(revenue)s, total assets %(assets)s, profit before tax %(profit)s, "
+        "market capitalisation %(market_cap)s."
+    ) % {
+        "year": year, "currency": year.currency, "revenue": format_money(year.revenue, year.currency),
+        "assets": format_money(year.total_assets, year.currency),
+        "profit": format_money(year.profit_before_tax, year.currency), "market_cap": market_cap,
+    }  # fmt: skip
 
 
 def classification_panel(result: Classification) -> str:
@@ -55,8 +73,8 @@ def classification_panel(result: Classification) -> str:
         if text is not None:
             return f"{text}%"
         if name == classification.PROFITS and year is not None and year.is_loss:
-            return "not applicable (a loss before tax)"
-        return "not computed (see below)"
+            return gettext("not applicable (a loss before tax)")
+        return gettext("not computed (see below)")
 
     ratios = format_html_join(
         "",
@@ -66,48 +84,39 @@ def classification_panel(result: Classification) -> str:
     provisional = ""
     if result.provisional:
         provisional = format_html(
-            '<p class="errornote cct-provisional">Provisional: missing {}.</p>',
-            classification.describe_all_missing(result.missing),
+            '<p class="errornote cct-provisional">{}</p>',
+            gettext("Provisional: missing %(missing)s.")
+            % {"missing": classification.describe_all_missing(result.missing)},
         )
     notes = format_html_join("", "<li>{}</li>", ((note,) for note in result.notes))
     obligations = format_html_join("", "<li>{}</li>", ((sentence,) for sentence in result.obligations))
-    market_cap = (
-        "not recorded"
-        if year is None or year.market_cap is None
-        else format_money(year.market_cap, year.market_cap_currency)
-    )
-    denominators = (
-        f"{year} ({year.currency}): revenue {format_money(year.revenue, year.currency)}, total assets "
-        f"{format_money(year.total_assets, year.currency)}, profit before tax "
-        f"{format_money(year.profit_before_tax, year.currency)}, market capitalisation {market_cap}."
-        if year
-        else "No financial year recorded."
-    )
+    denominators = _denominators(year)
     highest = result.highest_ratio_text
     return format_html(
         '<div class="cct-classification" data-tier="{}">'
-        '<p><strong style="color:{}">{}</strong> · highest tested ratio {} · on {}</p>{}'
+        '<p><strong style="color:{}">{}</strong> · {}</p>{}'
         "<table>{}</table>"
-        "<p>Numerator: {} Consideration in HKD: {}.</p><p>Denominators: {}</p>"
-        "<ul>{}</ul><p><strong>Obligations</strong></p><ul class='cct-obligations'>{}</ul></div>",
+        "<p>{}</p><p>{}</p>"
+        "<ul>{}</ul><p><strong>{}</strong></p><ul class='cct-obligations'>{}</ul></div>",
         result.tier,
         TIER_COLOURS[result.tier],
         result.tier_label,
-        f"{highest}%" if highest is not None else "-",
-        result.on.isoformat(),
+        gettext("highest tested ratio %(ratio)s · on %(day)s")
+        % {"ratio": f"{highest}%" if highest is not None else "-", "day": result.on.isoformat()},
         provisional,
         ratios,
-        result.basis,
-        format_money(result.consideration_hkd, "HKD"),
-        denominators,
+        gettext("Numerator: %(basis)s Consideration in HKD: %(hkd)s.")
+        % {"basis": result.basis, "hkd": format_money(result.consideration_hkd, "HKD")},
+        gettext("Denominators: %(denominators)s") % {"denominators": denominators},
         notes,
+        gettext("Obligations"),
         obligations,
     )
 
 
 def terms_panel(category: TransactionCategory) -> str:
     if category.pk is None:
-        return "Shown once the category is saved."
+        return gettext("Shown once the category is saved.")
     recorded = terms.category_terms(category)
     in_force = terms.term_in_force(recorded, timezone.localdate())
     rows = format_html_join(
@@ -116,20 +125,22 @@ def terms_panel(category: TransactionCategory) -> str:
         (
             (
                 str(term),
-                " (first term)"
+                gettext(" (first term)")
                 if term.renewal is None
                 else format_html(
-                    ' (<a href="{}">renewal approved {}</a>)',
+                    ' (<a href="{}">{}</a>)',
                     reverse("admin:transactions_categoryrenewal_change", args=[term.renewal.pk]),
-                    term.renewal.board_approved_on,
+                    gettext("renewal approved %(day)s") % {"day": term.renewal.board_approved_on},
                 ),
-                " · in force" if term == in_force else "",
+                gettext(" · in force") if term == in_force else "",
             )
             for term in recorded
         ),
     )
     add = reverse("admin:transactions_categoryrenewal_add") + f"?category={category.pk}"
-    return format_html('<ul class="cct-terms">{}</ul><a href="{}">Record a renewal (a later term)</a>', rows, add)
+    return format_html(
+        '<ul class="cct-terms">{}</ul><a href="{}">{}</a>', rows, add, gettext("Record a renewal (a later term)")
+    )
 
 
 def amount_history_panel(cap: AnnualCap) -> str:
@@ -146,9 +157,9 @@ def amount_history_panel(cap: AnnualCap) -> str:
         ),
     )  # fmt: skip
     return format_html(
-        '<table class="cct-amount-history"><tr><th>when</th><th>amount</th><th>by</th><th>why</th></tr>{}</table>',
-        rows,
-    )
+        '<table class="cct-amount-history"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>',
+        gettext("when"), gettext("amount"), gettext("by"), gettext("why"), rows,
+    )  # fmt: skip
 
 
 def revisions_panel(cap: AnnualCap) -> str:
@@ -163,12 +174,14 @@ def revisions_panel(cap: AnnualCap) -> str:
                 format_money(r.previous_amount, cap.category.currency),
                 format_money(r.new_amount, cap.category.currency),
                 r.get_status_display(),
-                " · BREACH" if r.breach else "",
+                gettext(" · BREACH") if r.breach else "",
             )
             for r in cap.revisions.order_by("-proposed_at")
         ),
     )
-    return format_html('<ul>{}</ul><a href="{}">Start a revision of this cap</a>', rows, revision_start_url(cap))
+    return format_html(
+        '<ul>{}</ul><a href="{}">{}</a>', rows, revision_start_url(cap), gettext("Start a revision of this cap")
+    )
 
 
 # --- Financial years ---------------------------------------------------------------------------------
@@ -178,11 +191,11 @@ FIGURES = ("revenue", "total_assets", "profit_before_tax")
 
 class FinancialYearForm(forms.ModelForm):
     unit = forms.TypedChoiceField(
-        label="figures entered in",
-        choices=[("1", "full amounts"), ("1000", "thousands"), ("1000000", "millions")],
+        label=_("figures entered in"),
+        choices=[("1", _("full amounts")), ("1000", _("thousands")), ("1000000", _("millions"))],
         coerce=int,
         initial="1",
-        help_text="Filings often give thousands (RMB 7,785,180 thousand); the figures are stored as full amounts.",
+        help_text=_("Filings often give thousands (RMB 7,785,180 thousand); the figures are stored as full amounts."),
     )
 
     class Meta:
@@ -218,10 +231,12 @@ class FinancialYearAdmin(AuditedAdmin):
     fieldsets = [
         (None, {"fields": ["year_end", "currency", "unit", "revenue", "total_assets", "profit_before_tax", "source"]}),
         (
-            "Market capitalisation (consideration ratio)",
+            _("Market capitalisation (consideration ratio)"),
             {
-                "description": "Average closing price of the five business days before the transaction date times "
-                "the shares in issue; or the market capitalisation itself.",
+                "description": _(
+                    "Average closing price of the five business days before the transaction date times the shares "
+                    "in issue; or the market capitalisation itself."
+                ),
                 "fields": ["share_price", "share_price_currency", "share_price_date", "shares_in_issue",
                            "shares_in_issue_on", "market_cap", "market_cap_currency"],
             },
@@ -242,7 +257,17 @@ class FinancialYearAdmin(AuditedAdmin):
 
     @admin.display(description=_("market capitalisation"), ordering="market_cap")
     def market_cap_column(self, year) -> str:
-        return "not recorded" if year.market_cap is None else _money(year.market_cap, year.market_cap_currency)
+        if year.market_cap is None:
+            return gettext("not recorded")
+        return _money(year.market_cap, year.market_cap_currency)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.has_change_permission(request, obj) or obj is None:
+            return fieldsets
+        # Read only: the figures are shown as stored; the unit they were typed in is the form's, not the year's.
+        (name, options), *rest = fieldsets
+        return [(name, {**options, "fields": [f for f in options["fields"] if f != "unit"]}), *rest]
 
     def save_model(self, request, obj, form, change) -> None:
         classification.financial_year_save(year=obj, user=request.user)
@@ -261,7 +286,7 @@ class ConnectedPersonAdmin(FactsConnectedPersonAdmin):
     @admin.display(description=_("classification (aggregated, Rule 14A.76)"))
     def aggregated_classification(self, person) -> str:
         if person.pk is None:
-            return "Shown once the connected person is saved."
+            return gettext("Shown once the connected person is saved.")
         return classification_panel(classification.connected_person_classification(person))
 
 

@@ -9,7 +9,8 @@ misses it and the minute-by-minute sweep (`send_due`) finds it instead. Sending:
 2. composes the message from the current figures (compliance.delivery.messages); the first time, its
    recipients become the row's deliveries (Delivery, one per address);
 3. claims the deliveries that are due (again by conditional UPDATE) and hands the message for those
-   addresses to the mail server, outside any database transaction;
+   addresses to the mail server, outside any database transaction: one message for the readers of
+   Simplified Chinese (addresses of users who chose 简体中文), its Chinese converted, one for the others;
 4. marks each delivery sent or, if the server refused that address or could not be reached, pending
    with its own error and a time for its next attempt (exponential backoff). The row is sent when
    every delivery is; until then it stays pending, due when its earliest delivery is, with a summary
@@ -28,8 +29,11 @@ from dataclasses import replace
 
 from django.conf import settings
 from django.db.models import F, Model, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.models import Preference
+from compliance.common.chinese import SIMPLIFIED, chinese
 from compliance.delivery import messages as notifications
 from compliance.models import Alert, Breach, Delivery, HeadroomWarning, Mailing, Outbox, TermWarning
 
@@ -89,7 +93,9 @@ def send(kind: str, pk: int) -> str:
     deliveries = _deliveries(kind, row, message.recipients)
     claimed = _claim_deliveries(deliveries)
     if claimed:
-        refused = _deliver(message, [delivery.email for delivery in claimed])
+        refused = {}
+        for language, addresses in _by_language([delivery.email for delivery in claimed]).items():
+            refused |= _deliver(in_language(message, language), addresses)
         _record(claimed, refused)
     pending = list(deliveries.filter(sent_at__isnull=True).order_by("email"))
     if not pending:
@@ -144,6 +150,33 @@ def _claim_deliveries(deliveries) -> list[Delivery]:
         .update(claim_token=token, claimed_until=now + datetime.timedelta(seconds=settings.CCT_SEND_LEASE_SECONDS))
     )
     return list(deliveries.filter(claim_token=token))
+
+
+def _by_language(addresses: list[str]) -> dict[str, list[str]]:
+    """The addresses grouped by the Chinese their reader gets: Simplified where the address is that of a
+    user who chose 简体中文, Traditional ("") otherwise. One query."""
+    simplified = set(
+        Preference.objects.filter(language=SIMPLIFIED)
+        .annotate(address=Lower("user__email"))
+        .filter(address__in=[address.lower() for address in addresses])
+        .values_list("address", flat=True)
+    )
+    groups: dict[str, list[str]] = {}
+    for address in addresses:
+        groups.setdefault(SIMPLIFIED if address.lower() in simplified else "", []).append(address)
+    return groups
+
+
+def in_language(message: notifications.Message, language: str) -> notifications.Message:
+    """The message with its Chinese (written in Traditional) in the reader's script."""
+    if language != SIMPLIFIED:
+        return message
+    return replace(
+        message,
+        subject=chinese(message.subject, language),
+        text=chinese(message.text, language),
+        html=chinese(message.html, language),
+    )
 
 
 def _deliver(message: notifications.Message, addresses: list[str]) -> dict[str, str]:

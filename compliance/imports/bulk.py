@@ -1,5 +1,5 @@
 """Invoices and sales invoices on PostgreSQL, set-based: the same rules as recording invoices one by one
-(compliance.services.invoice_save), as a few statements over the whole file. The two kinds share the
+(compliance.caps.documents.invoice_save), as a few statements over the whole file. The two kinds share the
 invoices table; a kind takes only orders of its own direction (a sales invoice names a sales order).
 
 1. The rows go into a temporary staging table with COPY, as text: a CSV file is handed to COPY as it is
@@ -10,7 +10,7 @@ invoices table; a kind takes only orders of its own direction (a sales invoice n
    the day's exchange rate, and the cap period of the invoice date. One more statement lists the errors.
 3. Any error: nothing is written and the first errors are kept. Otherwise, in the same transaction: the
    orders, then their categories, then the caps' totals are locked in the same order as every other act
-   (compliance.services, compliance.ledger); the new rows take their ids from the invoices' sequence
+   (compliance.caps.documents, compliance.caps.ledger); the new rows take their ids from the invoices' sequence
    (import_new), and the invoices, their history rows, the ledger entries, the orders' flag
    `invoiced_before_approval` and the caps' running totals are each written by one INSERT ... SELECT or
    UPDATE. The audit triggers are statement-level: one INSERT ... SELECT into the trail per statement.
@@ -198,7 +198,7 @@ def _messages(kind: Kind) -> dict[str, str]:
         .replace("%", "%%")
         .replace("%%(document)s", "%1$s")
         .replace("%%(fields)s", "%2$s"),
-        # The sentence compliance.services gives for an invoice recorded on its own.
+        # The sentence compliance.caps.documents gives for an invoice recorded on its own.
         "rate": "There is no %1$s exchange rate for %2$s, the date of invoice %3$s. Record that day's rate first.",
     }  # fmt: skip
     return messages

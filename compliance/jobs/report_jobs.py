@@ -23,8 +23,9 @@ from django.conf import settings
 from django.core.files import File
 from django.db import connection, connections, transaction
 from django.db.models import Min, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from accounts.models import Preference
 from compliance.common import queue
 from compliance.models import AnnualCap, ReportJob
 from compliance.reports import annual_review, directors, monthly
@@ -173,8 +174,10 @@ def report_job_build(pk: int) -> str:
     request = ReportRequest(report=job.report, period=job.period, pdf=job.format == ReportJob.Format.PDF)
     # An order gives a row on Orders and about two on Quotes.
     progress = _JobProgress(job, expected_rows=3 * job.orders, pdf=request.pdf)
+    # The worker has no request: the Chinese of the titles and headers is the language the user chose.
+    chosen = Preference.objects.filter(user_id=job.requested_by_id).values_list("language", flat=True).first()
     try:
-        with tempfile.TemporaryFile() as output:
+        with tempfile.TemporaryFile() as output, translation.override(chosen or settings.LANGUAGE_CODE):
             request.write(output, progress=progress)
             output.seek(0)
             job.file.save(job.filename, File(output), save=False)

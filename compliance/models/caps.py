@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -51,7 +52,9 @@ class AnnualCap(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.category}: {self.period_start} to {self.period_end}"
+        return gettext("%(category)s: %(start)s to %(end)s") % {
+            "category": self.category, "start": self.period_start, "end": self.period_end,
+        }  # fmt: skip
 
     def clean(self) -> None:
         if self.period_start and self.period_end and self.period_end < self.period_start:

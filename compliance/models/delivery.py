@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -139,7 +140,9 @@ class Alert(Outbox):
         ]
 
     def __str__(self) -> str:
-        return f"{self.cap}: {self.basis} reached {self.threshold}%"
+        return gettext("%(cap)s: %(basis)s reached %(threshold)s%%") % {
+            "cap": self.cap, "basis": self.get_basis_display().lower(), "threshold": self.threshold,
+        }  # fmt: skip
 
 
 class DistributionList(models.Model):
@@ -172,10 +175,14 @@ class DistributionList(models.Model):
         _("breaches"), default=False, help_text=_("Receives a breach of an annual cap the moment it is recorded.")
     )
     signoff_reminders = models.BooleanField(
-        default=False, help_text=_("Receives the reminder when last month's figures are not yet signed off.")
+        _("sign-off reminders"),
+        default=False,
+        help_text=_("Receives the reminder when last month's figures are not yet signed off."),
     )
     auditor_timetable = models.BooleanField(
-        default=False, help_text=_("Receives the reminders of the auditors' letter deadline (Rule 14A.57).")
+        _("auditors' timetable"),
+        default=False,
+        help_text=_("Receives the reminders of the auditors' letter deadline (Rule 14A.57)."),
     )
     objects = AuditedManager()
     history = HistoricalRecords(m2m_fields=[thresholds])
@@ -239,7 +246,7 @@ class HeadroomWarning(Outbox):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"Insufficient headroom: {self.cap}"
+        return gettext("Insufficient headroom: %(cap)s") % {"cap": self.cap}
 
     @property
     def projected_used(self) -> Decimal:
@@ -261,7 +268,7 @@ class TermWarning(Outbox):
         constraints = [models.UniqueConstraint(fields=["category", "term_end"], name="term_warning_once_per_term")]
 
     def __str__(self) -> str:
-        return f"Term of {self.category} ends on {self.term_end}"
+        return gettext("Term of %(category)s ends on %(day)s") % {"category": self.category, "day": self.term_end}
 
 
 class QuoteRuleFinding(models.Model):
@@ -414,7 +421,7 @@ class Breach(Outbox):
         ]
 
     def __str__(self) -> str:
-        return f"Breach of {self.cap} on {self.detected_on}"
+        return gettext("Breach of %(cap)s on %(day)s") % {"cap": self.cap, "day": self.detected_on}
 
     @property
     def is_open(self) -> bool:
@@ -476,4 +483,4 @@ class Delivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.email}: {'sent' if self.sent_at else 'pending'}"
+        return f"{self.email}: {gettext('sent') if self.sent_at else gettext('pending')}"

@@ -100,22 +100,26 @@ class IssuedReport(models.Model):
         DOWNLOAD = "download", _("Downloaded")
         EMAIL = "email", _("E-mailed")
 
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    period = models.CharField(max_length=16, help_text="2026-03, 2026-H1 or 2026.")
-    year = models.PositiveSmallIntegerField(help_text="The financial year the period belongs to.")
-    file = models.FileField(storage=private_storage, upload_to=RandomName("issued"), max_length=200)
-    filename = models.CharField(max_length=200)
-    sha256 = models.CharField(max_length=64)
-    size = models.PositiveBigIntegerField()
-    how = models.CharField(max_length=8, choices=How.choices)
-    issued_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    period = models.CharField(_("period"), max_length=16, help_text=_("2026-03, 2026-H1 or 2026."))
+    year = models.PositiveSmallIntegerField(_("year"), help_text=_("The financial year the period belongs to."))
+    file = models.FileField(_("file"), storage=private_storage, upload_to=RandomName("issued"), max_length=200)
+    filename = models.CharField(_("file name"), max_length=200)
+    sha256 = models.CharField("SHA-256", max_length=64)
+    size = models.PositiveBigIntegerField(_("size"))
+    how = models.CharField(_("how"), max_length=8, choices=How.choices)
+    issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
     issued_to = models.CharField(
-        max_length=500, blank=True, help_text="Who received it: a user or the mailing's lists."
+        _("issued to"), max_length=500, blank=True, help_text=_("Who received it: a user or the mailing's lists.")
     )
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    mailing = models.ForeignKey("compliance.Mailing", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("issued by"),
+    )  # fmt: skip
+    mailing = models.ForeignKey(
+        "compliance.Mailing", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("mailing"),
+    )  # fmt: skip
 
     class Meta:
         ordering = ["-issued_at", "-id"]
@@ -188,7 +192,9 @@ class AuditorTimetable(models.Model):
 
 
 class AccessUndertaking(models.Model):
-    agreement = models.ForeignKey(FrameworkAgreement, on_delete=models.PROTECT, related_name="access_undertakings")
+    agreement = models.ForeignKey(
+        FrameworkAgreement, on_delete=models.PROTECT, related_name="access_undertakings", verbose_name=_("agreement")
+    )
     given_on = models.DateField(_("given on"))
     reference = models.CharField(_("reference"), max_length=300, help_text=_("e.g. the clause or the letter."))
     document = models.FileField(

@@ -53,21 +53,23 @@ class Import(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
-    kind = models.CharField(max_length=32)
-    file = models.FileField(storage=private_storage, upload_to=RandomName("imports"), max_length=200)
-    file_name = models.CharField(max_length=200, blank=True)
-    dry_run = models.BooleanField(default=False)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    rows = models.PositiveIntegerField(default=0)
-    progress = models.PositiveSmallIntegerField(default=0)
-    created = models.PositiveIntegerField(default=0)
-    unchanged = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True)
-    error_count = models.PositiveIntegerField(default=0)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    kind = models.CharField(_("kind"), max_length=32)
+    file = models.FileField(_("file"), storage=private_storage, upload_to=RandomName("imports"), max_length=200)
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    error_count = models.PositiveIntegerField(_("errors"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     # Only the worker that moved the import from queued to running processes it (a redelivered task
     # finds it claimed).
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -94,16 +96,20 @@ class CompletenessCheck(models.Model):
     """The ERP's postings to a connected person's companies for a period, compared with the product:
     what the ERP has that the product lacks and the reverse, kept as evidence for the annual pack."""
 
-    connected_person = models.ForeignKey(ConnectedPerson, on_delete=models.PROTECT, related_name="+")
-    period_start = models.DateField()
-    period_end = models.DateField()
-    file_name = models.CharField(max_length=200, blank=True)
-    erp_rows = models.PositiveIntegerField(default=0)
-    matched = models.PositiveIntegerField(default=0)
-    missing_in_product = models.JSONField(default=list, blank=True)
-    missing_in_erp = models.JSONField(default=list, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    connected_person = models.ForeignKey(
+        ConnectedPerson, on_delete=models.PROTECT, related_name="+", verbose_name=_("connected person")
+    )
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    erp_rows = models.PositiveIntegerField(_("ERP rows"), default=0)
+    matched = models.PositiveIntegerField(_("matched"), default=0)
+    missing_in_product = models.JSONField(_("missing in the product"), default=list, blank=True)
+    missing_in_erp = models.JSONField(_("missing in the ERP"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-period_end", "-id"]

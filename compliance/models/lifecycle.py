@@ -6,9 +6,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from compliance.common.dates import day_in_words
 from compliance.models.caps import AnnualCap
 from transactions.audit import AuditedManager
 from transactions.documents import (
@@ -113,7 +115,7 @@ class FinancialYear(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Financial year ended {self.year_end:%-d %b %Y}"
+        return gettext("Financial year ended %(day)s") % {"day": day_in_words(self.year_end)}
 
     @property
     def is_loss(self) -> bool:
@@ -216,7 +218,7 @@ class CapRevision(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Revision of {self.cap} to {self.new_amount:,.2f}"
+        return gettext("Revision of %(cap)s to %(amount)s") % {"cap": self.cap, "amount": f"{self.new_amount:,.2f}"}
 
     @property
     def is_pending(self) -> bool:
@@ -274,7 +276,7 @@ class TermsChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.category}: new terms from {self.effective_from}"
+        return gettext("%(category)s: new terms from %(day)s") % {"category": self.category, "day": self.effective_from}
 
     @property
     def is_pending(self) -> bool:
@@ -358,7 +360,7 @@ class QuoteRuleException(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Quote-rule exception for {self.purchase_order}"
+        return gettext("Quote-rule exception for %(order)s") % {"order": self.purchase_order}
 
     @property
     def is_approved(self) -> bool:

@@ -12,11 +12,18 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from compliance.alerts.breaches import open_breaches
 from compliance.models import AnnualCap
-from compliance.reports.selectors import CapStatus, cap_status, draft_order_count, live_caps_as_at, recent_alerts
+from compliance.reports.selectors import (
+    CapStatus,
+    cap_status,
+    draft_order_count,
+    live_caps_as_at,
+    percent_label,
+    recent_alerts,
+)
 from compliance.rules.forecast import CapForecast, cap_forecast
 
 
@@ -29,6 +36,22 @@ def _level(pct: Decimal) -> str:
     if pct >= 100:
         return "full"
     return "warning" if pct >= settings.CCT_DEFAULT_ALERT_THRESHOLD else "ok"
+
+
+def _status_in_reader_language(status: CapStatus) -> CapStatus:
+    """The cap's status as the reader reads it (the reports keep the bilingual label): the same words in
+    English, the reader's Chinese only under Chinese."""
+    pct = percent_label(settings.CCT_DEFAULT_ALERT_THRESHOLD)
+    words = {
+        "exceeded": gettext("Exceeded · 超出上限"),
+        "full": gettext("At 100% · 已達上限"),
+        "warning": gettext("At or above %(pct)s%% · 已達%(pct)s%%") % {"pct": pct},
+        "below": gettext("Below %(pct)s%% · 低於%(pct)s%%") % {"pct": pct},
+    }
+    label = words.get(status.level, status.label)
+    if status.report_to_board:
+        label = f"{label}; {gettext('Forecast above cap: report to the board · 預測超出上限：須向董事會匯報')}"
+    return status._replace(label=label)
 
 
 @dataclass
@@ -53,8 +76,8 @@ class CapPanel:
 
 
 DIRECTION_SECTIONS = [
-    ("purchase", "Purchases from connected persons · 向關連人士採購"),
-    ("sale", "Sales to connected persons · 向關連人士銷售"),
+    ("purchase", gettext_lazy("Purchases from connected persons · 向關連人士採購")),
+    ("sale", gettext_lazy("Sales to connected persons · 向關連人士銷售")),
 ]
 
 
@@ -64,7 +87,9 @@ def dashboard_view(request: HttpRequest, *, site) -> TemplateResponse:
     today = timezone.localdate()
     panels = [
         CapPanel(
-            cap=cap, forecast=(forecast := cap_forecast(cap, as_of=today)), status=cap_status(cap, forecast=forecast)
+            cap=cap,
+            forecast=(forecast := cap_forecast(cap, as_of=today)),
+            status=_status_in_reader_language(cap_status(cap, forecast=forecast)),
         )
         for cap in live_caps_as_at(today)
     ]

@@ -46,6 +46,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from compliance.common.chinese import chinese
 from compliance.reports.workbook import PROGRESS_EVERY, Column, Kind, Progress, ReportWorkbook, local_naive
 
 PDF_CONTENT_TYPE = "application/pdf"
@@ -165,14 +166,14 @@ class PdfReport:
 
     def save(self, output: BinaryIO) -> None:
         generated = f"{self.generated_at:%Y-%m-%d %H:%M}"
-        title = self.title
+        footer = chinese(f"{self.title} · Generated {generated} · 製表時間")
 
         def page_furniture(canvas, doc) -> None:
             canvas.saveState()
             canvas.setFont(FONT, BODY_SIZE)
             canvas.setFillColor(colors.HexColor("#555555"))
-            canvas.drawString(MARGIN, MARGIN / 2, f"{title} · Generated {generated} · 製表時間")
-            canvas.drawRightString(PAGE[0] - MARGIN, MARGIN / 2, f"Page {doc.page} · 第{doc.page}頁")
+            canvas.drawString(MARGIN, MARGIN / 2, footer)
+            canvas.drawRightString(PAGE[0] - MARGIN, MARGIN / 2, chinese(f"Page {doc.page} · 第{doc.page}頁"))
             canvas.restoreState()
 
         doc = SimpleDocTemplate(
@@ -182,7 +183,7 @@ class PdfReport:
             rightMargin=MARGIN,
             topMargin=MARGIN,
             bottomMargin=MARGIN,
-            title=title,
+            title=chinese(self.title),
             author="Connected-transaction compliance tracker",
         )
         if self.progress is not None:
@@ -200,10 +201,10 @@ class PdfReport:
 
 class _Section:
     def __init__(self, report: PdfReport, title: str, *, heading: str, note: str) -> None:
-        self.title = title
-        self.heading = heading
-        self.note = " · ".join(
-            part for part in (note, f"Generated {report.generated_at:%Y-%m-%d %H:%M} · 製表時間") if part
+        self.title = chinese(title)
+        self.heading = chinese(heading)
+        self.note = chinese(
+            " · ".join(part for part in (note, f"Generated {report.generated_at:%Y-%m-%d %H:%M} · 製表時間") if part)
         )
 
 
@@ -369,7 +370,8 @@ class PdfTable(_Section):
             for i in texts:
                 band_widths[i] += spare / len(texts)
         header = [
-            Paragraph(escape(self.columns[c].en) + "<br/>" + escape(self.columns[c].zh), styles["header"]) for c in band
+            Paragraph(escape(self.columns[c].en) + "<br/>" + escape(chinese(self.columns[c].zh)), styles["header"])
+            for c in band
         ]
         body_style, right = styles["cell"], styles["right"]
         cells = [
@@ -429,7 +431,7 @@ class PdfTable(_Section):
                 caption += f" · {row[currency] if currency is not None else ''} {row[amount]}".rstrip()
             caps.append((caption, [Decimal(v) * 100 if isinstance(v, Decimal | int) else None for v in figures]))
         threshold = Decimal(settings.CCT_DEFAULT_ALERT_THRESHOLD)
-        story = [Paragraph(escape(title), styles["section"])]
+        story = [Paragraph(escape(chinese(title)), styles["section"])]
         per_drawing = 8
         for first in range(0, len(caps), per_drawing):
             drawing = utilisation_chart(caps[first : first + per_drawing], series, threshold=threshold)
@@ -590,7 +592,7 @@ class PdfFreeSheet(_Section):
 
     def header(self, columns: Sequence[Column]) -> None:
         # English and Chinese on one line where they fit (this page is meant to be read on one sheet).
-        self.items.append(("header", [f"{c.en} · {c.zh}" for c in columns]))
+        self.items.append(("header", [f"{c.en} · {chinese(c.zh)}" for c in columns]))
 
     def row(self, values: Sequence[Any], kinds: Sequence[Kind], *, bold_first: bool = False, wrap: bool = False):
         self.items.append(("row", ([format_value(v, k) for v, k in zip(values, kinds, strict=True)], list(kinds))))

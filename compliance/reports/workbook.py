@@ -37,6 +37,8 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
+from compliance.common.chinese import chinese
+
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 MONEY_FORMAT = "#,##0.00"
@@ -112,7 +114,7 @@ class Column:
 
     @property
     def header(self) -> str:
-        return f"{self.en}\n{self.zh}"
+        return f"{self.en}\n{chinese(self.zh)}"
 
 
 def fraction(pct: Decimal | None) -> Decimal | None:
@@ -234,12 +236,12 @@ class _Sheet:
     """Common to every sheet: two heading rows, styles shared by all cells of a kind, printing."""
 
     def __init__(self, report: ReportWorkbook, title: str, widths: Sequence[float], *, heading: str, note: str):
-        self.ws: WriteOnlyWorksheet = report.book.create_sheet(title[:31])
+        self.ws: WriteOnlyWorksheet = report.book.create_sheet(chinese(title)[:31])
         self.report = report
         self.rows_written = 0
-        self._heading = heading
-        self._note = " · ".join(
-            part for part in (note, f"Generated {report.generated_at:%Y-%m-%d %H:%M} · 製表時間") if part
+        self._heading = chinese(heading)
+        self._note = chinese(
+            " · ".join(part for part in (note, f"Generated {report.generated_at:%Y-%m-%d %H:%M} · 製表時間") if part)
         )
         self._started = False
         for index, width in enumerate(widths, 1):
@@ -436,8 +438,8 @@ class TableSheet(_Sheet):
         chart = BarChart()
         chart.type = "bar"
         chart.style = 10
-        chart.title = title
-        chart.y_axis.title = "Utilisation · 使用率"
+        chart.title = chinese(title)
+        chart.y_axis.title = chinese("Utilisation · 使用率")
         chart.y_axis.number_format = "0%"
         chart.y_axis.scaling.min = 0
         # openpyxl 3.1 hides axes unless told otherwise.

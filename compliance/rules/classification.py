@@ -31,6 +31,7 @@ from django.db.models.expressions import Expression
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from compliance.common.dates import day_in_words as _day
 from compliance.models import AnnualCap, FinancialYear, Tier
@@ -55,33 +56,41 @@ FOUR_PLACES = Decimal("0.0001")
 
 TIER_ORDER = (Tier.FULLY_EXEMPT, Tier.ANNOUNCEMENT_AND_ANNUAL_REVIEW, Tier.SHAREHOLDERS_APPROVAL)
 
-_ANNOUNCE = "Announce the transactions as soon as practicable after their terms are agreed (Rule 14A.35)."
-_ANNUAL_REPORT = "Report the transactions and their annual caps in the annual report (Rule 14A.49)."
-_INED_REVIEW = (
+_ANNOUNCE = gettext_lazy("Announce the transactions as soon as practicable after their terms are agreed (Rule 14A.35).")
+_ANNUAL_REPORT = gettext_lazy("Report the transactions and their annual caps in the annual report (Rule 14A.49).")
+_INED_REVIEW = gettext_lazy(
     "Have the independent non-executive directors review the transactions every year and confirm them in the "
     "annual report (Rule 14A.55)."
 )
-_AUDITORS = "Have the auditors report on the transactions to the board every year (Rule 14A.56)."
+_AUDITORS = gettext_lazy("Have the auditors report on the transactions to the board every year (Rule 14A.56).")
 OBLIGATIONS: dict[str, list[str]] = {
     Tier.FULLY_EXEMPT: [
-        "Fully exempt from the reporting, announcement, annual review and independent shareholders' approval "
-        "requirements (Rule 14A.76(1)).",
-        "Keep every transaction within the annual caps; a revised cap or a renewal is classified again.",
+        gettext_lazy(
+            "Fully exempt from the reporting, announcement, annual review and independent shareholders' approval "
+            "requirements (Rule 14A.76(1))."
+        ),
+        gettext_lazy("Keep every transaction within the annual caps; a revised cap or a renewal is classified again."),
     ],
     Tier.ANNOUNCEMENT_AND_ANNUAL_REVIEW: [
         _ANNOUNCE,
         _ANNUAL_REPORT,
         _INED_REVIEW,
         _AUDITORS,
-        "Exempt from the circular, independent financial advice and independent shareholders' approval "
-        "requirements (Rule 14A.76(2)).",
+        gettext_lazy(
+            "Exempt from the circular, independent financial advice and independent shareholders' approval "
+            "requirements (Rule 14A.76(2))."
+        ),
     ],
     Tier.SHAREHOLDERS_APPROVAL: [
         _ANNOUNCE,
-        "Send the shareholders a circular with the advice of the independent board committee and of an "
-        "independent financial adviser.",
-        "Obtain the independent shareholders' approval at a general meeting before the transactions proceed; the "
-        "connected person and its associates abstain from voting (Rule 14A.36).",
+        gettext_lazy(
+            "Send the shareholders a circular with the advice of the independent board committee and of an "
+            "independent financial adviser."
+        ),
+        gettext_lazy(
+            "Obtain the independent shareholders' approval at a general meeting before the transactions proceed; "
+            "the connected person and its associates abstain from voting (Rule 14A.36)."
+        ),
         _ANNUAL_REPORT,
         _INED_REVIEW,
         _AUDITORS,
@@ -99,17 +108,17 @@ def missing_rate(currency: str, target_currency: str) -> str:
 
 
 _MISSING_WORDS = {
-    MISSING_FINANCIAL_YEAR: "the financial year's figures (assets, revenue, profits)",
-    MISSING_MARKET_CAP: "the market capitalisation",
-    MISSING_ANNUAL_CAP: "an annual cap",
+    MISSING_FINANCIAL_YEAR: gettext_lazy("the financial year's figures (assets, revenue, profits)"),
+    MISSING_MARKET_CAP: gettext_lazy("the market capitalisation"),
+    MISSING_ANNUAL_CAP: gettext_lazy("an annual cap"),
 }
 
 
 def describe_missing(name: str) -> str:
     """A missing input (a machine name, as the API gives it) in words a person reads."""
     if name.startswith("exchange_rate "):
-        return f"the {name.removeprefix('exchange_rate ')} exchange rate"
-    return _MISSING_WORDS.get(name, name.replace("_", " "))
+        return _("the %(pair)s exchange rate") % {"pair": name.removeprefix("exchange_rate ")}
+    return str(_MISSING_WORDS.get(name, name.replace("_", " ")))
 
 
 def describe_all_missing(names) -> str:
@@ -169,7 +178,7 @@ class Classification:
 
     @property
     def obligations(self) -> list[str]:
-        return OBLIGATIONS[self.tier]
+        return [str(sentence) for sentence in OBLIGATIONS[self.tier]]
 
     @property
     def ratio_texts(self) -> dict[str, str | None]:
@@ -209,16 +218,22 @@ def _year_ratios(
             missing,
             notes,
             missing_rate(currency, year.currency),
-            f"No {currency}/{year.currency} exchange rate is recorded on or before {_day(on)}: the assets, "
-            "revenue and profits ratios are not computed.",
+            _(
+                "No %(pair)s exchange rate is recorded on or before %(day)s: the assets, revenue and profits "
+                "ratios are not computed."
+            )
+            % {"pair": f"{currency}/{year.currency}", "day": _day(on)},
         )
         return
     ratios[ASSETS] = percentage(in_year_currency, year.total_assets)
     ratios[REVENUE] = percentage(in_year_currency, year.revenue)
     if year.is_loss:
         notes.append(
-            f"The profits ratio is not applied: the financial year ended {_day(year.year_end)} shows a loss "
-            "before tax, which gives an anomalous result."
+            _(
+                "The profits ratio is not applied: the financial year ended %(day)s shows a loss before "
+                "tax, which gives an anomalous result."
+            )
+            % {"day": _day(year.year_end)}
         )
     else:
         ratios[PROFITS] = percentage(in_year_currency, year.profit_before_tax)
@@ -241,8 +256,11 @@ def _consideration_ratio(
             missing,
             notes,
             MISSING_MARKET_CAP,
-            f"The market capitalisation is not recorded for the financial year ended {_day(year.year_end)}: the "
-            "consideration ratio is not computed.",
+            _(
+                "The market capitalisation is not recorded for the financial year ended %(day)s: the "
+                "consideration ratio is not computed."
+            )
+            % {"day": _day(year.year_end)},
         )
         return
     in_market_currency = rates.convert_latest(numerator, currency, year.market_cap_currency)
@@ -251,8 +269,8 @@ def _consideration_ratio(
             missing,
             notes,
             missing_rate(currency, year.market_cap_currency),
-            f"No {currency}/{year.market_cap_currency} exchange rate is recorded on or before {_day(on)}: "
-            "the consideration ratio is not computed.",
+            _("No %(pair)s exchange rate is recorded on or before %(day)s: the consideration ratio is not computed.")
+            % {"pair": f"{currency}/{year.market_cap_currency}", "day": _day(on)},
         )
     else:
         ratios[CONSIDERATION] = percentage(in_market_currency, year.market_cap)
@@ -268,8 +286,11 @@ def _consideration_in_hkd(
             missing,
             notes,
             missing_rate(currency, "HKD"),
-            f"No {currency}/HKD exchange rate is recorded on or before {_day(rates.on)}: the HK$3 million and HK$10 "
-            "million exemptions are not applied.",
+            _(
+                "No %(pair)s exchange rate is recorded on or before %(day)s: the HK$3 million and HK$10 million "
+                "exemptions are not applied."
+            )
+            % {"pair": f"{currency}/HKD", "day": _day(rates.on)},
         )
     return consideration_hkd
 
@@ -289,14 +310,15 @@ def _classify(
     ratios: dict[str, Decimal | None] = dict.fromkeys(RATIOS)
     if numerator is None:
         _note_missing(
-            missing, notes, MISSING_ANNUAL_CAP, "No annual cap is recorded, so there is no amount to classify."
+            missing, notes, MISSING_ANNUAL_CAP, _("No annual cap is recorded, so there is no amount to classify.")
         )
     if year is None:
         _note_missing(
             missing,
             notes,
             MISSING_FINANCIAL_YEAR,
-            f"No financial year ended on or before {_day(on)} is recorded: the ratios cannot be computed.",
+            _("No financial year ended on or before %(day)s is recorded: the ratios cannot be computed.")
+            % {"day": _day(on)},
         )
     if numerator is not None and year is not None:
         inputs = dict(numerator=numerator, currency=currency, year=year, rates=rates, missing=missing, notes=notes)
@@ -355,13 +377,13 @@ def category_classification(
         .values_list("value", "period_start", "period_end")
         .first()
     )
-    numerator, basis = None, "No annual cap is recorded."
+    numerator, basis = None, _("No annual cap is recorded.")
     if largest is not None:
         numerator, start, end = largest
-        basis = (
-            f"The largest annual cap of “{category.name}”: {format_money(numerator, category.currency)} for "
-            f"{_day(start)} to {_day(end)}."
-        )
+        basis = _("The largest annual cap of “%(category)s”: %(amount)s for %(start)s to %(end)s.") % {
+            "category": category.name, "amount": format_money(numerator, category.currency),
+            "start": _day(start), "end": _day(end),
+        }  # fmt: skip
     return _classify(
         subject=str(category.name),
         numerator=numerator,
@@ -458,20 +480,33 @@ def _direction_classification(
             if name not in missing:
                 missing.append(name)
                 notes.append(
-                    f"No {cap_currency}/{currency} exchange rate is recorded on or before {_day(on)}: the "
-                    f"{cap_currency} caps are left out of the aggregation."
+                    _(
+                        "No %(pair)s exchange rate is recorded on or before %(day)s: the %(currency)s caps are left "
+                        "out of the aggregation."
+                    )
+                    % {"pair": f"{cap_currency}/{currency}", "day": _day(on), "currency": cap_currency}
                 )
             continue
         by_year[financial_year] = by_year.get(financial_year, Decimal(0)) + converted
-    numerator, basis = None, "No annual cap is recorded."
+    numerator, basis = None, _("No annual cap is recorded.")
     if by_year:
         best = max(sorted(by_year), key=lambda y: by_year[y])
         numerator = by_year[best]
-        of_what = "caps" if direction == TransactionCategory.Direction.PURCHASE else "sales caps"
-        basis = (
-            f"The largest sum of {person.name}'s {of_what} whose periods start in one financial year: "
-            f"{format_money(numerator, currency)} in the year ending {_day(_year_end_in(best, year_end))}."
+        sentence = (
+            _(
+                "The largest sum of %(person)s's caps whose periods start in one financial year: %(amount)s in the "
+                "year ending %(day)s."
+            )
+            if direction == TransactionCategory.Direction.PURCHASE
+            else _(
+                "The largest sum of %(person)s's sales caps whose periods start in one financial year: %(amount)s "
+                "in the year ending %(day)s."
+            )
         )
+        basis = sentence % {
+            "person": person.name, "amount": format_money(numerator, currency),
+            "day": _day(_year_end_in(best, year_end)),
+        }  # fmt: skip
     return _classify(
         subject=str(person.name),
         numerator=numerator,

@@ -261,3 +261,30 @@ def test_the_same_task_delivered_twice_and_two_workers_sweeping_at_once_send_one
 def queue_is_empty(redis_server: RedisServer) -> bool:
     client = redis.Redis.from_url(redis_server.url)
     return client.llen("celery") == 0 and not client.hlen("unacked")
+
+
+def test_a_reader_of_simplified_chinese_gets_the_alert_with_its_chinese_in_simplified(
+    ledger, compliance_user, recipients, smtp, queue, workers
+):
+    from accounts.models import Preference
+    from tests.conftest import make_user
+
+    reader = make_user("mainland.finance", "finance")
+    reader.email = RECIPIENTS[2].upper()  # the list's address, written in another case
+    reader.save()
+    Preference.objects.create(user=reader, language="zh-hans")
+    workers()
+
+    alert = cross_80_percent(ledger, compliance_user)
+
+    wait_for(lambda: sent(alert), what="the alert to be sent")
+    assert per_recipient(smtp) == {address: 1 for address in recipients}
+    [simplified] = smtp.deliveries_to(RECIPIENTS[2])
+    [traditional] = smtp.deliveries_to(RECIPIENTS[0])
+    assert simplified is not traditional
+    text = simplified.get_body(("plain",)).get_content()
+    html = simplified.get_body(("html",)).get_content()
+    assert "年度上限警示" in simplified["Subject"] and "committed reached 80.00%" in simplified["Subject"]
+    assert "关连人士" in text and "内部监控" in text and "承诺金额" in text and "关连人士" in html
+    assert not set("關連監諾額報") & set(simplified["Subject"] + text + html)
+    assert "關連人士" in traditional.get_body(("plain",)).get_content()

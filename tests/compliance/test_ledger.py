@@ -452,7 +452,7 @@ def test_the_admin_shows_exceeded_in_red_with_the_ledger_and_records_credit_note
 
     assert 'class="cct-status cct-status-exceeded" style="color:#b71c1c;font-weight:bold">Exceeded' in page
     assert "cct-status-exceeded" in listing and "cct-status-ok" in listing
-    assert f"invoice:{invoice.pk}" in page and f"purchase_order:{order.pk}" in page
+    assert f"<td>invoice {invoice.pk}</td>" in page and f"<td>purchase order {order.pk}</td>" in page
     assert added.status_code == 302
     cap = caps_with_utilisation().get(pk=ledger.caps[1].pk)
     assert (cap.actual, cap.status) == (Decimal("2000000.00"), "at_cap")
