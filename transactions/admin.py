@@ -24,6 +24,14 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
     object_history_template = "admin/cct_object_history.html"
 
+    def __init__(self, model, admin_site) -> None:
+        # A proxy (a sales order is a purchase order's row) keeps the history of its concrete model; the
+        # library looks for its history manager on the proxy's own options, so they are given its name.
+        concrete = model._meta.concrete_model._meta
+        if model._meta.proxy and hasattr(concrete, "simple_history_manager_attribute"):
+            model._meta.simple_history_manager_attribute = concrete.simple_history_manager_attribute
+        super().__init__(model, admin_site)
+
     def database_changes(self, object_id):
         """What the database's trail holds for this record (a subclass adds the records that belong to it)."""
         from audit.models import RowChange

@@ -305,6 +305,24 @@ def test_finance_enters_a_sale_with_its_references_and_compliance_approves_it_in
     assert order.status == "approved"
 
 
+def test_the_history_of_a_sale_its_references_and_its_invoices_reads_in_the_admin(
+    client, ledger, approve, finance_user, compliance_user
+):
+    sale = approve(ledger.sale("300000.00", references=("1000.00", "1000.00")))
+    invoice = invoice_record(user=finance_user, purchase_order=sale, number="SI-H1", invoice_date=sale.order_date,
+                             amount=Decimal("1000.00"), currency="CNY")  # fmt: skip
+    reference = sale.quotes.first()
+    client.force_login(compliance_user)
+
+    order_page = client.get(f"/admin/transactions/salesorder/{sale.pk}/history/")
+    reference_page = client.get(f"/admin/transactions/pricereference/{reference.pk}/history/")
+    invoice_page = client.get(f"/admin/transactions/salesinvoice/{invoice.pk}/history/")
+
+    assert [order_page.status_code, reference_page.status_code, invoice_page.status_code] == [200, 200, 200]
+    assert "approved" in order_page.content.decode()
+    assert "SI-H1" in invoice_page.content.decode()
+
+
 # --- reports, dashboard and classification keep the two directions apart ----------------------------
 
 
