@@ -8,6 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy
 
+from compliance.common.chinese import chinese
 from compliance.models import ReportJob
 from compliance.reports.pdf import PDF_CONTENT_TYPE
 from compliance.reports.workbook import XLSX_CONTENT_TYPE
@@ -25,7 +26,7 @@ class ReportJobAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_filter = ["status", "report", "format"]
     list_select_related = ["requested_by"]
     fields = [
-        "report", "period", "format", "status", "progress_bar", "stage", "orders", "requested_by", "requested_at",
+        "report", "period", "format", "status", "progress_bar", "stage_shown", "orders", "requested_by", "requested_at",
         "started_at", "finished_at", "filename", "size", "error", "download",
     ]  # fmt: skip
     readonly_fields = fields
@@ -39,6 +40,11 @@ class ReportJobAdmin(ReadOnlyAdmin, admin.ModelAdmin):
         return format_html(
             '<progress max="100" value="{}" style="width:10em"></progress> {}%', job.progress, job.progress
         )
+
+    @admin.display(description=gettext_lazy("stage"))
+    def stage_shown(self, job: ReportJob) -> str:
+        """The stage as the worker wrote it (English and Traditional), its Chinese in the reader's script."""
+        return chinese(job.stage)
 
     @admin.display(description=gettext_lazy("download"))
     def download(self, job: ReportJob):

@@ -165,6 +165,9 @@ def test_the_admin_s_report_box_follows_a_long_report_to_its_job_page_which_refr
     page = client.get(answer["Location"])
     assert page.status_code == 200
     assert b'http-equiv="refresh"' in page.content and b'<progress max="100" value="0"' in page.content
+    # The stage as the worker wrote it, its Chinese in the reader's script.
+    assert "Queued · 排隊中" in page.content.decode()
+    assert "Queued · 排队中" in client.get(answer["Location"], HTTP_ACCEPT_LANGUAGE="zh-cn").content.decode()
 
     report_job_build(job.pk)
     built = client.get(answer["Location"])
