@@ -192,7 +192,7 @@ QUOTE_COLUMNS = [
     Column("Why not counted", "不計入原因", T, 30),
     Column("More favourable by", "較報價優惠", M, 16),
     Column("More favourable by %", "優惠百分比", P, 12),
-    Column("Lowest counted quote", "最低計入報價", T, 12),
+    Column("Lowest counted quote (sale: highest)", "最低計入報價（銷售：最高）", T, 14),
     Column("Independent quotes", "獨立報價數目", N, 11),
     Column("Required", "所需數目", N, 9),
     Column("Quote rule", "報價規則", T, 14),
@@ -250,7 +250,8 @@ def quote_rows(assessments: Iterable[tuple[PurchaseOrder, QuoteRuleResult]], tal
         category = order.category
         # Prices are compared in the order's currency: a quote in another one at the order date's rate.
         price = order.amount
-        lowest = result.lowest_counted
+        # The price the order is held against: a purchase's lowest counted quote, a sale's highest reference.
+        binding = result.highest_counted if result.sale else result.lowest_counted
         head = [
             order.number, category.name, order.order_date, STATUS.get(order.status, order.status),
             order.counterparty.name, price, order.currency,
@@ -276,7 +277,7 @@ def quote_rows(assessments: Iterable[tuple[PurchaseOrder, QuoteRuleResult]], tal
                 quote.supplier.name, quote.quoted_on, quote.amount, quote.currency, quote.reference or None,
                 _document(quote), assessment.compared,
                 yes if assessment.counted else no, assessment.reason or None, margin, margin_pct,
-                yes if assessment is lowest else None,
+                yes if assessment is binding else None,
             ]  # fmt: skip
             yield head + middle + tail
 

@@ -334,7 +334,7 @@ def test_the_quotes_sheet_shows_each_quote_and_by_how_much_the_connected_partys_
     quotes = rows(load(monthly(MARCH))["Quotes"])
 
     assert [(money(r["Quote"]), money(r["More favourable by"]), percent(r["More favourable by %"]),
-             r["Lowest counted quote"].value) for r in quotes] == [
+             r["Lowest counted quote (sale: highest)"].value) for r in quotes] == [
         (Decimal("110000.00"), Decimal("10000.00"), Decimal("9.09"), None),
         (Decimal("104000.00"), Decimal("4000.00"), Decimal("3.85"), "Yes · 是"),
     ]  # fmt: skip

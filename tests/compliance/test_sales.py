@@ -436,9 +436,9 @@ def test_the_quotes_sheet_shows_a_sale_dearer_than_its_references_as_more_favour
     sale = approve(ledger.sale("100000.00", references=("90000.00", "95000.00"), order_date=D("2026-03-02")))
     quotes = [row for row in rows(load(monthly(D("2026-03-01")))["Quotes"]) if row["Order"].value == sale.number]
 
-    favourable = sorted((money(row["More favourable by"]), round(row["More favourable by %"].value, 4)) for row in
-                        quotes)  # fmt: skip
+    favourable = sorted((money(row["More favourable by"]), round(row["More favourable by %"].value, 4),
+                         row["Lowest counted quote (sale: highest)"].value) for row in quotes)  # fmt: skip
     assert favourable == [
-        (Decimal("5000.00"), 0.0526),
-        (Decimal("10000.00"), 0.1111),
+        (Decimal("5000.00"), 0.0526, "Yes · 是"),  # the highest reference is the one the sale is held against
+        (Decimal("10000.00"), 0.1111, None),
     ]
