@@ -75,7 +75,7 @@ def quote_rule_mailing(*, on: datetime.date | None = None) -> tuple[Mailing, boo
 
     def compose(mailing: Mailing) -> None:
         findings = QuoteRuleFinding.objects.filter(cleared_at__isnull=True).select_related("purchase_order__category")
-        mailing.subject = f"Quote-rule exceptions, week {period} · 報價規則例外"
+        mailing.subject = f"Quote and pricing rule exceptions, week {period} · 報價及定價規則例外"
         render_body(mailing, "quote_rule_report", {"period": period, "findings": list(findings)})
 
     return mailing_once(Mailing.Kind.QUOTE_RULE_REPORT, period, compose)

@@ -174,6 +174,27 @@ def test_the_weekly_quote_rule_mailing_lists_the_open_findings(ledger, approver)
     assert mailings.quote_rule_mailing(on=D("2026-11-27"))[1] is False
 
 
+def test_the_weekly_mailing_names_a_sale_priced_below_an_independent_customer_under_the_pricing_rule(
+    ledger, compliance_user
+):
+    # Sold for 100,000.00 against references of 90,000.00 and 95,000.00 (it passes); a reference of
+    # 120,000.00 from a third independent customer recorded afterwards shows it priced 20,000.00 lower.
+    from compliance.caps.approval import purchase_order_approve
+    from tests.factories import QuoteFactory
+
+    sale = ledger.sale("100000.00", references=("90000.00", "95000.00"))
+    purchase_order_approve(order_id=sale.pk, user=compliance_user)
+    QuoteFactory(purchase_order=sale, supplier=ledger.independents[2], quoted_on=sale.order_date,
+                 amount=Decimal("120000.00"), currency=sale.currency, reference="REF-LATE")  # fmt: skip
+    sweeps.sweep_quote_rule()
+
+    mailing, _ = mailings.quote_rule_mailing(on=D("2026-11-23"))
+
+    assert mailing.subject.startswith("Quote and pricing rule exceptions, week 2026-W48")
+    assert "approved sales priced lower than independent customers were charged" in mailing.body
+    assert f"Sales order {sale.number} charges the connected person CNY 100,000.00, CNY 20,000.00 less" in mailing.body
+
+
 def test_every_job_is_scheduled_in_one_place_and_records_its_runs(db):
     schedule = beat_schedule()
 
