@@ -104,6 +104,7 @@ def test_a_run_keeps_its_lease_fresh_and_a_finished_one_is_never_swept(ledger, o
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("path", ["set-based"], indirect=True)  # the heartbeat is the same on both paths
 def test_a_running_import_beats_from_its_own_connection_while_its_transaction_is_open(path, finance_user, monkeypatch):
     import time
 
@@ -111,8 +112,6 @@ def test_a_running_import_beats_from_its_own_connection_while_its_transaction_is
 
     from compliance.imports import outcome
 
-    if path != "set-based":
-        pytest.skip("the heartbeat is the same on both paths")
     monkeypatch.setattr(outcome, "HEARTBEAT", datetime.timedelta(milliseconds=50))
     imp = running(finance_user, heartbeat_minutes_ago=60)
     stale = Import.objects.get(pk=imp.pk).heartbeat_at
