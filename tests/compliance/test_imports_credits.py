@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
 from compliance.caps.documents import credit_note_record
 from compliance.models import CapTotals, Import, LedgerEntry
@@ -202,3 +203,46 @@ def test_a_credit_note_on_a_sales_invoice_reduces_the_sales_cap(ledger, finance_
     # 1,000.00 - 400.00 in the 2026 sales cap; the purchase caps are untouched.
     assert CapTotals.objects.get(cap=ledger.sales_caps[1]).actual == Decimal("600.00")
     assert not CapTotals.objects.filter(cap__category=ledger.category).exclude(actual=0).exists()
+
+
+def test_both_paths_give_the_same_errors_and_the_same_ledger_entries_for_the_same_file(
+    path, settings, ledger, usd_invoice, finance_user
+):
+    if path != "set-based":
+        pytest.skip("the test runs the file on both paths itself")
+    RateFactory(currency="USD", target_currency="CNY", rate_date=D("2026-03-20"), rate=Decimal("7.20"))
+    good = ("INV-U,CN-U,2026-03-20,250.00,USD", "INV-1,CN-1,2026-03-25,700.00,CNY", "INV-U,CN-5,2026-03-20,750.00,USD")
+    bad = (*good[:2], "INV-1,CN-2,2026-03-26,300.01,CNY", "INV-9,CN-3,2026-03-26,1.00,CNY",
+           "INV-U,CN-4,2026-03-21,10.00,USD")  # fmt: skip
+    answers = {}
+    for bulk in (True, False):
+        settings.CCT_IMPORTS_BULK = bulk
+        with transaction.atomic():
+            failed = run(finance_user, "credit_notes", credit_notes(*bad))
+            done = run(finance_user, "credit_notes", credit_notes(*good))
+            entries = LedgerEntry.objects.filter(kind="credit_note").order_by("credit_note__number")
+            answers[bulk] = (
+                failed.errors,
+                done.created,
+                [(e.cap_id, str(e.entry_date), e.amount, e.credit_note.number, e.invoice.number) for e in entries],
+                CapTotals.objects.get(cap=ledger.caps[1]).actual,
+            )
+            transaction.set_rollback(True)
+
+    assert answers[True] == answers[False]
+    cap = ledger.caps[1].pk
+    assert answers[True] == (
+        [
+            {"row": 4, "column": "amount", "message": "Only CNY 300.00 of invoice INV-1 remains to be credited."},
+            {"row": 5, "column": "invoice", "message": "No invoice has the number or id “INV-9”."},
+            {"row": 6, "column": "currency", "message": "There is no USD/CNY exchange rate for 21 Mar 2026, the date "
+             "of credit note CN-4. Record that day's rate first."},
+        ],
+        3,
+        # 750.00 x 7.20 = 5,400.00 and 250.00 x 7.20 = 1,800.00, on the rate of the credit date.
+        [(cap, "2026-03-25", Decimal("-700.00"), "CN-1", "INV-1"),
+         (cap, "2026-03-20", Decimal("-5400.00"), "CN-5", "INV-U"),
+         (cap, "2026-03-20", Decimal("-1800.00"), "CN-U", "INV-U")],
+        # 1,000.00 + 300.00 + 7,100.00 invoiced, less 700.00 + 5,400.00 + 1,800.00 credited.
+        Decimal("500.00"),
+    )  # fmt: skip
