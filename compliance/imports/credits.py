@@ -277,7 +277,10 @@ ERRORS = """
              CASE WHEN r.amount > t.remaining - r.before THEN t.invoice_number ELSE t.credit_date::text END,
              t.number)
         ) AS e(ord, col, code, a, b, c, d)
-        WHERE e.code IS NOT NULL
+        -- Only the rows with an error are taken apart (the lateral is skipped for the good ones).
+        WHERE (NOT t.cells_ok OR t.first_row < t.row_no OR t.stored_id IS NOT NULL
+               OR t.currency <> t.invoice_currency OR t.converted IS NULL OR r.amount > t.remaining - r.before)
+          AND e.code IS NOT NULL
     )
     SELECT row_no, col, code, a, b, c, d, count(*) OVER () FROM found ORDER BY row_no, ord LIMIT %(limit)s
 """
