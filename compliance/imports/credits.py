@@ -210,9 +210,8 @@ def _running_sums(cursor) -> None:
         WINDOW w AS (PARTITION BY invoice_id ORDER BY row_no)
         """
     )
-    cursor.execute("SELECT DISTINCT invoice_id FROM import_credit WHERE before + amount > remaining")
-    overflowing = [row[0] for row in cursor.fetchall()]
-    if not overflowing:
+    cursor.execute("SELECT EXISTS (SELECT FROM import_credit WHERE before + amount > remaining)")
+    if not cursor.fetchone()[0]:
         return
     cursor.execute("CREATE INDEX ON import_credit (invoice_id, rn)")
     cursor.execute("ANALYZE import_credit")
@@ -221,15 +220,15 @@ def _running_sums(cursor) -> None:
         WITH RECURSIVE walk (invoice_id, rn, before, taken) AS (
             SELECT c.invoice_id, c.rn, 0::numeric,
                    CASE WHEN c.amount <= c.remaining AND c.rate_ok THEN c.amount ELSE 0 END
-            FROM import_credit c WHERE c.rn = 1 AND c.invoice_id = ANY(%(overflowing)s)
+            FROM import_credit c WHERE c.rn = 1 AND c.invoice_id IN (
+                SELECT invoice_id FROM import_credit WHERE before + amount > remaining)
             UNION ALL
             SELECT c.invoice_id, c.rn, w.before + w.taken,
                    CASE WHEN w.before + w.taken + c.amount <= c.remaining AND c.rate_ok THEN c.amount ELSE 0 END
             FROM walk w JOIN import_credit c ON c.invoice_id = w.invoice_id AND c.rn = w.rn + 1
         )
         UPDATE import_credit c SET before = w.before FROM walk w WHERE c.invoice_id = w.invoice_id AND c.rn = w.rn
-        """,
-        {"overflowing": overflowing},
+        """
     )
 
 
