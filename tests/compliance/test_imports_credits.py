@@ -246,3 +246,19 @@ def test_both_paths_give_the_same_errors_and_the_same_ledger_entries_for_the_sam
         # 1,000.00 + 300.00 + 7,100.00 invoiced, less 700.00 + 5,400.00 + 1,800.00 credited.
         Decimal("500.00"),
     )  # fmt: skip
+
+
+def test_a_row_refused_for_its_rate_credits_nothing_of_its_invoice(usd_invoice, finance_user):
+    RateFactory(currency="USD", target_currency="CNY", rate_date=D("2026-03-20"), rate=Decimal("7.20"))
+
+    imp = run(finance_user, "credit_notes", credit_notes(
+        "INV-U,CN-A,2026-03-21,600.00,USD",  # no rate on 21 March: refused, so USD 1,000.00 still remains
+        "INV-U,CN-B,2026-03-20,1000.00,USD",
+        "INV-U,CN-C,2026-03-20,0.01,USD",
+    ))  # fmt: skip
+
+    assert imp.errors == [
+        {"row": 2, "column": "currency", "message": "There is no USD/CNY exchange rate for 21 Mar 2026, the date of "
+         "credit note CN-A. Record that day's rate first."},
+        {"row": 4, "column": "amount", "message": "Only USD 0.00 of invoice INV-U remains to be credited."},
+    ]  # fmt: skip
