@@ -8,8 +8,9 @@ CSV file or an .xlsx workbook, all or nothing.
   same services as the admin and the API, so no rule is bypassed. A new kind (sales orders, price
   references, sales invoices) is one more entry;
 - engine: runs an import. Every row is checked; one bad row and nothing is written, and the import
-  keeps each row's errors (row 2 is the first data row, with the column and the reason). Invoices on
-  PostgreSQL take the set-based path (bulk): COPY into a staging table, the checks as SQL over the
-  whole file, then INSERT ... SELECT of the invoices and their ledger entries, and the caps' alerts and
-  breaches recorded by compliance.ledger.cap_figures_changed in the same transaction.
+  keeps each row's errors (row 2 is the first data row, with the column and the reason). Invoices and
+  sales invoices on PostgreSQL take the set-based path (bulk), credit notes its sibling (credits): COPY
+  into a staging table, the checks as SQL over the whole file, then INSERT ... SELECT of the documents
+  and their ledger entries, and the caps' alerts and breaches recorded by
+  compliance.caps.ledger.cap_figures_changed in the same transaction.
 """

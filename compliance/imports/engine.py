@@ -3,8 +3,8 @@
 The generic path checks each row and records it through its kind's service (the admin's and the API's
 rules, alerts and breaches included) inside one transaction, rolled back when any row is refused or
 when the import is a dry run. Invoices and sales invoices on PostgreSQL take the set-based path
-(compliance.imports.bulk): the work per row is done by a handful of statements over the whole file, not by
-statements per row.
+(compliance.imports.bulk), and credit notes its sibling (compliance.imports.credits): the work per row is
+done by a handful of statements over the whole file, not by statements per row.
 """
 
 import logging
@@ -145,14 +145,15 @@ def import_rows(imp: Import, progress: Progress) -> Outcome:
         with imp.file.open("rb") as fileobj:
             rows = Rows(fileobj, imp.file_name or imp.file.name)
             header_check(kind, rows.header)
-            if (
-                kind.name in ("invoices", "sales_invoices")
-                and connection.vendor == "postgresql"
-                and getattr(settings, "CCT_IMPORTS_BULK", True)
-            ):
-                from .bulk import invoices_run
+            if connection.vendor == "postgresql" and getattr(settings, "CCT_IMPORTS_BULK", True):
+                if kind.name in ("invoices", "sales_invoices"):
+                    from .bulk import invoices_run
 
-                return invoices_run(imp, rows, progress, kind)
+                    return invoices_run(imp, rows, progress, kind)
+                if kind.name == "credit_notes":
+                    from .credits import credit_notes_run
+
+                    return credit_notes_run(imp, rows, progress, kind)
             return generic_run(imp, kind, rows, progress)
     except FileRefused as refused:
         outcome.error(refused.row, "", str(refused))
