@@ -22,8 +22,10 @@ import re
 
 import psycopg
 from django.db import DatabaseError, connection, transaction
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from compliance.common.dates import CHINESE
 from transactions.api import direction_message
 from transactions.currencies import CURRENCIES
 from transactions.models import SALE, Invoice, PurchaseOrder
@@ -42,6 +44,20 @@ ID_RE = r"^[0-9]{1,18}$"
 def _sql_message(message: str) -> str:
     """A translated sentence with %(name)s placeholders as a format() pattern (%s, in order)."""
     return message.replace("%", "%%").replace("%%(value)s", "%s").replace("%%(row)s", "%s")
+
+
+def _rate_pattern() -> str:
+    """The sentence compliance.caps.documents gives for an invoice without its day's rate, in the active
+    language, as a format() pattern: %1$s the invoice's currency, %2$s the category's, %3$s the day, %4$s the
+    invoice's number (positional, so a translation may put them in any order)."""
+    document = _("invoice %(number)s").replace("%", "%%").replace("%%(number)s", "%4$s")
+    sentence = _(
+        "There is no %(currency)s/%(target)s exchange rate for %(day)s, the date of %(document)s. "
+        "Record that day's rate first."
+    ).replace("%", "%%")
+    for name, position in (("currency", "%1$s"), ("target", "%2$s"), ("day", "%3$s"), ("document", document)):
+        sentence = sentence.replace(f"%%({name})s", position)
+    return sentence
 
 
 def _stage(rows: Rows, progress: Progress, cursor) -> int:
@@ -198,8 +214,9 @@ def _messages(kind: Kind) -> dict[str, str]:
         .replace("%", "%%")
         .replace("%%(document)s", "%1$s")
         .replace("%%(fields)s", "%2$s"),
-        # The sentence compliance.caps.documents gives for an invoice recorded on its own.
-        "rate": "There is no %1$s exchange rate for %2$s, the date of invoice %3$s. Record that day's rate first.",
+        "rate": _rate_pattern(),
+        # The day as day_in_words writes it in the active language.
+        "day_format": 'YYYY"年"FMMM"月"FMDD"日"' if get_language() in CHINESE else "FMDD Mon YYYY",
     }  # fmt: skip
     return messages
 
@@ -236,8 +253,8 @@ def _errors(cursor, outcome: Outcome, kind: Kind) -> None:
                                         CASE WHEN t.stored_currency <> t.currency THEN 'currency' END)) END),
                 (7, 'currency', CASE WHEN t.cells_ok AND t.first_row = t.row_no AND t.stored_id IS NULL
                                           AND t.converted IS NULL
-                                     THEN format(%(rate)s, t.currency || '/' || t.category_currency,
-                                                 to_char(t.invoice_date, 'FMDD Mon YYYY'), t.number) END)
+                                     THEN format(%(rate)s, t.currency, t.category_currency,
+                                                 to_char(t.invoice_date, %(day_format)s), t.number) END)
             ) AS e(ord, col, message)
             WHERE (NOT t.cells_ok OR t.first_row < t.row_no OR t.stored_id IS NOT NULL OR t.converted IS NULL)
               AND e.message IS NOT NULL

@@ -157,6 +157,17 @@ def test_an_invoice_without_the_days_rate_is_refused_as_the_admin_refuses_it(led
     ]
 
 
+def test_the_missing_rate_sentence_reads_in_the_readers_chinese_on_both_paths(ledger, order, finance_user):
+    from django.utils import translation
+
+    with translation.override("zh-hant"):
+        imp = run(finance_user, "invoices", invoices_csv("PO-2026-001,INV-1,2026-03-10,100.00,USD"))
+
+    assert [error["message"] for error in imp.errors] == [
+        "沒有 2026年3月10日 的 USD/CNY 匯率，該日為發票 INV-1 的日期。請先記錄當日匯率。"
+    ]
+
+
 def test_a_formula_looking_cell_is_stored_as_text(ledger, finance_user):
     ledger.connected.erp_code = "V-1001"
     ledger.connected.save()
