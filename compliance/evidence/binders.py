@@ -6,7 +6,6 @@ builds nothing twice, writes the .zip to a temporary file while recording its pr
 with its SHA-256. A binder whose task was lost (the broker was down) is built by the daily sweep."""
 
 import datetime
-import logging
 import tempfile
 from typing import TYPE_CHECKING
 
@@ -22,7 +21,6 @@ from compliance.reports.issued import sha256_of
 if TYPE_CHECKING:
     from transactions.users import User
 
-log = logging.getLogger(__name__)
 # A queued binder not started after this long is taken up by the sweep.
 STALE_QUEUED = datetime.timedelta(minutes=10)
 

@@ -25,12 +25,12 @@ from django.db import DatabaseError, connection, transaction
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from compliance.common.dates import CHINESE
 from transactions.api import direction_message
 from transactions.currencies import CURRENCIES
 from transactions.models import SALE, Invoice, PurchaseOrder
 
 from ..caps.ledger import cap_figures_changed, totals_lock
+from ..common.dates import CHINESE
 from ..models import Import
 from .kinds import KINDS, Kind
 from .outcome import MAX_ERRORS, Outcome, Progress, outcome_record
@@ -283,13 +283,17 @@ def _history(cursor, model, where: str, params: dict, *, kind: str, user_id: int
 
 
 def _lock(cursor) -> list[int]:
-    """The same lock order as an invoice recorded on its own: its order, its category, the caps' totals."""
+    """The same lock order as a document recorded on its own (an invoice, or a credit note through its
+    invoice): the new rows' orders, the orders' categories, the caps' totals. Both set-based kinds use it."""
     new = "FROM import_typed t WHERE t.stored_id IS NULL"
     cursor.execute(
         f"SELECT id FROM transactions_purchaseorder WHERE id IN (SELECT t.order_id {new}) ORDER BY id FOR UPDATE"  # noqa: S608
     )
-    categories = f"SELECT id FROM transactions_transactioncategory WHERE id IN (SELECT t.category_id {new})"  # noqa: S608
-    cursor.execute(categories + " ORDER BY id FOR UPDATE")
+    cursor.execute(
+        f"""SELECT id FROM transactions_transactioncategory WHERE id IN (
+                SELECT o.category_id FROM transactions_purchaseorder o WHERE o.id IN (SELECT t.order_id {new})
+            ) ORDER BY id FOR UPDATE"""  # noqa: S608
+    )
     cursor.execute(f"SELECT DISTINCT t.cap_id {new} AND t.cap_id IS NOT NULL")
     cap_ids = sorted(row[0] for row in cursor.fetchall())
     totals_lock(cap_ids)

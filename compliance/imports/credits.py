@@ -30,10 +30,10 @@ from transactions.currencies import CURRENCIES
 from transactions.models import CreditNote
 from transactions.money import format_money
 
-from ..caps.ledger import cap_figures_changed, totals_lock
+from ..caps.ledger import cap_figures_changed
 from ..common.dates import day_in_words
 from ..models import Import
-from .bulk import DATE_RE, ID_RE, _stage
+from .bulk import DATE_RE, ID_RE, _lock, _stage
 from .kinds import KINDS, MISSING, CellError, Kind, References
 from .outcome import MAX_ERRORS, Outcome, Progress, outcome_record
 from .reading import Rows
@@ -335,24 +335,6 @@ def _errors(cursor, outcome: Outcome) -> None:
             {"row": row, "column": column or ROW_COLUMNS[code], "message": _sentence(code, a, b, c, d)}
             for row, column, code, a, b, c, d, _count in found
         ]
-
-
-def _lock(cursor) -> list[int]:
-    """The same lock order as a credit note recorded on its own: its invoice's order, the order's
-    category, the caps' totals."""
-    new = "FROM import_typed t WHERE t.stored_id IS NULL"
-    cursor.execute(
-        f"SELECT id FROM transactions_purchaseorder WHERE id IN (SELECT t.order_id {new}) ORDER BY id FOR UPDATE"  # noqa: S608
-    )
-    cursor.execute(
-        f"""SELECT id FROM transactions_transactioncategory WHERE id IN (
-                SELECT o.category_id FROM transactions_purchaseorder o WHERE o.id IN (SELECT t.order_id {new})
-            ) ORDER BY id FOR UPDATE"""  # noqa: S608
-    )
-    cursor.execute(f"SELECT DISTINCT t.cap_id {new} AND t.cap_id IS NOT NULL")
-    cap_ids = sorted(row[0] for row in cursor.fetchall())
-    totals_lock(cap_ids)
-    return cap_ids
 
 
 # A credit note's columns as the import writes them, from the table import_new; the history row copies them.
